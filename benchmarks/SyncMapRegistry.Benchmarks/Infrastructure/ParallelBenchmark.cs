@@ -1,0 +1,65 @@
+using BenchmarkDotNet.Attributes;
+
+namespace SyncMapRegistry.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The base of every parallel benchmark. One invocation is one Go <c>b.RunParallel</c> run with
+/// <c>b.N = </c><see cref="Ops"/>: every worker thread starts at once, worker <c>w</c> works on its own key range
+/// starting at <c>w * Ops</c> (Go's <c>id * b.N</c>), the workers share the <see cref="Ops"/> operations, and
+/// ns/op is the wall time over <see cref="Ops"/> (<c>OperationsPerInvoke</c>). Each iteration runs one invocation
+/// on a freshly built and primed map (an <c>[IterationSetup]</c>), as each Go run starts from a fresh map.
+/// </summary>
+[MemoryDiagnoser]
+public abstract class ParallelBenchmark
+{
+    /// <summary>Operations per invocation, shared by all workers.</summary>
+    internal const int Ops = 1 << 18;
+
+    private readonly List<IDisposable> _resources = [];
+    private ParallelRunner? _runner;
+    private Action<int>? _body;
+
+    /// <summary>1, 2, ... <see cref="Environment.ProcessorCount"/>: the thread counts of the scaling benchmarks.</summary>
+    public static IEnumerable<int> AllThreadCounts => Enumerable.Range(1, Environment.ProcessorCount);
+
+    /// <summary>Worker threads, the calling thread included; every core unless a benchmark says otherwise.</summary>
+    protected virtual int ThreadCount => Environment.ProcessorCount;
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _runner?.Dispose();
+        _runner = null;
+        foreach (IDisposable resource in _resources)
+        {
+            resource.Dispose();
+        }
+
+        _resources.Clear();
+    }
+
+    /// <summary>Disposes <paramref name="resource"/> in the global cleanup.</summary>
+    private protected void DisposeOnCleanup(IDisposable resource) => _resources.Add(resource);
+
+    /// <summary>Sets the body of the next invocation; call from an iteration setup, after building the state.</summary>
+    private protected void Prepare(Action<int, int, int> work)
+    {
+        _runner ??= new ParallelRunner(ThreadCount);
+        int threads = _runner.Threads;
+        int opsPerRun = BenchmarkSettings.Quick ? Ops / 256 : Ops;
+        _body = worker =>
+        {
+            int count = opsPerRun / threads;
+            if (worker == 0)
+            {
+                count += opsPerRun % threads;
+            }
+
+            work(worker, worker * Ops, count);
+        };
+        _runner.Arm();
+    }
+
+    /// <summary>The invocation: runs the prepared body on every worker.</summary>
+    private protected void RunParallel() => _runner!.Run(_body!);
+}

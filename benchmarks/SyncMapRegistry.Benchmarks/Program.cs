@@ -1,0 +1,42 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using SyncMapRegistry.Benchmarks.Infrastructure;
+
+namespace SyncMapRegistry.Benchmarks;
+
+/// <summary>
+/// The suite's entry point. <c>dotnet run -c Release --project benchmarks/SyncMapRegistry.Benchmarks -- --filter '*'</c>
+/// runs everything; <c>--quick</c> runs every benchmark once with a small share of the operations, only to prove
+/// that each still runs (it asserts no timing).
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        BenchmarkSettings.Quick = args.Contains("--quick");
+        string[] switcherArgs = [.. args.Where(arg => arg != "--quick")];
+        IConfig config = DefaultConfig.Instance.AddJob(BenchmarkSettings.Quick ? QuickJob : ParallelJob);
+        IEnumerable<BenchmarkDotNet.Reports.Summary> summaries =
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(switcherArgs, config);
+        return summaries.Any(summary => summary.HasCriticalValidationErrors || summary.Reports.Any(report => !report.Success)) ? 1 : 0;
+    }
+
+    /// <summary>
+    /// The measuring job: one invocation (one Go run of <see cref="ParallelBenchmark.Ops"/> operations on a fresh
+    /// map) per iteration, 3 warm-up and 10 measured iterations, in process so that the suite fits in minutes.
+    /// </summary>
+    private static Job ParallelJob =>
+        Job.Default
+            .WithId("Parallel")
+            .WithToolchain(InProcessEmitToolchain.DontLogOutput)
+            .WithLaunchCount(1)
+            .WithWarmupCount(3)
+            .WithIterationCount(10)
+            .WithInvocationCount(1)
+            .WithUnrollFactor(1);
+
+    /// <summary>BenchmarkDotNet's Dry job (one cold invocation, no warm-up), in process.</summary>
+    private static Job QuickJob => Job.Dry.WithId("Quick").WithToolchain(InProcessEmitToolchain.DontLogOutput);
+}
