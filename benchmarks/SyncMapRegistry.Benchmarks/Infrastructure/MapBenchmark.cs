@@ -42,11 +42,15 @@ public abstract class MapBenchmark : ParallelBenchmark
         }
     }
 
-    /// <summary>Builds the workload's state in <paramref name="map"/> and makes the next invocation run it.</summary>
-    private protected void Prepare<TMap>(TMap map)
-        where TMap : struct, IIntMap
-    {
-        Setup(map);
-        Prepare((_, start, count) => Work(map, start, count));
-    }
+    /// <summary>Makes the next invocation run the workload on a map from <paramref name="create"/>, set up by <see cref="Setup"/>.</summary>
+    private protected void Prepare<TMap>(Func<TMap> create)
+        where TMap : struct, IIntMap =>
+        Prepare(
+            () =>
+            {
+                TMap map = create();
+                Setup(map);
+                return map;
+            },
+            (map, _, start, count) => Work(map, start, count));
 }

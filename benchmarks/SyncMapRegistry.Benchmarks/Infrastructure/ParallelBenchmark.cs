@@ -18,6 +18,7 @@ public abstract class ParallelBenchmark
     private readonly List<IDisposable> _resources = [];
     private ParallelRunner? _runner;
     private Action<int>? _body;
+    private bool _warmedUp;
 
     /// <summary>1, 2, ... <see cref="Environment.ProcessorCount"/>: the thread counts of the scaling benchmarks.</summary>
     public static IEnumerable<int> AllThreadCounts => Enumerable.Range(1, Environment.ProcessorCount);
@@ -41,9 +42,19 @@ public abstract class ParallelBenchmark
     /// <summary>Disposes <paramref name="resource"/> in the global cleanup.</summary>
     private protected void DisposeOnCleanup(IDisposable resource) => _resources.Add(resource);
 
-    /// <summary>Sets the body of the next invocation; call from an iteration setup, after building the state.</summary>
-    private protected void Prepare(Action<int, int, int> work)
+    /// <summary>
+    /// Builds the next invocation's state with <paramref name="build"/> and sets its body; call from an iteration
+    /// setup. The first call for a benchmark case first warms the code up (see <see cref="WarmUp"/>).
+    /// </summary>
+    private protected void Prepare<TState>(Func<TState> build, Action<TState, int, int, int> work)
     {
+        if (!_warmedUp)
+        {
+            WarmUp(build, work);
+            _warmedUp = true;
+        }
+
+        TState state = build();
         _runner ??= new ParallelRunner(ThreadCount);
         int threads = _runner.Threads;
         int opsPerRun = BenchmarkSettings.Quick ? Ops / 256 : Ops;
@@ -55,9 +66,29 @@ public abstract class ParallelBenchmark
                 count += opsPerRun % threads;
             }
 
-            work(worker, worker * Ops, count);
+            work(state, worker, worker * Ops, count);
         };
         _runner.Arm();
+    }
+
+    /// <summary>
+    /// Runs a few small rounds on throwaway state, pausing between them, so that tiered compilation promotes every
+    /// method on the path (the peers' own included) to optimized, profile-guided code before the first measured
+    /// iteration. With one short invocation per iteration, BenchmarkDotNet's warm-up iterations alone are too short
+    /// for the tiering delay (100 ms without new compilations) to pass.
+    /// </summary>
+    private static void WarmUp<TState>(Func<TState> build, Action<TState, int, int, int> work)
+    {
+        if (BenchmarkSettings.Quick)
+        {
+            return;
+        }
+
+        for (int round = 0; round < 4; round++)
+        {
+            work(build(), 0, 0, Ops / 64);
+            Thread.Sleep(150);
+        }
     }
 
     /// <summary>The invocation: runs the prepared body on every worker.</summary>

@@ -12,25 +12,25 @@ public abstract class PeerBenchmark : MapBenchmark
 {
     [IterationSetup(Target = nameof(ConcurrentDictionary))]
     public void SetupConcurrentDictionary() =>
-        Prepare(new ConcurrentDictionaryAdapter<BclConcurrentDictionary>(new(new ConcurrentDictionary<int, int>())));
+        Prepare(static () => new ConcurrentDictionaryAdapter<BclConcurrentDictionary>(new(new ConcurrentDictionary<int, int>())));
 
     [IterationSetup(Target = nameof(SyncMap))]
-    public void SetupSyncMap() => Prepare(new SyncMapAdapter(new SyncMap<int, int>()));
+    public void SetupSyncMap() => Prepare(static () => new SyncMapAdapter(new SyncMap<int, int>()));
 
     [IterationSetup(Target = nameof(NonBlockingDictionary))]
     public void SetupNonBlockingDictionary() =>
-        Prepare(new ConcurrentDictionaryAdapter<NonBlockingConcurrentDictionary>(new(new NonBlocking.ConcurrentDictionary<int, int>())));
+        Prepare(static () => new ConcurrentDictionaryAdapter<NonBlockingConcurrentDictionary>(new(new NonBlocking.ConcurrentDictionary<int, int>())));
 
     [IterationSetup(Target = nameof(DictionaryWithLock))]
     public void SetupDictionaryWithLock() =>
-        Prepare(new LockedDictionaryAdapter<ExclusiveLock>([], new(new Lock())));
+        Prepare(static () => new LockedDictionaryAdapter<ExclusiveLock>([], new(new Lock())));
 
     [IterationSetup(Target = nameof(DictionaryWithReaderWriterLock))]
     public void SetupDictionaryWithReaderWriterLock() =>
-        Prepare(new LockedDictionaryAdapter<SharedExclusiveLock>([], new(new ReaderWriterLockSlim())));
+        Prepare(static () => new LockedDictionaryAdapter<SharedExclusiveLock>([], new(new ReaderWriterLockSlim())));
 
     [IterationSetup(Target = nameof(CopyOnWriteImmutable))]
-    public void SetupCopyOnWriteImmutable() => Prepare(new CopyOnWriteAdapter(new CopyOnWriteMap()));
+    public void SetupCopyOnWriteImmutable() => Prepare(static () => new CopyOnWriteAdapter(new CopyOnWriteMap()));
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
     public void ConcurrentDictionary() => RunParallel();

@@ -23,19 +23,19 @@ public class RegistryLookups : ParallelBenchmark
     protected override int ThreadCount => Threads;
 
     [IterationSetup(Target = nameof(ConcurrentDictionary))]
-    public void SetupConcurrentDictionary() => Prepare(new ConcurrentDictionaryDirectoryCache());
+    public void SetupConcurrentDictionary() => Prepare(static () => new ConcurrentDictionaryDirectoryCache());
 
     [IterationSetup(Target = nameof(OrleansLru))]
     public void SetupOrleansLru() =>
-        Prepare(GrainDirectoryCacheFactory.CreateGrainDirectoryCache(
+        Prepare(static () => GrainDirectoryCacheFactory.CreateGrainDirectoryCache(
             new ServiceCollection().BuildServiceProvider(),
             new GrainDirectoryOptions { CachingStrategy = GrainDirectoryOptions.CachingStrategyType.LRU }));
 
     [IterationSetup(Target = nameof(BitFasterConcurrentLru))]
-    public void SetupBitFasterConcurrentLru() => Prepare(new BitFasterDirectoryCache(new GrainDirectoryOptions().CacheSize));
+    public void SetupBitFasterConcurrentLru() => Prepare(static () => new BitFasterDirectoryCache(new GrainDirectoryOptions().CacheSize));
 
     [IterationSetup(Target = nameof(SyncMap))]
-    public void SetupSyncMap() => Prepare(new SyncMapDirectoryCache());
+    public void SetupSyncMap() => Prepare(static () => new SyncMapDirectoryCache());
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
     public void ConcurrentDictionary() => RunParallel();
@@ -49,22 +49,27 @@ public class RegistryLookups : ParallelBenchmark
     [Benchmark(OperationsPerInvoke = Ops)]
     public void SyncMap() => RunParallel();
 
-    private void Prepare(IGrainDirectoryCache cache)
-    {
-        GrainPopulation population = GrainPopulation.Instance;
-        foreach (GrainAddress address in population.Activations)
-        {
-            cache.AddOrUpdate(address, 1);
-        }
+    /// <summary>Makes the next invocation run the workload on a cache from <paramref name="create"/>, filled and primed.</summary>
+    private void Prepare(Func<IGrainDirectoryCache> create) =>
+        Prepare(
+            () =>
+            {
+                IGrainDirectoryCache cache = create();
+                GrainPopulation population = GrainPopulation.Instance;
+                foreach (GrainAddress address in population.Activations)
+                {
+                    cache.AddOrUpdate(address, 1);
+                }
 
-        // Look every grain up twice, as Go's benchmarks prime a map, so that SyncMap starts from a promoted snapshot.
-        for (int i = 0; i < 2 * GrainPopulation.GrainCount; i++)
-        {
-            cache.LookUp(population.Grains[i % GrainPopulation.GrainCount], out _, out _);
-        }
+                // Look every grain up twice, as Go's benchmarks prime a map, so that SyncMap starts from a promoted snapshot.
+                for (int i = 0; i < 2 * GrainPopulation.GrainCount; i++)
+                {
+                    cache.LookUp(population.Grains[i % GrainPopulation.GrainCount], out _, out _);
+                }
 
-        Prepare((worker, _, count) => Work(cache, population, worker, count));
-    }
+                return cache;
+            },
+            (cache, worker, _, count) => Work(cache, GrainPopulation.Instance, worker, count));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Work(IGrainDirectoryCache cache, GrainPopulation population, int worker, int count)

@@ -48,15 +48,15 @@ public class TelemetryOverhead : MapBenchmark
     }
 
     [IterationSetup(Target = nameof(NoTelemetry))]
-    public void SetupNoTelemetry() => Prepare(new SyncMapAdapter(new SyncMap<int, int>()));
+    public void SetupNoTelemetry() => Prepare(static () => new SyncMapAdapter(new SyncMap<int, int>()));
 
     [IterationSetup(Target = nameof(DefaultTelemetryListened))]
     public void SetupDefaultTelemetryListened() =>
-        Prepare(new SyncMapAdapter(new SyncMap<int, int>(new SyncMapOptions { Name = "bench-default" })));
+        Prepare(static () => new SyncMapAdapter(new SyncMap<int, int>(new SyncMapOptions { Name = "bench-default" })));
 
     [IterationSetup(Target = nameof(ReadHitsCounted))]
     public void SetupReadHitsCounted() =>
-        Prepare(new SyncMapAdapter(new SyncMap<int, int>(new SyncMapOptions { Name = "bench-read-hits", CountReadHits = true })));
+        Prepare(static () => new SyncMapAdapter(new SyncMap<int, int>(new SyncMapOptions { Name = "bench-read-hits", CountReadHits = true })));
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
     public void NoTelemetry() => RunParallel();

@@ -3,10 +3,22 @@ using SyncMapRegistry.Benchmarks.Infrastructure;
 
 namespace SyncMapRegistry.Benchmarks.Workloads;
 
-/// <summary>Go's <c>LoadOrStoreBalanced</c>: 128 keys, primed; half the operations load one of them, half store a new key.</summary>
-public class LoadOrStoreBalanced : PeerBenchmark
+/// <summary>
+/// Go's <c>LoadOrStoreBalanced</c> / <c>LoadAndDeleteBalanced</c> (<paramref name="existing"/> = 128: 128 keys,
+/// primed; half the operations go to one of them, half to a key that is not there) and <c>LoadOrStoreUnique</c> /
+/// <c>LoadAndDeleteUnique</c> (<paramref name="existing"/> = 0: every operation goes to a key that is not there).
+/// With <paramref name="delete"/>, <c>LoadAndDelete(key)</c>; otherwise <c>LoadOrStore(key, i)</c>, which loads an
+/// existing key or stores a new one.
+/// </summary>
+public abstract class ExistingOrNew(int existing, bool delete) : PeerBenchmark
 {
-    internal override void Setup<TMap>(TMap map) => LoadOrStorePrimed(map, 128);
+    internal override void Setup<TMap>(TMap map)
+    {
+        if (existing > 0)
+        {
+            LoadOrStorePrimed(map, existing);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
@@ -14,23 +26,30 @@ public class LoadOrStoreBalanced : PeerBenchmark
         for (int i = start, end = start + count; i < end; i++)
         {
             int j = i % 256;
-            map.LoadOrStore(j < 128 ? j : i, i, out _);
+            int key = j < existing ? j : i;
+            if (delete)
+            {
+                map.LoadAndDelete(key, out _);
+            }
+            else
+            {
+                map.LoadOrStore(key, i, out _);
+            }
         }
     }
 }
 
-/// <summary>Go's <c>LoadOrStoreUnique</c>: every operation stores a new key.</summary>
-public class LoadOrStoreUnique : PeerBenchmark
-{
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal override void Work<TMap>(TMap map, int start, int count)
-    {
-        for (int i = start, end = start + count; i < end; i++)
-        {
-            map.LoadOrStore(i, i, out _);
-        }
-    }
-}
+/// <summary>Half the operations load an existing key, half store a new key.</summary>
+public class LoadOrStoreBalanced() : ExistingOrNew(128, delete: false);
+
+/// <summary>Half the operations delete a key (present until its first deletion), half a missing key.</summary>
+public class LoadAndDeleteBalanced() : ExistingOrNew(128, delete: true);
+
+/// <summary>Every operation stores a new key.</summary>
+public class LoadOrStoreUnique() : ExistingOrNew(0, delete: false);
+
+/// <summary>Every operation deletes a missing key.</summary>
+public class LoadAndDeleteUnique() : ExistingOrNew(0, delete: true);
 
 /// <summary>Go's <c>LoadOrStoreCollision</c>: every thread loads key 0.</summary>
 public class LoadOrStoreCollision : PeerBenchmark
@@ -43,35 +62,6 @@ public class LoadOrStoreCollision : PeerBenchmark
         for (int i = 0; i < count; i++)
         {
             map.LoadOrStore(0, 0, out _);
-        }
-    }
-}
-
-/// <summary>Go's <c>LoadAndDeleteBalanced</c>: 128 keys, primed; half the operations delete one of them, half a missing key.</summary>
-public class LoadAndDeleteBalanced : PeerBenchmark
-{
-    internal override void Setup<TMap>(TMap map) => LoadOrStorePrimed(map, 128);
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal override void Work<TMap>(TMap map, int start, int count)
-    {
-        for (int i = start, end = start + count; i < end; i++)
-        {
-            int j = i % 256;
-            map.LoadAndDelete(j < 128 ? j : i, out _);
-        }
-    }
-}
-
-/// <summary>Go's <c>LoadAndDeleteUnique</c>: every operation deletes a missing key.</summary>
-public class LoadAndDeleteUnique : PeerBenchmark
-{
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal override void Work<TMap>(TMap map, int start, int count)
-    {
-        for (int i = start, end = start + count; i < end; i++)
-        {
-            map.LoadAndDelete(i, out _);
         }
     }
 }
