@@ -10,7 +10,7 @@ namespace SyncMapRegistry.Benchmarks.Workloads;
 /// With <paramref name="delete"/>, <c>LoadAndDelete(key)</c>; otherwise <c>LoadOrStore(key, i)</c>, which loads an
 /// existing key or stores a new one.
 /// </summary>
-public abstract class ExistingOrNew(int existing, bool delete) : PeerBenchmark
+public abstract class PresentOrAbsentKeys(int existing, bool delete) : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map)
     {
@@ -40,16 +40,16 @@ public abstract class ExistingOrNew(int existing, bool delete) : PeerBenchmark
 }
 
 /// <summary>Half the operations load an existing key, half store a new key.</summary>
-public class LoadOrStoreBalanced() : ExistingOrNew(128, delete: false);
+public class LoadOrStoreBalanced() : PresentOrAbsentKeys(128, delete: false);
 
 /// <summary>Half the operations delete a key (present until its first deletion), half a missing key.</summary>
-public class LoadAndDeleteBalanced() : ExistingOrNew(128, delete: true);
+public class LoadAndDeleteBalanced() : PresentOrAbsentKeys(128, delete: true);
 
 /// <summary>Every operation stores a new key.</summary>
-public class LoadOrStoreUnique() : ExistingOrNew(0, delete: false);
+public class LoadOrStoreUnique() : PresentOrAbsentKeys(0, delete: false);
 
 /// <summary>Every operation deletes a missing key.</summary>
-public class LoadAndDeleteUnique() : ExistingOrNew(0, delete: true);
+public class LoadAndDeleteUnique() : PresentOrAbsentKeys(0, delete: true);
 
 /// <summary>Go's <c>LoadOrStoreCollision</c>: every thread loads key 0.</summary>
 public class LoadOrStoreCollision : PeerBenchmark
