@@ -218,7 +218,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             object? p = entry.Load();
             if (Entry.IsLive(p))
             {
-                _readHits?.Increment();
+                if (_readHits is not null)
+                {
+                    CountReadHit();
+                }
+
                 value = Unwrap(p);
                 return true;
             }
@@ -235,6 +239,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
 
         return TryGetValueSlow(key, hashCode, out value);
     }
+
+    /// <summary>Opt-in read-hit counting: one increment of this core's striped cell, out of line.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CountReadHit() => _readHits!.Increment();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryGetValueSlow(TKey key, int hashCode, [MaybeNullWhen(false)] out TValue value)
@@ -762,10 +770,15 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static object Wrap(TValue value) => (object?)value ?? Entry.NullValue;
 
+    /// <summary>
+    /// The value in a live slot. Only a <c>TValue</c> that can be null (a reference type or a nullable value
+    /// type) can meet <see cref="Entry.NullValue"/>; for other value types the test folds away. The slot's
+    /// object is known to be a <c>TValue</c> or its box (only <see cref="Wrap"/> writes it), so a reference needs no cast check.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TValue Unwrap(object p)
     {
-        if (ReferenceEquals(p, Entry.NullValue))
+        if (default(TValue) is null && ReferenceEquals(p, Entry.NullValue))
         {
             return default!;
         }
