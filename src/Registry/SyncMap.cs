@@ -201,7 +201,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// </summary>
     public bool TryGetValue(TKey key, [MaybeNullWhen(false)] out TValue value)
     {
-        if (key is null)
+        // The IsValueType test keeps the read hit allocation-free in unoptimized (Debug) code too, where
+        // `key is null` on a value-type key boxes it; optimized code folds both tests away.
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
