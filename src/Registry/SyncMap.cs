@@ -122,6 +122,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
         }
     }
 
+    // Every public method checks its key with `!typeof(TKey).IsValueType && key is null`: the JIT folds the
+    // check away for value-type keys, and unoptimized (Debug) code never reaches the `box` that `key is null`
+    // compiles to for a generic key, so the read path allocates nothing in any build.
+
     /// <summary>The comparer that decides key equality.</summary>
     public IEqualityComparer<TKey> KeyComparer => _keyComparer ?? EqualityComparer<TKey>.Default;
 
@@ -201,8 +205,6 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// </summary>
     public bool TryGetValue(TKey key, [MaybeNullWhen(false)] out TValue value)
     {
-        // The IsValueType test keeps the read hit allocation-free in unoptimized (Debug) code too, where
-        // `key is null` on a value-type key boxes it; optimized code folds both tests away.
         if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
@@ -280,7 +282,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// <returns><c>true</c> when the key held a live value, which is then in <paramref name="previous"/>.</returns>
     public bool Swap(TKey key, TValue value, [MaybeNullWhen(false)] out TValue previous)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
@@ -335,7 +337,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// <param name="loaded"><c>true</c> when the value was loaded, <c>false</c> when it was stored.</param>
     public TValue LoadOrStore(TKey key, TValue value, out bool loaded)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
@@ -403,7 +405,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// <returns><c>true</c> when a live value was removed; it is then in <paramref name="value"/>.</returns>
     public bool LoadAndDelete(TKey key, [MaybeNullWhen(false)] out TValue value)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
@@ -448,7 +450,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// </summary>
     public bool CompareAndSwap(TKey key, TValue expected, TValue value)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
@@ -494,7 +496,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// </summary>
     public bool CompareAndDelete(TKey key, TValue expected)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
