@@ -81,9 +81,14 @@ public sealed class SyncMapMetricsTests
         // Nothing is pending (not amended): an absent key is answered by the snapshot alone and counted nowhere.
         Assert.False(map.TryGetValue(42, out _));
 
-        // A new key makes dirty again (read 4, dirty 5); now the absent key goes under the lock: 1 miss.
+        // A new key makes dirty again (read 4, dirty 5). The absent key 42 was never pending, so the pending-key
+        // filter answers it without the lock: still counted nowhere. Key 5 is stored and deleted again (removed
+        // from dirty), so the filter holds it: its lookup goes under the lock and finds nothing: 1 miss.
         map.Store(4, "v4");
         Assert.False(map.TryGetValue(42, out _));
+        map.Store(5, "v5");
+        Assert.True(map.Delete(5));
+        Assert.False(map.TryGetValue(5, out _));
 
         MapMetrics metrics = probe.Collect(name);
         Assert.Equal(4, metrics.Sum(Instruments.Lookups, (Tags.Result, Tags.DirtyHit)));
