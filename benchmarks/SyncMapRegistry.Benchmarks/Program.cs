@@ -9,12 +9,18 @@ namespace SyncMapRegistry.Benchmarks;
 /// <summary>
 /// The suite's entry point. <c>dotnet run -c Release --project benchmarks/SyncMapRegistry.Benchmarks -- --filter '*'</c>
 /// runs everything; <c>--quick</c> runs every benchmark once with a small share of the operations, only to prove
-/// that each still runs (it asserts no timing).
+/// that each still runs (it asserts no timing). <c>--profile Workload [threads] [seconds]</c> runs one workload on
+/// SyncMap alone and prints its read/dirty statistics per operation (see <see cref="ProfileMode"/>).
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--profile")
+        {
+            return ProfileMode.Run(args[1..]);
+        }
+
         BenchmarkSettings.Quick = args.Contains("--quick");
         string[] switcherArgs = [.. args.Where(arg => arg != "--quick")];
         IConfig config = DefaultConfig.Instance.AddJob(BenchmarkSettings.Quick ? QuickJob : ParallelJob);
