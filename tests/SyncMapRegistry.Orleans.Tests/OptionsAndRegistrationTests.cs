@@ -7,7 +7,7 @@ using Orleans.Runtime.GrainDirectory;
 
 namespace SyncMapRegistry.OrleansTests;
 
-public sealed class OptionsAndRegistrationTests
+public sealed class OptionsAndRegistrationTests(ITestOutputHelper output)
 {
     [Fact]
     public void AddSyncMapRegistryTwiceRegistersEachServiceOnce()
@@ -89,6 +89,7 @@ public sealed class OptionsAndRegistrationTests
     {
         OptionsValidationException exception = await StartSiloExpectingFailureAsync(silo =>
             silo.Services.AddSyncMapRegistry(options => options.MaxEntries = 0));
+        output.WriteLine(exception.Message);
         Assert.Contains("SyncMapRegistryOptions.MaxEntries: must be positive, but is 0.", exception.Message, StringComparison.Ordinal);
     }
 
