@@ -141,4 +141,47 @@ public sealed class SyncMapGrainDirectoryCacheTests
         Assert.Equal(0, statistics.Map.DirtyCount);
         Assert.True(statistics.Map.Promotions >= 1);
     }
+
+    [Fact]
+    public async Task UnderConcurrentInsertsRemovalsAndEvictionsTheCountStaysExactAndNearTheCap()
+    {
+        const int cap = 200;
+        const int writers = 4;
+        SyncMapGrainDirectoryCache cache = NewCache(cap);
+        SiloAddress[] silos = [Silo(1000), Silo(1001)];
+        int maxSeen = 0;
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(() =>
+        {
+            var random = new Random(w);
+            for (int i = 0; i < 20_000; i++)
+            {
+                GrainId grain = Grain(random.Next(2_000));
+                if (random.Next(5) == 0)
+                {
+                    cache.Remove(grain);
+                }
+                else
+                {
+                    cache.AddOrUpdate(Address(grain, silos[random.Next(2)]), i);
+                }
+
+                int count = cache.Count;
+                int seen;
+                while (count > (seen = Volatile.Read(ref maxSeen)) && Interlocked.CompareExchange(ref maxSeen, count, seen) != seen)
+                {
+                }
+            }
+        })));
+
+        // Quiescent now: the count kept by writers equals the live entries.
+        int live = cache.AsEnumerable().Count();
+        Assert.Equal(live, cache.Count);
+        Assert.Equal(live, cache.Recount());
+        Assert.InRange(live, 1, cap);
+
+        // One writer evicts at a time and the others wait for it, so the cap is overshot by at most one insert per writer.
+        Assert.InRange(maxSeen, 1, cap + writers);
+        GrainRegistryStatistics statistics = cache.GetStatistics();
+        Assert.True(statistics.Evicted > 0);
+    }
 }
