@@ -3,7 +3,7 @@ using SyncMapRegistry;
 namespace OpenTelemetry.Trace;
 
 /// <summary>Extension methods to add SyncMapRegistry's spans to a <see cref="TracerProviderBuilder"/>.</summary>
-public static class TracerProviderBuilderExtensions
+public static class SyncMapRegistryTracerProviderBuilderExtensions
 {
     /// <summary>
     /// Enables the spans of every named <see cref="SyncMap{TKey, TValue}"/> and of the registry

@@ -3,7 +3,7 @@ using SyncMapRegistry;
 namespace OpenTelemetry.Metrics;
 
 /// <summary>Extension methods to add SyncMapRegistry's metrics to a <see cref="MeterProviderBuilder"/>.</summary>
-public static class MeterProviderBuilderExtensions
+public static class SyncMapRegistryMeterProviderBuilderExtensions
 {
     /// <summary>
     /// Enables the metrics of every named <see cref="SyncMap{TKey, TValue}"/> and of the registry: the
