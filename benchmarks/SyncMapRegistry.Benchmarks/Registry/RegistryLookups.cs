@@ -11,7 +11,10 @@ namespace SyncMapRegistry.Benchmarks.Registry;
 /// The registry workload: a silo's grain directory cache holding 10,000 grains activated across 3 silos,
 /// driven through <see cref="IGrainDirectoryCache"/> with 99.9% lookups of random cached grains and 0.1% writes,
 /// alternately a new activation of a cached grain (an update) and the activation of a grain not yet cached (a
-/// new key). At 1, 2, ... <see cref="Environment.ProcessorCount"/> threads.
+/// new key). At 1, 2, ... <see cref="Environment.ProcessorCount"/> threads. The peers: a plain
+/// <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/> (the baseline), Orleans' own LRU
+/// cache from the public <see cref="GrainDirectoryCacheFactory"/>, BitFaster's ConcurrentLru, a bare SyncMap and the
+/// registry's <see cref="global::SyncMapRegistry.SyncMapGrainDirectoryCache"/>.
 /// </summary>
 public class RegistryLookups : ParallelBenchmark
 {
@@ -34,8 +37,12 @@ public class RegistryLookups : ParallelBenchmark
     [IterationSetup(Target = nameof(BitFasterConcurrentLru))]
     public void SetupBitFasterConcurrentLru() => Prepare(static () => new BitFasterDirectoryCache(new GrainDirectoryOptions().CacheSize));
 
-    [IterationSetup(Target = nameof(SyncMap))]
-    public void SetupSyncMap() => Prepare(static () => new SyncMapDirectoryCache());
+    [IterationSetup(Target = nameof(SyncMapDirect))]
+    public void SetupSyncMapDirect() => Prepare(static () => new SyncMapDirectoryCache());
+
+    [IterationSetup(Target = nameof(SyncMapGrainDirectoryCache))]
+    public void SetupSyncMapGrainDirectoryCache() =>
+        Prepare(static () => new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions()));
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
     public void ConcurrentDictionary() => RunParallel();
@@ -46,8 +53,13 @@ public class RegistryLookups : ParallelBenchmark
     [Benchmark(OperationsPerInvoke = Ops)]
     public void BitFasterConcurrentLru() => RunParallel();
 
+    /// <summary><see cref="SyncMap{TKey, TValue}"/> of <c>(GrainAddress, int)</c> used directly: the map's own cost.</summary>
     [Benchmark(OperationsPerInvoke = Ops)]
-    public void SyncMap() => RunParallel();
+    public void SyncMapDirect() => RunParallel();
+
+    /// <summary>The registry's cache as shipped: default options (a cap of 1,000,000, telemetry named, lookups counted).</summary>
+    [Benchmark(OperationsPerInvoke = Ops)]
+    public void SyncMapGrainDirectoryCache() => RunParallel();
 
     /// <summary>Makes the next invocation run the workload on a cache from <paramref name="create"/>, filled and primed.</summary>
     private void Prepare(Func<IGrainDirectoryCache> create) =>
