@@ -31,6 +31,36 @@ public class LoadMostlyHits() : LoadMostly(1023)
     protected override int ThreadCount => Threads;
 }
 
+/// <summary>
+/// Not one of Go's: <see cref="LoadMostlyHits"/> with the 1024 keys loaded in a fixed random order instead of
+/// 0, 1, 2, ... Sequential int keys favour maps that hash an int to itself (ConcurrentDictionary walks its
+/// buckets in order, which the prefetcher and branch predictor love), while SyncMap's Fibonacci hashing scatters
+/// them; real keys (grain ids, strings) scatter in every map. All cores.
+/// </summary>
+public class LoadMostlyHitsShuffled : PeerBenchmark
+{
+    private static readonly int[] Order = Shuffled(1024);
+
+    internal override void Setup<TMap>(TMap map) => LoadOrStorePrimed(map, 1023);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal override void Work<TMap>(TMap map, int start, int count)
+    {
+        int[] order = Order;
+        for (int i = start, end = start + count; i < end; i++)
+        {
+            map.Load(order[i & 1023], out _);
+        }
+    }
+
+    private static int[] Shuffled(int count)
+    {
+        int[] keys = [.. Enumerable.Range(0, count)];
+        new Random(7).Shuffle(keys);
+        return keys;
+    }
+}
+
 /// <summary>1023 of every 1024 loads miss.</summary>
 public class LoadMostlyMisses() : LoadMostly(1);
 
