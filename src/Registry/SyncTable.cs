@@ -197,6 +197,33 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         }
 
         Entry removed = slots[hole].Entry!;
+        RemoveAt(hole);
+        return removed;
+    }
+
+    /// <summary>
+    /// Removes the slot that holds <paramref name="entry"/>, found by reference from the home of
+    /// <paramref name="hashCode"/>, without calling the key comparer. Caller holds the map's lock.
+    /// </summary>
+    private void RemoveEntry(int hashCode, Entry entry)
+    {
+        Slot<TKey>[] slots = Slots;
+        uint mask = (uint)slots.Length - 1;
+        uint index = HomeIndex(hashCode, Shift);
+        while (!ReferenceEquals(slots[index].Entry, entry))
+        {
+            Debug.Assert(slots[index].Entry is not null, "The entry to remove is not in the table.");
+            index = (index + 1) & mask;
+        }
+
+        RemoveAt(index);
+    }
+
+    /// <summary>Empties the occupied slot at <paramref name="hole"/> by backward-shift deletion.</summary>
+    private void RemoveAt(uint hole)
+    {
+        Slot<TKey>[] slots = Slots;
+        uint mask = (uint)slots.Length - 1;
         uint next = hole;
         while (true)
         {
@@ -219,7 +246,6 @@ internal sealed class SyncTable<TKey> where TKey : notnull
 
         slots[hole] = default;
         Count--;
-        return removed;
     }
 
     /// <summary>
@@ -227,25 +253,44 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// deleted. Deleted entries are CASed to <see cref="Entry.Expunged"/> and left out. Caller holds the lock.
     /// </summary>
     /// <remarks>
-    /// When nothing is expunged and the copy has room for one more key, the slot array is cloned as a
-    /// block (no per-key probing); otherwise the survivors are re-inserted by their stored hash codes,
-    /// without calling the key comparer.
+    /// When at most 16 entries are expunged and the copy has room for one more key, the slot array is cloned
+    /// as a block and the expunged entries are removed from the copy by backward shift (no per-key probing for
+    /// the survivors, one pass over the entries); otherwise the survivors are re-inserted into a right-sized table by their stored hash
+    /// codes, without calling the key comparer.
     /// </remarks>
     internal static SyncTable<TKey> RebuildFrom(Slot<TKey>[] readSlots, int readCount, out int expunged)
     {
+        // The first few expunged slots are remembered, so that the clone below need not look at every entry again.
+        const int Remembered = 16;
+        Span<int> expungedSlots = stackalloc int[Remembered];
         expunged = 0;
-        foreach (ref readonly Slot<TKey> slot in readSlots.AsSpan())
+        for (int i = 0; i < readSlots.Length; i++)
         {
-            if (slot.Entry is not null && slot.Entry.TryExpungeLocked())
+            Entry? entry = readSlots[i].Entry;
+            if (entry is not null && entry.TryExpungeLocked())
             {
+                if (expunged < Remembered)
+                {
+                    expungedSlots[expunged] = i;
+                }
+
                 expunged++;
             }
         }
 
         int survivors = readCount - expunged;
-        if (expunged == 0 && (survivors + 1) * 2 <= readSlots.Length)
+        if (expunged <= Remembered && (survivors + 1) * 2 <= readSlots.Length)
         {
-            return new SyncTable<TKey>((Slot<TKey>[])readSlots.Clone(), survivors);
+            // Few deletions: clone the block and take the expunged entries out of the copy by backward-shift
+            // deletion, instead of re-inserting every survivor into a fresh table (random writes, O(n) probes).
+            var clone = new SyncTable<TKey>((Slot<TKey>[])readSlots.Clone(), readCount);
+            foreach (int slot in expungedSlots[..expunged])
+            {
+                clone.RemoveEntry(readSlots[slot].HashCode, readSlots[slot].Entry!);
+            }
+
+            Debug.Assert(clone.Count == survivors, "The clone lost or kept an entry it should not have.");
+            return clone;
         }
 
         var table = new SyncTable<TKey>(survivors + 1);
