@@ -21,7 +21,9 @@ internal sealed class StripedCounter
     {
         int cells = (int)BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount);
         _mask = cells - 1;
-        _cells = new long[cells * LongsPerCell];
+        // One extra cell's worth of padding in front: cell 0 would otherwise share a line with the array header
+        // and with this object's fields, which every increment on every core reads.
+        _cells = new long[(cells + 1) * LongsPerCell];
     }
 
     /// <summary>Adds one to the current core's cell.</summary>
@@ -31,14 +33,14 @@ internal sealed class StripedCounter
         int cell = Thread.GetCurrentProcessorId() & _mask;
         // Interlocked on a core-local line: uncontended unless a thread migrates mid-increment,
         // and it keeps the count exact when that happens.
-        Interlocked.Increment(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_cells), cell * LongsPerCell));
+        Interlocked.Increment(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_cells), (cell + 1) * LongsPerCell));
     }
 
     /// <summary>The sum of all cells: exact once increments have stopped, a moment's estimate while they run.</summary>
     internal long Sum()
     {
         long sum = 0;
-        for (int i = 0; i < _cells.Length; i += LongsPerCell)
+        for (int i = LongsPerCell; i < _cells.Length; i += LongsPerCell)
         {
             sum += Volatile.Read(ref _cells[i]);
         }
