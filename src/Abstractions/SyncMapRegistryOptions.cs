@@ -1,0 +1,60 @@
+namespace SyncMapRegistry;
+
+/// <summary>
+/// Settings of the SyncMap grain registry: the silo's grain directory cache and its local-activation index.
+/// </summary>
+/// <remarks>Validated when the host starts; see <see cref="SyncMapRegistryOptionsValidator"/>.</remarks>
+public sealed class SyncMapRegistryOptions
+{
+    /// <summary>The default of <see cref="Name"/>.</summary>
+    public const string DefaultName = "grain-directory-cache";
+
+    /// <summary>The default of <see cref="LocalActivationsName"/>.</summary>
+    public const string DefaultLocalActivationsName = "local-activations";
+
+    /// <summary>The default of <see cref="MaxEntries"/>, the same as Orleans' <c>GrainDirectoryOptions.CacheSize</c> default.</summary>
+    public const int DefaultMaxEntries = 1_000_000;
+
+    /// <summary>The default of <see cref="PurgeInterval"/>.</summary>
+    public static readonly TimeSpan DefaultPurgeInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest <see cref="PurgeInterval"/> accepted (a timer's limit).</summary>
+    public static readonly TimeSpan MaxPurgeInterval = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// The most entries the directory cache holds. An insert that takes it over the cap evicts a batch of
+    /// entries (see the cache's remarks). Must be positive. Default: <see cref="DefaultMaxEntries"/>.
+    /// </summary>
+    public int MaxEntries { get; set; } = DefaultMaxEntries;
+
+    /// <summary>
+    /// How often the maintenance service sweeps the cache for entries that point at dead silos, as a safety net
+    /// behind the membership updates it follows. Must be positive and at most <see cref="MaxPurgeInterval"/>.
+    /// Default: <see cref="DefaultPurgeInterval"/>.
+    /// </summary>
+    public TimeSpan PurgeInterval { get; set; } = DefaultPurgeInterval;
+
+    /// <summary>
+    /// The directory cache's name in telemetry: the <c>syncmap.name</c> tag of its instruments and spans.
+    /// Must not be empty. Default: <see cref="DefaultName"/>.
+    /// </summary>
+    public string Name { get; set; } = DefaultName;
+
+    /// <summary>
+    /// The local-activation index's name in telemetry. Must not be empty and must differ from <see cref="Name"/>.
+    /// Default: <see cref="DefaultLocalActivationsName"/>.
+    /// </summary>
+    public string LocalActivationsName { get; set; } = DefaultLocalActivationsName;
+
+    /// <summary>
+    /// Counts registry lookups by result (<c>registry.lookups</c>, hit or miss) in per-core striped cells.
+    /// A grain call costs microseconds, so this is cheap there. Default: <c>true</c>.
+    /// </summary>
+    public bool CountLookups { get; set; } = true;
+
+    /// <summary>
+    /// Also counts the underlying maps' read-snapshot hits (<c>syncmap.lookups</c> with <c>read_hit</c>).
+    /// Off by default: see <c>SyncMapOptions.CountReadHits</c>. Default: <c>false</c>.
+    /// </summary>
+    public bool CountReadHits { get; set; }
+}

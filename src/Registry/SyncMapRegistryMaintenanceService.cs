@@ -1,0 +1,180 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace SyncMapRegistry;
+
+/// <summary>
+/// Keeps a silo's registry clean. It follows <see cref="IClusterMembershipService.MembershipUpdates"/> and purges
+/// every directory cache entry that points at a silo which is dead or has left, and on every
+/// <see cref="SyncMapRegistryOptions.PurgeInterval"/> it sweeps again (and drops deactivated activations from
+/// the local index) as a safety net.
+/// </summary>
+/// <remarks>
+/// Neither loop lets an exception end it: it logs, backs off (doubling from one second to one minute) and goes
+/// on. Both stop as soon as the host stops, without waiting for the next membership update or tick.
+/// </remarks>
+internal sealed partial class SyncMapRegistryMaintenanceService(
+    SyncMapGrainDirectoryCache cache,
+    LocalActivationIndex localActivations,
+    IClusterMembershipService membership,
+    IOptions<SyncMapRegistryOptions> options,
+    TimeProvider timeProvider,
+    ILogger<SyncMapRegistryMaintenanceService> logger) : BackgroundService
+{
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(1);
+
+    private readonly TimeSpan _purgeInterval = options.Value.PurgeInterval;
+
+    /// <summary>Purges the entries of every silo that <paramref name="snapshot"/> reports dead.</summary>
+    /// <returns>The number of entries removed.</returns>
+    internal int PurgeDeadSilos(ClusterMembershipSnapshot snapshot, string trigger)
+    {
+        int total = 0;
+        foreach (SiloAddress silo in cache.FindSilos(silo => snapshot.GetSiloStatus(silo) == SiloStatus.Dead))
+        {
+            int removed = cache.PurgeSilo(silo);
+            total += removed;
+            if (removed > 0)
+            {
+                LogInformationPurged(silo, removed, trigger, snapshot.Version.Value);
+            }
+        }
+
+        return total;
+    }
+
+    /// <inheritdoc/>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        LogDebugStarted(_purgeInterval);
+        return Task.WhenAll(FollowMembershipAsync(stoppingToken), SweepPeriodicallyAsync(stoppingToken));
+    }
+
+    private async Task FollowMembershipAsync(CancellationToken stoppingToken)
+    {
+        TimeSpan backoff = MinBackoff;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            IAsyncEnumerator<ClusterMembershipSnapshot>? updates = null;
+            try
+            {
+                updates = membership.MembershipUpdates.GetAsyncEnumerator(stoppingToken);
+
+                // WaitAsync: stop promptly even if the enumerator does not watch the token itself.
+                while (await updates.MoveNextAsync().AsTask().WaitAsync(stoppingToken))
+                {
+                    PurgeDeadSilos(updates.Current, "membership update");
+                    backoff = MinBackoff;
+                }
+
+                // The stream ended (membership is stopping); subscribe again after a pause.
+                await DisposeQuietlyAsync(updates);
+                updates = null;
+                await Task.Delay(backoff, timeProvider, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // A pending MoveNextAsync may still run: the enumerator is left to it rather than disposed under it.
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogErrorMembershipLoop(exception, backoff);
+                if (updates is not null)
+                {
+                    await DisposeQuietlyAsync(updates);
+                }
+
+                if (!await DelayAsync(backoff, stoppingToken))
+                {
+                    return;
+                }
+
+                backoff = Next(backoff);
+            }
+        }
+    }
+
+    private async Task SweepPeriodicallyAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_purgeInterval, timeProvider);
+        TimeSpan backoff = MinBackoff;
+        while (true)
+        {
+            try
+            {
+                if (!await timer.WaitForNextTickAsync(stoppingToken))
+                {
+                    return;
+                }
+
+                int purged = PurgeDeadSilos(membership.CurrentSnapshot, "periodic sweep");
+                int deactivated = localActivations.RemoveDeactivated();
+                LogDebugSwept(purged, deactivated, cache.Count, localActivations.Count);
+                backoff = MinBackoff;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogErrorSweep(exception, backoff);
+                if (!await DelayAsync(backoff, stoppingToken))
+                {
+                    return;
+                }
+
+                backoff = Next(backoff);
+            }
+        }
+    }
+
+    /// <returns><c>false</c> when the host stopped during the delay.</returns>
+    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(delay, timeProvider, stoppingToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private async Task DisposeQuietlyAsync(IAsyncEnumerator<ClusterMembershipSnapshot> updates)
+    {
+        try
+        {
+            await updates.DisposeAsync();
+        }
+        catch (Exception exception)
+        {
+            LogWarningDispose(exception);
+        }
+    }
+
+    private static TimeSpan Next(TimeSpan backoff) => backoff * 2 < MaxBackoff ? backoff * 2 : MaxBackoff;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "SyncMap registry maintenance started; sweeping every {PurgeInterval}")]
+    private partial void LogDebugStarted(TimeSpan purgeInterval);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Removed} directory cache entries pointing at dead silo {Silo} ({Trigger}, membership version {MembershipVersion})")]
+    private partial void LogInformationPurged(SiloAddress silo, int removed, string trigger, long membershipVersion);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Swept the SyncMap registry: purged {Purged} entries of dead silos, dropped {Deactivated} deactivated activations; {CacheEntries} cached, {LocalActivations} local")]
+    private partial void LogDebugSwept(int purged, int deactivated, int cacheEntries, int localActivations);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Following membership updates failed; retrying in {Backoff}")]
+    private partial void LogErrorMembershipLoop(Exception exception, TimeSpan backoff);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sweeping the SyncMap registry failed; retrying in {Backoff}")]
+    private partial void LogErrorSweep(Exception exception, TimeSpan backoff);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Disposing the membership update stream failed")]
+    private partial void LogWarningDispose(Exception exception);
+}

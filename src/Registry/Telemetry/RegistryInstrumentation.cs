@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using static SyncMapRegistry.SyncMapRegistryTelemetry;
+
+namespace SyncMapRegistry.Telemetry;
+
+/// <summary>A registry map that <c>registry.lookups</c> reports on.</summary>
+internal interface IObservedRegistry
+{
+    string Name { get; }
+
+    /// <summary><c>false</c> when the registry does not count lookups; it then reports nothing.</summary>
+    bool CountsLookups { get; }
+
+    long LookupHits { get; }
+
+    long LookupMisses { get; }
+}
+
+/// <summary>
+/// The registry's instruments and spans, on <see cref="SyncMapInstrumentation"/>'s meter and activity source:
+/// <c>registry.lookups</c> (observable, summed from each registry's striped cells when a listener collects),
+/// <c>registry.purged</c>, <c>registry.evicted</c> and the <c>registry.purge</c> span.
+/// </summary>
+internal static class RegistryInstrumentation
+{
+    internal static readonly Counter<long> Purged = SyncMapInstrumentation.Meter.CreateCounter<long>(
+        Instruments.RegistryPurged, "{entry}", "Registry entries removed because the silo they point at is dead or has left.");
+
+    internal static readonly Counter<long> Evicted = SyncMapInstrumentation.Meter.CreateCounter<long>(
+        Instruments.RegistryEvicted, "{entry}", "Registry entries removed by the entry cap.");
+
+    private static readonly Lock s_observedLock = new();
+    private static readonly List<WeakReference<IObservedRegistry>> s_observed = [];
+
+    static RegistryInstrumentation()
+    {
+        SyncMapInstrumentation.Meter.CreateObservableCounter(
+            Instruments.RegistryLookups, ObserveLookups, "{lookup}", "Registry lookups by result.");
+    }
+
+    /// <summary>Adds a registry to those <c>registry.lookups</c> reports; it is dropped once collected.</summary>
+    internal static void Observe(IObservedRegistry registry)
+    {
+        lock (s_observedLock)
+        {
+            s_observed.Add(new WeakReference<IObservedRegistry>(registry));
+        }
+    }
+
+    /// <summary>Starts a <c>registry.purge</c> span, or returns <c>null</c> when nothing listens.</summary>
+    internal static Activity? StartPurge(string name, object silo) =>
+        SyncMapInstrumentation.ActivitySource.StartActivity(Spans.RegistryPurge)
+            ?.SetTag(Tags.Name, name)
+            .SetTag(Tags.Silo, silo.ToString());
+
+    /// <summary>Counts purged entries and ends the span with the count.</summary>
+    internal static void Purge(Activity? span, KeyValuePair<string, object?> nameTag, int removed)
+    {
+        if (removed > 0)
+        {
+            Purged.Add(removed, nameTag);
+        }
+
+        if (span is not null)
+        {
+            span.SetTag(Tags.Removed, removed);
+            span.Dispose();
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveLookups()
+    {
+        List<IObservedRegistry> live = [];
+        lock (s_observedLock)
+        {
+            s_observed.RemoveAll(reference =>
+            {
+                if (!reference.TryGetTarget(out IObservedRegistry? registry))
+                {
+                    return true;
+                }
+
+                live.Add(registry);
+                return false;
+            });
+        }
+
+        foreach (IObservedRegistry registry in live)
+        {
+            if (registry.CountsLookups)
+            {
+                yield return new(registry.LookupHits, new(Tags.Name, registry.Name), new(Tags.RegistryResult, Tags.RegistryHit));
+                yield return new(registry.LookupMisses, new(Tags.Name, registry.Name), new(Tags.RegistryResult, Tags.RegistryMiss));
+            }
+        }
+    }
+}
