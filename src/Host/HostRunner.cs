@@ -103,10 +103,14 @@ internal sealed class HostRunner(HostOptions options, OtlpSettings? otlp, IRunRe
             long now = time.GetTimestamp();
             WorkloadSnapshot snapshot = workload.Snapshot();
             double seconds = time.GetElapsedTime(lastTimestamp, now).TotalSeconds;
-            double rate = seconds <= 0 ? 0 : (snapshot.Calls - lastCalls) / seconds;
+            TimeSpan elapsed = time.GetElapsedTime(started, now);
+
+            // While running: the rate over the last interval; at the end: over the whole run.
+            double rate = phase != "running"
+                ? snapshot.Calls / Math.Max(elapsed.TotalSeconds, 1e-3)
+                : seconds <= 0 ? 0 : (snapshot.Calls - lastCalls) / seconds;
             lastCalls = snapshot.Calls;
             lastTimestamp = now;
-            TimeSpan elapsed = time.GetElapsedTime(started, now);
             return new ProgressReport(phase, elapsed > options.Duration ? options.Duration : elapsed, options.Duration, snapshot, rate, ReadRegistries(cluster));
         }
     }

@@ -44,7 +44,7 @@ internal sealed class LiveReporter(IAnsiConsole console, TimeProvider time) : IR
 
         var table = new Table().Border(TableBorder.Rounded).Title("registry per silo");
         table.AddColumn("silo");
-        foreach (string column in new[] { "entries", "hits", "misses", "read_hit", "dirty_hit", "lookup miss", "promotions", "dirty rebuilds", "purged" })
+        foreach (string column in new[] { "entries", "activations", "hits", "misses", "read_hit", "dirty_hit", "lookup miss", "promotions", "dirty rebuilds", "purged" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -63,10 +63,10 @@ internal sealed class LiveReporter(IAnsiConsole console, TimeProvider time) : IR
         string F(long value) => bold ? $"[bold]{value.ToString("N0", Invariant)}[/]" : value.ToString("N0", Invariant);
         if (!s.Available)
         {
-            table.AddRow(s.Silo, "[grey]n/a[/]", "", "", "", "", "", "", "", "");
+            table.AddRow(s.Silo, "[grey]n/a[/]", "", "", "", "", "", "", "", "", "");
             return;
         }
 
-        table.AddRow(s.Silo, F(s.Entries), F(s.Hits), F(s.Misses), F(s.ReadHits), F(s.DirtyHits), F(s.LookupMisses), F(s.Promotions), F(s.DirtyRebuilds), F(s.Purged));
+        table.AddRow(s.Silo, F(s.Entries), F(s.LocalActivations), F(s.Hits), F(s.Misses), F(s.ReadHits), F(s.DirtyHits), F(s.LookupMisses), F(s.Promotions), F(s.DirtyRebuilds), F(s.Purged));
     }
 }

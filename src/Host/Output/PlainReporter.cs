@@ -60,10 +60,11 @@ internal sealed class PlainReporter(TextWriter output, TimeProvider time) : IRun
             w.WriteLine($"syncmap lookups       read_hit {total.ReadHits}, dirty_hit {total.DirtyHits}, miss {total.LookupMisses}");
             w.WriteLine($"promotions            {total.Promotions}, dirty rebuilds {total.DirtyRebuilds}");
             w.WriteLine($"entries now           {total.Entries} (purged {total.Purged}, evicted {total.Evicted})");
-            w.WriteLine("per silo              silo      entries        hits    misses  dirty_hit  lk_miss  promotions  rebuilds");
+            w.WriteLine($"activations now       {total.LocalActivations} (from the registries' local-activation indexes)");
+            w.WriteLine("per silo              silo     entries  activations         hits   misses     read_hit  dirty_hit  lk_miss  promotions  rebuilds  purged");
             foreach (SiloRegistrySnapshot s in summary.Silos)
             {
-                w.WriteLine($"                      {s.Silo,-8} {s.Entries,8} {s.Hits,11} {s.Misses,9} {s.DirtyHits,10} {s.LookupMisses,8} {s.Promotions,11} {s.DirtyRebuilds,9}");
+                w.WriteLine($"                      {s.Silo,-8} {s.Entries,7} {s.LocalActivations,12} {s.Hits,12} {s.Misses,8} {s.ReadHits,12} {s.DirtyHits,10} {s.LookupMisses,8} {s.Promotions,11} {s.DirtyRebuilds,9} {s.Purged,7}");
             }
         }
 

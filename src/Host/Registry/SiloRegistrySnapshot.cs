@@ -13,6 +13,7 @@ namespace SyncMapRegistry.Host.Registry;
 /// <param name="DirtyRebuilds">Times the dirty map was rebuilt from the read snapshot.</param>
 /// <param name="Purged">Entries removed because their silo left the cluster.</param>
 /// <param name="Evicted">Entries removed by the entry cap.</param>
+/// <param name="LocalActivations">Activations on this silo, from the registry's local-activation index.</param>
 public readonly record struct SiloRegistrySnapshot(
     string Silo,
     bool Available,
@@ -25,16 +26,17 @@ public readonly record struct SiloRegistrySnapshot(
     long Promotions,
     long DirtyRebuilds,
     long Purged,
-    long Evicted)
+    long Evicted,
+    int LocalActivations)
 {
     /// <summary>A silo whose registry could not be read.</summary>
-    public static SiloRegistrySnapshot Unavailable(string silo) => new(silo, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static SiloRegistrySnapshot Unavailable(string silo) => new(silo, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /// <summary>Sums the snapshots of several silos.</summary>
     public static SiloRegistrySnapshot Total(IEnumerable<SiloRegistrySnapshot> silos)
     {
         ArgumentNullException.ThrowIfNull(silos);
-        var total = new SiloRegistrySnapshot("total", false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        var total = new SiloRegistrySnapshot("total", false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         foreach (SiloRegistrySnapshot s in silos)
         {
             total = new SiloRegistrySnapshot(
@@ -49,7 +51,8 @@ public readonly record struct SiloRegistrySnapshot(
                 total.Promotions + s.Promotions,
                 total.DirtyRebuilds + s.DirtyRebuilds,
                 total.Purged + s.Purged,
-                total.Evicted + s.Evicted);
+                total.Evicted + s.Evicted,
+                total.LocalActivations + s.LocalActivations);
         }
 
         return total;
