@@ -115,7 +115,7 @@ public static class HostProgram
             ColorSystem = ColorSystemSupport.Detect,
             Interactive = InteractionSupport.Yes,
         });
-        return new LiveReporter(ansi, TimeProvider.System);
+        return new LiveReporter(ansi, console.Out, TimeProvider.System);
     }
 
     private static HostRunResult Usage(HostConsole console, IEnumerable<string> errors)
