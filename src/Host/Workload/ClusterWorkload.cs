@@ -1,0 +1,225 @@
+using System.Collections.Concurrent;
+using SyncMapRegistry.Host.Grains;
+using SyncMapRegistry.Host.Telemetry;
+
+namespace SyncMapRegistry.Host.Workload;
+
+/// <summary>Where the cluster workload's calls start: a silo of this process, or its cluster client.</summary>
+/// <param name="Scope">The <see cref="SiloScope"/> of calls made from it.</param>
+/// <param name="Name">Its name.</param>
+/// <param name="Grains">Where its calls start.</param>
+/// <param name="Silo">The silo's address; <c>null</c> for a client.</param>
+internal sealed record ClusterCaller(int Scope, string Name, IGrainFactory Grains, SiloAddress? Silo);
+
+/// <summary>
+/// The outcome of the calls made to the grains last seen on one silo (the call's <em>target</em>), cumulative.
+/// </summary>
+/// <param name="Succeeded">Calls that completed.</param>
+/// <param name="Failed">Calls that threw.</param>
+/// <param name="Moved">Completed calls answered by another silo than the target: the grain was activated again elsewhere.</param>
+/// <param name="FirstFailedStartMs">When the first failed call started (Unix ms), or <c>null</c>.</param>
+/// <param name="LastFailedStartMs">When the last failed call started (Unix ms), or <c>null</c>.</param>
+/// <param name="LastFailedEndMs">When the last failed call failed (Unix ms), or <c>null</c>.</param>
+/// <param name="FirstMovedMs">When the first moved call completed (Unix ms), or <c>null</c>.</param>
+internal readonly record struct TargetOutcome(long Succeeded, long Failed, long Moved, long? FirstFailedStartMs, long? LastFailedStartMs, long? LastFailedEndMs, long? FirstMovedMs);
+
+/// <summary>
+/// A read-mostly workload for a cluster that spans processes: every caller of this process calls grains of
+/// <see cref="IClusterDemoGrain"/>, which live all over the cluster. Each call is counted against the silo the
+/// grain was last seen on, so a test can tell calls to a dead silo's grains from calls to a survivor's.
+/// </summary>
+internal sealed class ClusterWorkload
+{
+    private const long None = long.MinValue;
+
+    private readonly IReadOnlyList<ClusterCaller> _callers;
+    private readonly HostOptions _options;
+    private readonly TimeProvider _time;
+
+    // The silo each grain last answered from, or null before its first answer. Any worker may write it; a
+    // stale value only counts one call against the grain's previous silo.
+    private readonly SiloAddress?[] _locations;
+    private readonly ConcurrentDictionary<SiloAddress, Target> _targets = new();
+    private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
+    private readonly Target _unknown = new();
+    private long _activated;
+    private long _reads;
+    private long _updates;
+    private long _crossSilo;
+    private long _latencyTicks;
+
+    public ClusterWorkload(IReadOnlyList<ClusterCaller> callers, HostOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(callers);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        if (callers.Count == 0)
+        {
+            throw new ArgumentException("The workload needs at least one caller.", nameof(callers));
+        }
+
+        _callers = callers;
+        _options = options;
+        _time = time;
+        _locations = new SiloAddress?[options.Grains];
+    }
+
+    /// <summary>Calls every grain once (activating it where its hash places it), retrying a failed call a few times.</summary>
+    public async Task ActivateAsync(CancellationToken cancellationToken)
+    {
+        await Parallel.ForAsync(
+            0,
+            _options.Grains,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
+            async (grain, ct) =>
+            {
+                ClusterCaller caller = _callers[grain % _callers.Count];
+                SiloScope.Current = caller.Scope;
+                for (int attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        DemoReply reply = await caller.Grains.GetGrain<IClusterDemoGrain>(grain).ReadAsync();
+                        Volatile.Write(ref _locations[grain], reply.Silo);
+                        Interlocked.Increment(ref _activated);
+                        return;
+                    }
+                    catch (Exception) when (attempt < 5 && !ct.IsCancellationRequested)
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), _time, ct);
+                    }
+                }
+            });
+    }
+
+    /// <summary>Runs <see cref="HostOptions.Concurrency"/> workers until <paramref name="cancellationToken"/> is canceled.</summary>
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(worker => Task.Run(() => RunWorkerAsync(worker, cancellationToken), CancellationToken.None)));
+
+    /// <summary>The counters in the single-process host's shape, for its progress display and summary.</summary>
+    public WorkloadSnapshot Snapshot()
+    {
+        long failed = Volatile.Read(ref _unknown.Failed);
+        foreach (Target target in _targets.Values)
+        {
+            failed += Volatile.Read(ref target.Failed);
+        }
+
+        long reads = Volatile.Read(ref _reads), updates = Volatile.Read(ref _updates);
+        return new WorkloadSnapshot(Volatile.Read(ref _activated), reads + updates, reads, updates, Volatile.Read(ref _crossSilo), failed, Volatile.Read(ref _latencyTicks));
+    }
+
+    /// <summary>The outcome per target silo (grains not yet seen anywhere are under <c>null</c>).</summary>
+    public IReadOnlyDictionary<SiloAddress, TargetOutcome> Targets() =>
+        _targets.ToDictionary(kv => kv.Key, kv => kv.Value.Outcome());
+
+    /// <summary>Failed calls that had no known target yet.</summary>
+    public TargetOutcome UnknownTarget => _unknown.Outcome();
+
+    /// <summary>How many grains were last seen on each silo.</summary>
+    public IReadOnlyDictionary<SiloAddress, int> GrainsBySilo()
+    {
+        var counts = new Dictionary<SiloAddress, int>();
+        for (int i = 0; i < _locations.Length; i++)
+        {
+            if (Volatile.Read(ref _locations[i]) is { } silo)
+            {
+                counts[silo] = counts.GetValueOrDefault(silo) + 1;
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>Failed calls by exception type.</summary>
+    public IReadOnlyDictionary<string, long> Errors() => _errors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+
+    private async Task RunWorkerAsync(int worker, CancellationToken cancellationToken)
+    {
+        var random = new Random(unchecked((worker + 1) * 7919) ^ Environment.ProcessId);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            int grain = random.Next(_options.Grains);
+            ClusterCaller caller = _callers[random.Next(_callers.Count)];
+            bool read = random.NextDouble() < _options.ReadRatio;
+            SiloAddress? targetSilo = Volatile.Read(ref _locations[grain]);
+            Target target = targetSilo is null ? _unknown : _targets.GetOrAdd(targetSilo, static _ => new Target());
+            SiloScope.Current = caller.Scope;
+            long started = _time.GetTimestamp();
+            long startedMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            try
+            {
+                IClusterDemoGrain grainRef = caller.Grains.GetGrain<IClusterDemoGrain>(grain);
+                DemoReply reply = read ? await grainRef.ReadAsync() : await grainRef.UpdateAsync(started);
+                Interlocked.Add(ref _latencyTicks, _time.GetTimestamp() - started);
+                Interlocked.Increment(ref read ? ref _reads : ref _updates);
+                if (caller.Silo is not null && !reply.Silo.Equals(caller.Silo))
+                {
+                    Interlocked.Increment(ref _crossSilo);
+                }
+
+                Volatile.Write(ref _locations[grain], reply.Silo);
+                Interlocked.Increment(ref target.Succeeded);
+                if (targetSilo is not null && !reply.Silo.Equals(targetSilo))
+                {
+                    Interlocked.Increment(ref target.Moved);
+                    Interlocked.CompareExchange(ref target.FirstMovedMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), None);
+                }
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref target.Failed);
+                Interlocked.CompareExchange(ref target.FirstFailedStartMs, startedMs, None);
+                Max(ref target.LastFailedStartMs, startedMs);
+                Max(ref target.LastFailedEndMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+                _errors.AddOrUpdate(exception.GetType().Name, 1, static (_, n) => n + 1);
+            }
+            catch (Exception)
+            {
+                // A call cut short by the end of the run is neither a success nor a failure.
+            }
+        }
+    }
+
+    private static void Max(ref long location, long value)
+    {
+        long current = Volatile.Read(ref location);
+        while (value > current)
+        {
+            long seen = Interlocked.CompareExchange(ref location, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>The counters of one target silo; every field is written with <see cref="Interlocked"/>.</summary>
+    private sealed class Target
+    {
+        public long Succeeded;
+        public long Failed;
+        public long Moved;
+        public long FirstFailedStartMs = None;
+        public long LastFailedStartMs = None;
+        public long LastFailedEndMs = None;
+        public long FirstMovedMs = None;
+
+        public TargetOutcome Outcome() => new(
+            Volatile.Read(ref Succeeded),
+            Volatile.Read(ref Failed),
+            Volatile.Read(ref Moved),
+            Read(ref FirstFailedStartMs),
+            Read(ref LastFailedStartMs),
+            Read(ref LastFailedEndMs),
+            Read(ref FirstMovedMs));
+
+        private static long? Read(ref long field)
+        {
+            long value = Volatile.Read(ref field);
+            return value == None ? null : value;
+        }
+    }
+}
