@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace SyncMapRegistry.Host;
 
 /// <summary>How the host shows its progress.</summary>
@@ -71,6 +73,12 @@ public sealed partial class HostOptions
 
     /// <summary>How progress is shown. Default <see cref="OutputMode.Auto"/>.</summary>
     public OutputMode Output { get; set; } = OutputMode.Auto;
+
+    /// <summary>
+    /// The least severe log level the silos write, to standard error. Default <see cref="LogLevel.Error"/>: anything
+    /// more talkative interleaves with a live display.
+    /// </summary>
+    public LogLevel LogLevel { get; set; } = LogLevel.Error;
 
     /// <summary>Orleans' cluster id (and service id) shared by the silos. Default <c>syncmap-host</c>.</summary>
     public string ClusterId { get; set; } = "syncmap-host";

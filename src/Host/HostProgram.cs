@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Exporter;
 using Spectre.Console;
 using SyncMapRegistry.Host.Output;
@@ -115,7 +116,7 @@ public static partial class HostProgram
             ColorSystem = ColorSystemSupport.Detect,
             Interactive = InteractionSupport.Yes,
         });
-        return new LiveReporter(ansi, TimeProvider.System);
+        return new LiveReporter(ansi, console.Out, TimeProvider.System);
     }
 
     private static HostRunResult Usage(HostConsole console, IEnumerable<string> errors)
@@ -167,6 +168,7 @@ public static partial class HostProgram
         Read<TimeSpan>(section, nameof(HostOptions.OtlpTimeout), TryParseDuration, v => options.OtlpTimeout = v, errors);
         Read<TimeSpan>(section, nameof(HostOptions.ReportInterval), TryParseDuration, v => options.ReportInterval = v, errors);
         Read<OutputMode>(section, nameof(HostOptions.Output), TryOutput, v => options.Output = v, errors);
+        Read<LogLevel>(section, nameof(HostOptions.LogLevel), TryLogLevel, v => options.LogLevel = v, errors);
         Read<string>(section, nameof(HostOptions.ClusterId), (string s, out string v) => { v = s; return true; }, v => options.ClusterId = v, errors);
         ReadClusterSettings(section, options, errors);
         return options;
@@ -261,6 +263,8 @@ public static partial class HostProgram
 
     private static bool TryUri(string text, out Uri value) => Uri.TryCreate(text, UriKind.Absolute, out value!);
 
+    private static bool TryLogLevel(string text, out LogLevel value) => Enum.TryParse(text, ignoreCase: true, out value) && Enum.IsDefined(value) && !int.TryParse(text, out _);
+
     private static bool TryOutput(string text, out OutputMode value) => Enum.TryParse(text, ignoreCase: true, out value) && Enum.IsDefined(value);
 
     /// <summary>Reads <c>30</c> (seconds), <c>30s</c>, <c>500ms</c>, <c>2m</c>, <c>1h</c> or <c>00:00:30</c>.</summary>
@@ -298,6 +302,7 @@ public static partial class HostProgram
         private readonly Option<int> _siloPort;
         private readonly Option<int> _gatewayPort;
         private readonly Option<OutputMode> _output;
+        private readonly Option<LogLevel> _logLevel;
 
         public CommandLine(HostOptions defaults)
         {
@@ -334,6 +339,7 @@ public static partial class HostProgram
             };
             _siloPort = new("--silo-port") { Description = "First silo's silo-to-silo port; silo i uses port + i.", DefaultValueFactory = _ => defaults.SiloPort, HelpName = "port" };
             _gatewayPort = new("--gateway-port") { Description = "First silo's gateway port; silo i uses port + i.", DefaultValueFactory = _ => defaults.GatewayPort, HelpName = "port" };
+            _logLevel = new("--log-level") { Description = "Least severe level of the silos' logs, written to standard error.", DefaultValueFactory = _ => defaults.LogLevel };
             _output = new("--output") { Description = "auto (live table on a terminal, plain lines otherwise), live or plain.", DefaultValueFactory = _ => defaults.Output };
 
             Root = new RootCommand(
@@ -341,7 +347,7 @@ public static partial class HostProgram
                 "workload of cross-silo grain calls and shows the registry's statistics. Settings also come from appsettings.json " +
                 "(section SyncMapHost) and environment variables (SyncMapHost__Silos=5); OTEL_* variables configure export.")
             {
-                _silos, _grains, _duration, _readRatio, _otlpEndpoint, _concurrency, _crossSiloRatio, _siloPort, _gatewayPort, _output,
+                _silos, _grains, _duration, _readRatio, _otlpEndpoint, _concurrency, _crossSiloRatio, _siloPort, _gatewayPort, _output, _logLevel,
             };
             AddClusterOptions(Root, defaults);
         }
@@ -360,6 +366,7 @@ public static partial class HostProgram
             options.SiloPort = parsed.GetValue(_siloPort);
             options.GatewayPort = parsed.GetValue(_gatewayPort);
             options.Output = parsed.GetValue(_output);
+            options.LogLevel = parsed.GetValue(_logLevel);
             ApplyCluster(parsed, options);
         }
 

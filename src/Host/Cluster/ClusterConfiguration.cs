@@ -81,7 +81,14 @@ internal static class ClusterConfiguration
 
         builder.Services.AddSingleton<IHostLifetime, RunnerControlledLifetime>();
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(options.LogLevel);
+        if (options.LogLevel != LogLevel.None)
+        {
+            // Like the silos: logs go to standard error, so standard output keeps only progress and STATUS lines.
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+
         builder.UseOrleansClient(client =>
         {
             if (options.Clustering == ClusteringMode.Redis)

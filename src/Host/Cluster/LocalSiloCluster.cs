@@ -42,9 +42,11 @@ internal sealed class SiloNode(SiloEndpoint endpoint, IHost host)
 internal sealed class LocalSiloCluster : IAsyncDisposable
 {
     private readonly List<SiloNode> _silos = [];
+    private readonly LogLevel _logLevel;
 
-    private LocalSiloCluster()
+    private LocalSiloCluster(LogLevel logLevel)
     {
+        _logLevel = logLevel;
     }
 
     public IReadOnlyList<SiloNode> Silos => _silos;
@@ -70,7 +72,7 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(configureClustering);
-        var cluster = new LocalSiloCluster();
+        var cluster = new LocalSiloCluster(options.LogLevel);
         IReadOnlyList<SiloEndpoint> endpoints = Endpoints(options);
         try
         {
@@ -89,7 +91,7 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
     {
         // Everything the silo starts inherits this scope; see SiloScope.
         SiloScope.Current = endpoint.Index;
-        IHost host = BuildSilo(endpoint, configureClustering);
+        IHost host = BuildSilo(endpoint, configureClustering, _logLevel);
         lock (_silos)
         {
             _silos.Add(new SiloNode(endpoint, host));
@@ -99,7 +101,7 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
         await host.StartAsync(cancellationToken);
     }
 
-    private static IHost BuildSilo(SiloEndpoint endpoint, Action<ISiloBuilder, SiloEndpoint> configureClustering)
+    private static IHost BuildSilo(SiloEndpoint endpoint, Action<ISiloBuilder, SiloEndpoint> configureClustering, LogLevel logLevel)
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -111,7 +113,12 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
         // The runner, not Ctrl+C handlers of each silo, decides when silos stop.
         builder.Services.AddSingleton<IHostLifetime, RunnerControlledLifetime>();
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(logLevel);
+        if (logLevel != LogLevel.None)
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
         builder.UseOrleans(silo =>
         {
             configureClustering(silo, endpoint);
