@@ -68,8 +68,15 @@ public sealed partial class HostOptions
     public int AwaitSilos { get; set; }
 
     /// <summary>
+    /// Calls started per second by this process's workload, whether or not earlier calls have returned (open
+    /// loop), so a silo that stops answering does not hold back calls to the others; 0 (the default) runs
+    /// <see cref="Concurrency"/> workers that each wait for their call (closed loop).
+    /// </summary>
+    public int Rate { get; set; }
+
+    /// <summary>
     /// How often to write a machine-readable <c>STATUS {json}</c> line to standard output (silo addresses,
-    /// registry entries per silo address, purge counts, membership, workload outcome per target silo);
+    /// registry entries per silo address, purge counts, membership, workload outcome per home silo);
     /// <see cref="TimeSpan.Zero"/> (the default) writes none.
     /// </summary>
     public TimeSpan StatusInterval { get; set; } = TimeSpan.Zero;
@@ -95,6 +102,11 @@ public sealed partial class HostOptions
         if (Clustering == ClusteringMode.Localhost && !string.IsNullOrWhiteSpace(Redis))
         {
             yield return "--redis: only used with --clustering redis.";
+        }
+
+        if (Rate is < 0 or > 1_000_000)
+        {
+            yield return $"--rate: must be between 0 (closed loop) and 1000000 calls/s (got {Rate}).";
         }
 
         if (AwaitSilos is < 0 or > 1000)

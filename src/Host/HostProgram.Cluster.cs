@@ -28,6 +28,7 @@ public static partial class HostProgram
         Read<IPAddress>(section, nameof(HostOptions.AdvertisedAddress), TryAddress, v => options.AdvertisedAddress = v, errors);
         Read<MembershipProfile>(section, nameof(HostOptions.Membership), TryEnum, v => options.Membership = v, errors);
         Read<int>(section, nameof(HostOptions.AwaitSilos), TryInt, v => options.AwaitSilos = v, errors);
+        Read<int>(section, nameof(HostOptions.Rate), TryInt, v => options.Rate = v, errors);
         Read<TimeSpan>(section, nameof(HostOptions.StatusInterval), TryParseDuration, v => options.StatusInterval = v, errors);
     }
 
@@ -54,6 +55,7 @@ public static partial class HostProgram
         private Option<IPAddress> _advertisedAddress = null!;
         private Option<MembershipProfile> _membership = null!;
         private Option<int> _awaitSilos = null!;
+        private Option<int> _rate = null!;
         private Option<TimeSpan> _statusInterval = null!;
         private Option<string> _clusterId = null!;
 
@@ -99,6 +101,12 @@ public static partial class HostProgram
                 DefaultValueFactory = _ => defaults.AwaitSilos,
                 HelpName = "count",
             };
+            _rate = new("--rate")
+            {
+                Description = "Start this many calls a second whether or not earlier ones returned (open loop); 0 runs --concurrency workers that each wait for their call.",
+                DefaultValueFactory = _ => defaults.Rate,
+                HelpName = "calls/s",
+            };
             _statusInterval = new("--status-interval")
             {
                 Description = "Write a machine-readable 'STATUS {json}' line this often (for example 250ms); 0 writes none.",
@@ -113,7 +121,7 @@ public static partial class HostProgram
                 HelpName = "id",
             };
 
-            foreach (Option option in (Option[])[_clustering, _redis, _role, _advertisedAddress, _membership, _awaitSilos, _statusInterval, _clusterId])
+            foreach (Option option in (Option[])[_clustering, _redis, _role, _advertisedAddress, _membership, _awaitSilos, _rate, _statusInterval, _clusterId])
             {
                 root.Options.Add(option);
             }
@@ -127,6 +135,7 @@ public static partial class HostProgram
             options.AdvertisedAddress = parsed.GetValue(_advertisedAddress)!;
             options.Membership = parsed.GetValue(_membership);
             options.AwaitSilos = parsed.GetValue(_awaitSilos);
+            options.Rate = parsed.GetValue(_rate);
             options.StatusInterval = parsed.GetValue(_statusInterval);
             options.ClusterId = parsed.GetValue(_clusterId)!;
         }

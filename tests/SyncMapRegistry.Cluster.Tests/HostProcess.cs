@@ -9,6 +9,9 @@ namespace SyncMapRegistry.Cluster.Tests;
 /// <param name="Root">The parsed line.</param>
 internal sealed record HostStatus(long ReceivedAtMs, JsonElement Root)
 {
+    /// <summary>When the process wrote the line (Unix ms).</summary>
+    public long T => Root.GetProperty("t").GetInt64();
+
     public string Phase => Root.GetProperty("phase").GetString()!;
 
     /// <summary>The address of the process's first silo.</summary>
@@ -41,6 +44,10 @@ internal sealed record HostStatus(long ReceivedAtMs, JsonElement Root)
     /// <summary>The workload's outcome for grains last seen on <paramref name="silo"/>.</summary>
     public JsonElement? Target(string silo) =>
         Workload.GetProperty("targets").TryGetProperty(silo, out JsonElement target) ? target : null;
+
+    /// <summary>Calls that succeeded to grains last seen on any silo but <paramref name="silo"/>.</summary>
+    public long SucceededToOthersThan(string silo) =>
+        Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != silo).Sum(t => t.Value.GetProperty("succeeded").GetInt64());
 
     private static int Count(JsonElement map, string silo) => map.TryGetProperty(silo, out JsonElement n) ? n.GetInt32() : 0;
 
@@ -87,6 +94,15 @@ internal sealed class HostProcess : IAsyncDisposable
             {
                 return _statuses.Count == 0 ? null : _statuses[^1];
             }
+        }
+    }
+
+    /// <summary>The first status line that satisfies <paramref name="predicate"/>, or <c>null</c>.</summary>
+    public HostStatus? First(Func<HostStatus, bool> predicate)
+    {
+        lock (_lock)
+        {
+            return _statuses.FirstOrDefault(predicate);
         }
     }
 

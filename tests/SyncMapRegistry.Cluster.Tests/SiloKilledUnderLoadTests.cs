@@ -15,6 +15,12 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
     private const int Grains = 300;
     private const int ConcurrencyPerProcess = 8;
 
+    /// <summary>
+    /// Calls started per second per process (open loop): calls to the killed silo hang until it is declared dead,
+    /// and must not hold back the calls to the survivors, whose success is what the test checks.
+    /// </summary>
+    private const int RatePerProcess = 2000;
+
     /// <summary>A failed call may start at most this long after its process saw the silo declared dead.</summary>
     private static readonly TimeSpan DeclarationGrace = TimeSpan.FromSeconds(1);
 
@@ -62,6 +68,11 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
                     && l.GrainsOn(dead) == 0));
             HostStatus[] atRecovery = [.. survivors.Select(s => s.Latest!)];
 
+            // Calls to the survivors' grains that succeeded between the kill and the death declaration (as closely as
+            // the status lines, 100 ms apart, tell).
+            HostStatus[] atDeclaration = [.. survivors.Select(s => s.First(l => l.T >= killAt && l.MemberStatus(dead) == "Dead")!)];
+            long[] survivorCallsInWindow = [.. Enumerable.Range(0, survivors.Length).Select(i => atDeclaration[i].SucceededToOthersThan(dead) - beforeKill[i].SucceededToOthersThan(dead))];
+
             // 3. The load goes on; nothing points at the dead silo again.
             await Task.Delay(LoadAfterRecovery, _time);
             HostStatus[] final = [.. survivors.Select(s => s.Latest!)];
@@ -73,7 +84,7 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
             long[] killToPurge = [.. final.Select(s => s.PurgedAt(dead)!.Value - killAt)];
             string figures = string.Create(
                 CultureInfo.InvariantCulture,
-                $"CLUSTER-TEST calls={callsMade} failed={callsFailed} kill-to-dead-ms={string.Join('/', killToDead)} kill-to-purge-ms={string.Join('/', killToPurge)} duration-s={duration.TotalSeconds:0.0}");
+                $"CLUSTER-TEST calls={callsMade} failed={callsFailed} kill-to-dead-ms={string.Join('/', killToDead)} kill-to-purge-ms={string.Join('/', killToPurge)} survivor-calls-in-window={string.Join('/', survivorCallsInWindow)} duration-s={duration.TotalSeconds:0.0}");
             output.WriteLine(figures);
             Console.WriteLine(figures);
             for (int i = 0; i < survivors.Length; i++)
@@ -82,7 +93,7 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
                 JsonElement? toDead = f.Target(dead);
                 output.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{survivors[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed} (all to {dead}), entries pointing at it {beforeKill[i].EntriesPointingAt(dead)} before the kill, 0 after; purged {f.Registry.GetProperty("purged").GetInt64()}, removed by Orleans {f.Registry.GetProperty("removals").GetInt64()}; declared dead after {f.DeadSince(dead) - killAt} ms, no entry left after {f.PurgedAt(dead) - killAt} ms; calls to its former grains that succeeded elsewhere: {toDead?.GetProperty("moved").GetInt64()}; errors {f.Workload.GetProperty("errors")}"));
+                    $"{survivors[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed} (all to {dead}), entries pointing at it {beforeKill[i].EntriesPointingAt(dead)} before the kill, 0 after; purged {f.Registry.GetProperty("purged").GetInt64()}, removed by Orleans {f.Registry.GetProperty("removals").GetInt64()}; declared dead after {f.DeadSince(dead) - killAt} ms, no entry left after {f.PurgedAt(dead) - killAt} ms; calls to its former grains that succeeded elsewhere: {toDead?.GetProperty("moved").GetInt64()}; errors {f.Workload.GetProperty("errors")}; by home silo {f.Workload.GetProperty("targets")}"));
             }
 
             for (int i = 0; i < survivors.Length; i++)
@@ -100,6 +111,7 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
                 JsonElement toDead = f.Target(dead) ?? throw new Xunit.Sdk.XunitException($"{who} made no call to the grains of {dead}.");
                 Assert.True(toDead.GetProperty("moved").GetInt64() > 0, $"{who}: no call to a grain of {dead} succeeded elsewhere.");
                 Assert.True(f.Calls > atRecovery[i].Calls, $"{who} made no call after the recovery.");
+                Assert.True(survivorCallsInWindow[i] > 0, $"{who} made no call to a survivor's grain while {dead} was dead but not yet declared dead: the test proves nothing about them.");
 
                 // No call to a grain on a surviving silo fails; those to the dead silo's grains fail only in the membership window.
                 foreach (JsonProperty target in f.Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != dead))
@@ -146,6 +158,7 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
         "--await-silos", "3",
         "--grains", Grains.ToString(CultureInfo.InvariantCulture),
         "--concurrency", ConcurrencyPerProcess.ToString(CultureInfo.InvariantCulture),
+        "--rate", RatePerProcess.ToString(CultureInfo.InvariantCulture),
         "--read-ratio", "1",
         "--membership", "fast",
         "--status-interval", "100ms",

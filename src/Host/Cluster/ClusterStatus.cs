@@ -59,9 +59,11 @@ internal sealed record MembershipStatusLine(long Version, IReadOnlyDictionary<st
 /// <param name="CrossSilo">Completed calls answered by a silo other than the calling one.</param>
 /// <param name="Activated">Grains the warm-up reached.</param>
 /// <param name="GrainsBySilo">How many grains last answered from each silo.</param>
-/// <param name="Targets">Call outcomes by the silo each grain was last seen on.</param>
-/// <param name="Unknown">Outcomes of calls to grains not seen anywhere yet.</param>
+/// <param name="Targets">Call outcomes by each grain's home silo (where its first activation answered from).</param>
+/// <param name="Unknown">Outcomes of calls to grains that had not answered yet.</param>
 /// <param name="Errors">Failed calls by exception type.</param>
+/// <param name="InFlight">Calls in flight now.</param>
+/// <param name="Skipped">Open loop: calls not started because too many were in flight.</param>
 internal sealed record WorkloadStatusLine(
     long Calls,
     long Failed,
@@ -70,7 +72,9 @@ internal sealed record WorkloadStatusLine(
     IReadOnlyDictionary<string, int> GrainsBySilo,
     IReadOnlyDictionary<string, TargetOutcome> Targets,
     TargetOutcome Unknown,
-    IReadOnlyDictionary<string, long> Errors);
+    IReadOnlyDictionary<string, long> Errors,
+    long InFlight,
+    long Skipped);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StatusLine))]
@@ -173,7 +177,9 @@ internal sealed class ClusterStatus : IAsyncDisposable
                 w.GrainsBySilo().ToDictionary(kv => kv.Key.ToParsableString(), kv => kv.Value, StringComparer.Ordinal),
                 w.Targets().ToDictionary(kv => kv.Key.ToParsableString(), kv => kv.Value, StringComparer.Ordinal),
                 w.UnknownTarget,
-                w.Errors());
+                w.Errors(),
+                w.InFlight,
+                w.Skipped);
         }
 
         return new StatusLine(

@@ -12,11 +12,12 @@ namespace SyncMapRegistry.Host.Workload;
 internal sealed record ClusterCaller(int Scope, string Name, IGrainFactory Grains, SiloAddress? Silo);
 
 /// <summary>
-/// The outcome of the calls made to the grains last seen on one silo (the call's <em>target</em>), cumulative.
+/// The outcome of the calls made to the grains whose first activation this workload saw on one silo (the grains'
+/// <em>home</em> silo), cumulative.
 /// </summary>
 /// <param name="Succeeded">Calls that completed.</param>
 /// <param name="Failed">Calls that threw.</param>
-/// <param name="Moved">Completed calls answered by another silo than the target: the grain was activated again elsewhere.</param>
+/// <param name="Moved">Completed calls answered by another silo than the home silo: the grain was activated again elsewhere.</param>
 /// <param name="FirstFailedStartMs">When the first failed call started (Unix ms), or <c>null</c>.</param>
 /// <param name="LastFailedStartMs">When the last failed call started (Unix ms), or <c>null</c>.</param>
 /// <param name="LastFailedEndMs">When the last failed call failed (Unix ms), or <c>null</c>.</param>
@@ -25,12 +26,17 @@ internal readonly record struct TargetOutcome(long Succeeded, long Failed, long 
 
 /// <summary>
 /// A read-mostly workload for a cluster that spans processes: every caller of this process calls grains of
-/// <see cref="IClusterDemoGrain"/>, which live all over the cluster. Each call is counted against the silo the
-/// grain was last seen on, so a test can tell calls to a dead silo's grains from calls to a survivor's.
+/// <see cref="IClusterDemoGrain"/>, which live all over the cluster. Each call is counted against the grain's home:
+/// the silo its first activation answered from (in the warm-up), so a test can tell calls to the grains of a
+/// silo that died from calls to the grains of a survivor, even after the former were activated again elsewhere.
 /// </summary>
 internal sealed class ClusterWorkload
 {
+    /// <summary>Open loop: the most calls in flight at once.</summary>
+    public const int MaxInFlight = 10_000;
+
     private const long None = long.MinValue;
+    private static readonly TimeSpan PacerTick = TimeSpan.FromMilliseconds(2);
 
     private readonly IReadOnlyList<ClusterCaller> _callers;
     private readonly HostOptions _options;
@@ -39,6 +45,9 @@ internal sealed class ClusterWorkload
     // The silo each grain last answered from, or null before its first answer. Any worker may write it; a
     // stale value only counts one call against the grain's previous silo.
     private readonly SiloAddress?[] _locations;
+
+    // The silo each grain first answered from, or null before its first answer. Written once.
+    private readonly SiloAddress?[] _homes;
     private readonly ConcurrentDictionary<SiloAddress, Target> _targets = new();
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private readonly Target _unknown = new();
@@ -47,6 +56,8 @@ internal sealed class ClusterWorkload
     private long _updates;
     private long _crossSilo;
     private long _latencyTicks;
+    private long _inFlight;
+    private long _skipped;
 
     public ClusterWorkload(IReadOnlyList<ClusterCaller> callers, HostOptions options, TimeProvider time)
     {
@@ -62,6 +73,7 @@ internal sealed class ClusterWorkload
         _options = options;
         _time = time;
         _locations = new SiloAddress?[options.Grains];
+        _homes = new SiloAddress?[options.Grains];
     }
 
     /// <summary>Calls every grain once (activating it where its hash places it), retrying a failed call a few times.</summary>
@@ -81,6 +93,7 @@ internal sealed class ClusterWorkload
                     {
                         DemoReply reply = await caller.Grains.GetGrain<IClusterDemoGrain>(grain).ReadAsync();
                         Volatile.Write(ref _locations[grain], reply.Silo);
+                        Interlocked.CompareExchange(ref _homes[grain], reply.Silo, null);
                         Interlocked.Increment(ref _activated);
                         return;
                     }
@@ -92,9 +105,21 @@ internal sealed class ClusterWorkload
             });
     }
 
-    /// <summary>Runs <see cref="HostOptions.Concurrency"/> workers until <paramref name="cancellationToken"/> is canceled.</summary>
+    /// <summary>
+    /// Runs until <paramref name="cancellationToken"/> is canceled: <see cref="HostOptions.Concurrency"/> workers that
+    /// each wait for a call before the next (closed loop), or, with <see cref="HostOptions.Rate"/> set, calls started
+    /// at that rate (open loop).
+    /// </summary>
     public Task RunAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(worker => Task.Run(() => RunWorkerAsync(worker, cancellationToken), CancellationToken.None)));
+        _options.Rate > 0
+            ? Task.Run(() => RunOpenLoopAsync(cancellationToken), CancellationToken.None)
+            : Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(worker => Task.Run(() => RunWorkerAsync(worker, cancellationToken), CancellationToken.None)));
+
+    /// <summary>Calls in flight now.</summary>
+    public long InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Open loop: calls not started because <see cref="MaxInFlight"/> calls were in flight.</summary>
+    public long Skipped => Volatile.Read(ref _skipped);
 
     /// <summary>The counters in the single-process host's shape, for its progress display and summary.</summary>
     public WorkloadSnapshot Snapshot()
@@ -109,11 +134,11 @@ internal sealed class ClusterWorkload
         return new WorkloadSnapshot(Volatile.Read(ref _activated), reads + updates, reads, updates, Volatile.Read(ref _crossSilo), failed, Volatile.Read(ref _latencyTicks));
     }
 
-    /// <summary>The outcome per target silo (grains not yet seen anywhere are under <c>null</c>).</summary>
+    /// <summary>The outcome per home silo.</summary>
     public IReadOnlyDictionary<SiloAddress, TargetOutcome> Targets() =>
         _targets.ToDictionary(kv => kv.Key, kv => kv.Value.Outcome());
 
-    /// <summary>Failed calls that had no known target yet.</summary>
+    /// <summary>The outcome of calls to grains that had not answered yet (no home silo).</summary>
     public TargetOutcome UnknownTarget => _unknown.Outcome();
 
     /// <summary>How many grains were last seen on each silo.</summary>
@@ -139,45 +164,108 @@ internal sealed class ClusterWorkload
         var random = new Random(unchecked((worker + 1) * 7919) ^ Environment.ProcessId);
         while (!cancellationToken.IsCancellationRequested)
         {
-            int grain = random.Next(_options.Grains);
-            ClusterCaller caller = _callers[random.Next(_callers.Count)];
-            bool read = random.NextDouble() < _options.ReadRatio;
-            SiloAddress? targetSilo = Volatile.Read(ref _locations[grain]);
-            Target target = targetSilo is null ? _unknown : _targets.GetOrAdd(targetSilo, static _ => new Target());
-            SiloScope.Current = caller.Scope;
-            long started = _time.GetTimestamp();
-            long startedMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            try
+            (int grain, ClusterCaller caller, bool read) = Pick(random);
+            await CallAsync(grain, caller, read, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Open loop: starts <see cref="HostOptions.Rate"/> calls a second whether or not earlier calls have returned,
+    /// so calls to a silo that hangs (killed, not yet declared dead) do not hold back calls to the others.
+    /// At most <see cref="MaxInFlight"/> calls are in flight; a call that would exceed it is counted as skipped.
+    /// </summary>
+    private async Task RunOpenLoopAsync(CancellationToken cancellationToken)
+    {
+        var random = new Random(Environment.ProcessId);
+        var calls = new List<Task>();
+        long started = _time.GetTimestamp();
+        long issued = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            long due = (long)(_time.GetElapsedTime(started).TotalSeconds * _options.Rate);
+            for (; issued < due; issued++)
             {
-                IClusterDemoGrain grainRef = caller.Grains.GetGrain<IClusterDemoGrain>(grain);
-                DemoReply reply = read ? await grainRef.ReadAsync() : await grainRef.UpdateAsync(started);
-                Interlocked.Add(ref _latencyTicks, _time.GetTimestamp() - started);
-                Interlocked.Increment(ref read ? ref _reads : ref _updates);
-                if (caller.Silo is not null && !reply.Silo.Equals(caller.Silo))
+                if (Volatile.Read(ref _inFlight) >= MaxInFlight)
                 {
-                    Interlocked.Increment(ref _crossSilo);
+                    Interlocked.Increment(ref _skipped);
+                    continue;
                 }
 
-                Volatile.Write(ref _locations[grain], reply.Silo);
-                Interlocked.Increment(ref target.Succeeded);
-                if (targetSilo is not null && !reply.Silo.Equals(targetSilo))
-                {
-                    Interlocked.Increment(ref target.Moved);
-                    Interlocked.CompareExchange(ref target.FirstMovedMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), None);
-                }
+                (int grain, ClusterCaller caller, bool read) = Pick(random);
+                Interlocked.Increment(ref _inFlight);
+                calls.Add(CallAndReleaseAsync(grain, caller, read, cancellationToken));
             }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+
+            calls.RemoveAll(t => t.IsCompleted);
+            try
             {
-                Interlocked.Increment(ref target.Failed);
-                Interlocked.CompareExchange(ref target.FirstFailedStartMs, startedMs, None);
-                Max(ref target.LastFailedStartMs, startedMs);
-                Max(ref target.LastFailedEndMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
-                _errors.AddOrUpdate(exception.GetType().Name, 1, static (_, n) => n + 1);
+                await Task.Delay(PacerTick, _time, cancellationToken);
             }
-            catch (Exception)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // A call cut short by the end of the run is neither a success nor a failure.
+                break;
             }
+        }
+
+        // Calls still waiting on a silo that does not answer end with their response timeout at the latest.
+        await Task.WhenAll(calls);
+    }
+
+    private async Task CallAndReleaseAsync(int grain, ClusterCaller caller, bool read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Yield();
+            await CallAsync(grain, caller, read, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private (int Grain, ClusterCaller Caller, bool Read) Pick(Random random) =>
+        (random.Next(_options.Grains), _callers[random.Next(_callers.Count)], random.NextDouble() < _options.ReadRatio);
+
+    /// <summary>One call, counted against the grain's home silo.</summary>
+    private async Task CallAsync(int grain, ClusterCaller caller, bool read, CancellationToken cancellationToken)
+    {
+        SiloAddress? home = Volatile.Read(ref _homes[grain]);
+        Target target = home is null ? _unknown : _targets.GetOrAdd(home, static _ => new Target());
+        SiloScope.Current = caller.Scope;
+        long started = _time.GetTimestamp();
+        long startedMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        try
+        {
+            IClusterDemoGrain grainRef = caller.Grains.GetGrain<IClusterDemoGrain>(grain);
+            DemoReply reply = read ? await grainRef.ReadAsync() : await grainRef.UpdateAsync(started);
+            Interlocked.Add(ref _latencyTicks, _time.GetTimestamp() - started);
+            Interlocked.Increment(ref read ? ref _reads : ref _updates);
+            if (caller.Silo is not null && !reply.Silo.Equals(caller.Silo))
+            {
+                Interlocked.Increment(ref _crossSilo);
+            }
+
+            Volatile.Write(ref _locations[grain], reply.Silo);
+            Interlocked.CompareExchange(ref _homes[grain], reply.Silo, null);
+            Interlocked.Increment(ref target.Succeeded);
+            if (home is not null && !reply.Silo.Equals(home))
+            {
+                Interlocked.Increment(ref target.Moved);
+                Interlocked.CompareExchange(ref target.FirstMovedMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), None);
+            }
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref target.Failed);
+            Interlocked.CompareExchange(ref target.FirstFailedStartMs, startedMs, None);
+            Max(ref target.LastFailedStartMs, startedMs);
+            Max(ref target.LastFailedEndMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            _errors.AddOrUpdate(exception.GetType().Name, 1, static (_, n) => n + 1);
+        }
+        catch (Exception)
+        {
+            // A call cut short by the end of the run is neither a success nor a failure.
         }
     }
 
@@ -196,7 +284,7 @@ internal sealed class ClusterWorkload
         }
     }
 
-    /// <summary>The counters of one target silo; every field is written with <see cref="Interlocked"/>.</summary>
+    /// <summary>The counters of the calls to one home silo's grains; every field is written with <see cref="Interlocked"/>.</summary>
     private sealed class Target
     {
         public long Succeeded;
