@@ -112,6 +112,8 @@ internal sealed class ClusterRunner(HostOptions options, OtlpSettings? otlp, IRu
                 status.WriteNow();
             }
 
+            string self = cluster is null ? "a client" : string.Join(", ", cluster.Silos.Select(s => s.Address.ToParsableString()));
+            reporter.Message($"cluster '{options.ClusterId}' through the {clustering}; role {options.Role.ToString().ToLowerInvariant()}; this process: {self}");
             reporter.Summary(summary);
             return summary;
         }
