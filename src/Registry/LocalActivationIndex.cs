@@ -10,12 +10,20 @@ namespace SyncMapRegistry;
 /// fed by Orleans' public <see cref="IActivationWorkingSetObserver"/> and can be read lock-free by anyone.
 /// </summary>
 /// <remarks>
+/// <para>
 /// An activation enters when it is added to the working set or reported active, and leaves when it is
 /// deactivated. Leaving the working set because it went idle (<c>OnEvicted</c>) does not remove it: the
 /// activation still exists. Removal is a compare-and-delete on the very context, so a late notification about
 /// an old activation never removes a newer activation of the same grain. An activation whose
 /// <see cref="IGrainContext.Deactivated"/> task has completed is never added, and <see cref="RemoveDeactivated"/>
 /// sweeps out any that slipped in.
+/// </para>
+/// <para>
+/// Cost: lookups are lock-free, but every new activation is a new key, which a <see cref="SyncMap{TKey, TValue}"/>
+/// adds under its lock, and the first new key after a promotion copies the snapshot (O(n)). The index therefore
+/// suits silos whose activations live long compared with how often new ones arrive; its statistics
+/// (<see cref="GetStatistics"/>: rebuilds and entries copied) show what the churn costs.
+/// </para>
 /// </remarks>
 public sealed class LocalActivationIndex : IActivationWorkingSetObserver, IGrainRegistryView<IGrainContext>
 {

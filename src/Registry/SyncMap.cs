@@ -15,9 +15,13 @@ namespace SyncMapRegistry;
 /// (1) a key is written once and read many times, as in caches that only grow, or (2) threads read,
 /// write and overwrite disjoint sets of keys. Then a lookup that hits the read snapshot takes no lock,
 /// allocates nothing and writes no shared memory, and updates of existing keys take no lock either.
-/// Do not choose it for workloads that keep adding new keys or that mix lookups of absent keys with
-/// inserts: every first new key after a promotion copies the snapshot (O(n)), and lookups of absent
-/// keys take the lock while new keys are pending.
+/// Do not choose it for workloads that keep adding new keys: every first new key after a promotion copies
+/// the snapshot (O(n)), and lookups of the new keys take the one lock until they are promoted.
+/// </para>
+/// <para>
+/// One departure from Go: while new keys are pending, a lookup of a key that is in neither table is answered
+/// without the lock when a Bloom filter of the pending keys rules it out (<see cref="PendingKeys"/>). Go sends
+/// every such lookup under the lock and counts it as a miss, which is what makes its adversarial workloads slow.
 /// </para>
 /// <para>
 /// Memory model: a write happens-before any read that observes it. <see cref="LoadOrStore"/> is a write
@@ -122,6 +126,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
         }
     }
 
+    // Every public method checks its key with `!typeof(TKey).IsValueType && key is null`: the JIT folds the
+    // check away for value-type keys, and unoptimized (Debug) code never reaches the `box` that `key is null`
+    // compiles to for a generic key, so the read path allocates nothing in any build.
+
     /// <summary>The comparer that decides key equality.</summary>
     public IEqualityComparer<TKey> KeyComparer => _keyComparer ?? EqualityComparer<TKey>.Default;
 
@@ -201,7 +209,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// </summary>
     public bool TryGetValue(TKey key, [MaybeNullWhen(false)] out TValue value)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
@@ -214,7 +222,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             object? p = entry.Load();
             if (Entry.IsLive(p))
             {
-                _readHits?.Increment();
+                if (_readHits is not null)
+                {
+                    CountReadHit();
+                }
+
                 value = Unwrap(p);
                 return true;
             }
@@ -223,7 +235,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             return false;
         }
 
-        if (!read.Amended)
+        if (!read.MayBePending(hashCode))
         {
             value = default;
             return false;
@@ -231,6 +243,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
 
         return TryGetValueSlow(key, hashCode, out value);
     }
+
+    /// <summary>Opt-in read-hit counting: one increment of this core's striped cell, out of line.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CountReadHit() => _readHits!.Increment();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryGetValueSlow(TKey key, int hashCode, [MaybeNullWhen(false)] out TValue value)
@@ -278,7 +294,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// <returns><c>true</c> when the key held a live value, which is then in <paramref name="previous"/>.</returns>
     public bool Swap(TKey key, TValue value, [MaybeNullWhen(false)] out TValue previous)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
@@ -333,7 +349,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// <param name="loaded"><c>true</c> when the value was loaded, <c>false</c> when it was stored.</param>
     public TValue LoadOrStore(TKey key, TValue value, out bool loaded)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
@@ -401,7 +417,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// <returns><c>true</c> when a live value was removed; it is then in <paramref name="value"/>.</returns>
     public bool LoadAndDelete(TKey key, [MaybeNullWhen(false)] out TValue value)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
@@ -409,7 +425,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
         int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
         ReadOnly read = Volatile.Read(ref _read);
         Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
-        if (entry is null && read.Amended)
+        if (entry is null && read.MayBePending(hashCode))
         {
             entry = LoadAndDeleteSlow(key, hashCode);
         }
@@ -446,7 +462,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// </summary>
     public bool CompareAndSwap(TKey key, TValue expected, TValue value)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
@@ -459,7 +475,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             return TryCompareAndReplace(entry, expected, value, delete: false);
         }
 
-        return read.Amended && CompareAndSwapSlow(key, hashCode, expected, value);
+        return read.MayBePending(hashCode) && CompareAndSwapSlow(key, hashCode, expected, value);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -492,7 +508,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// </summary>
     public bool CompareAndDelete(TKey key, TValue expected)
     {
-        if (key is null)
+        if (!typeof(TKey).IsValueType && key is null)
         {
             ThrowHelper.ThrowKeyNull();
         }
@@ -500,7 +516,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
         int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
         ReadOnly read = Volatile.Read(ref _read);
         Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
-        if (entry is null && read.Amended)
+        if (entry is null && read.MayBePending(hashCode))
         {
             entry = FindSlow(key, hashCode);
         }
@@ -633,7 +649,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     {
         SyncTable<TKey> dirty = _dirty!;
         Activity? span = _telemetry?.StartPromotion();
-        Volatile.Write(ref _read, new ReadOnly(dirty.Slots, dirty.Shift, dirty.Count, amended: false));
+        Volatile.Write(ref _read, ReadOnly.FromTable(dirty));
         _dirty = null;
         int misses = _misses;
         _misses = 0;
@@ -644,10 +660,18 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// <summary>Adds a key absent from both tables, rebuilding dirty first if this is the first new key since a promotion.</summary>
     private void AddNewKeyLocked(ReadOnly read, TKey key, int hashCode, Entry entry)
     {
-        if (!read.Amended)
+        if (read.Pending is { } pending)
         {
+            pending.Add(hashCode);
+        }
+        else
+        {
+            // The first new key since the snapshot was published: rebuild dirty, then publish the snapshot
+            // as amended, with a filter that already holds this key.
             DirtyLocked(read);
-            Volatile.Write(ref _read, read.WithAmended());
+            pending = new PendingKeys(read.Count);
+            pending.Add(hashCode);
+            Volatile.Write(ref _read, read.WithPending(pending));
         }
 
         _dirty!.Add(key, hashCode, entry);
@@ -758,10 +782,15 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static object Wrap(TValue value) => (object?)value ?? Entry.NullValue;
 
+    /// <summary>
+    /// The value in a live slot. Only a <c>TValue</c> that can be null (a reference type or a nullable value
+    /// type) can meet <see cref="Entry.NullValue"/>; for other value types the test folds away. The slot's
+    /// object is known to be a <c>TValue</c> or its box (only <see cref="Wrap"/> writes it), so a reference needs no cast check.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TValue Unwrap(object p)
     {
-        if (ReferenceEquals(p, Entry.NullValue))
+        if (default(TValue) is null && ReferenceEquals(p, Entry.NullValue))
         {
             return default!;
         }
@@ -770,12 +799,13 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     }
 
     /// <summary>
-    /// Go's <c>readOnly</c>: an immutable snapshot table plus <see cref="Amended"/>. Both are swapped
-    /// together by replacing the whole object, so a reader sees a consistent pair.
+    /// Go's <c>readOnly</c>: an immutable snapshot table plus <see cref="Amended"/> (here: the filter of pending
+    /// keys, non-null exactly when amended). Both are swapped together by replacing the whole object, so a
+    /// reader sees a consistent pair.
     /// </summary>
-    private sealed class ReadOnly(Slot<TKey>[] slots, int shift, int count, bool amended)
+    private sealed class ReadOnly(Slot<TKey>[] slots, int shift, int count, PendingKeys? pending)
     {
-        internal static readonly ReadOnly Empty = FromTable(new SyncTable<TKey>(0), amended: false);
+        internal static readonly ReadOnly Empty = FromTable(new SyncTable<TKey>(0));
 
         /// <summary>The snapshot's slots. Never written after this object is published.</summary>
         internal readonly Slot<TKey>[] Slots = slots;
@@ -786,16 +816,28 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
         internal readonly int Count = count;
 
         /// <summary>
+        /// The keys added to dirty since <see cref="Slots"/> was published, as a Bloom filter; <c>null</c> when
+        /// there are none. Only writers holding the lock add to it, each before adding its key to dirty.
+        /// </summary>
+        internal readonly PendingKeys? Pending = pending;
+
+        /// <summary>
         /// <c>true</c> whenever the dirty map holds a key the snapshot lacks (it may stay <c>true</c> after such
         /// keys are deleted, until the next promotion). While it is <c>false</c>, a key missing from the snapshot
         /// is missing from the map, and no reader needs the lock.
         /// </summary>
-        internal readonly bool Amended = amended;
+        internal bool Amended => Pending is not null;
 
-        private static ReadOnly FromTable(SyncTable<TKey> table, bool amended) =>
-            new(table.Slots, table.Shift, table.Count, amended);
+        internal static ReadOnly FromTable(SyncTable<TKey> table) => new(table.Slots, table.Shift, table.Count, pending: null);
 
-        internal ReadOnly WithAmended() => new(Slots, Shift, Count, amended: true);
+        /// <summary>
+        /// Whether a key missing from the snapshot may be in dirty, so that the caller must take the lock to know.
+        /// <c>false</c> is certain: no key with this hash code was pending at any moment since this snapshot was loaded.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal bool MayBePending(int hashCode) => Pending is { } pending && pending.MayContain(hashCode);
+
+        internal ReadOnly WithPending(PendingKeys pendingKeys) => new(Slots, Shift, Count, pendingKeys);
     }
 
     /// <summary>A struct enumerator over live entries with <see cref="Range"/>'s semantics.</summary>

@@ -27,8 +27,8 @@ namespace SyncMapRegistry;
 /// to use. An insert of a new key that takes the count over <see cref="SyncMapRegistryOptions.MaxEntries"/>
 /// evicts, on that writer's thread, entries in hash-table order from a random starting point until the count is
 /// back to 90% of the cap (the entry just inserted is kept). Evicting a batch amortizes the O(n) walk over many
-/// inserts. Only one thread evicts at a time; others carry on, so the cap may be overshot by the number of
-/// concurrent inserters. Reads never take part: they stay lock-free.
+/// inserts. One writer evicts at a time; other writers over the cap wait for it, so the cap is overshot by at
+/// most one insert per concurrent writer. Reads never take part: they stay lock-free.
 /// </para>
 /// </remarks>
 public sealed class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainRegistryView<GrainAddress>
@@ -46,7 +46,7 @@ public sealed class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainReg
     private readonly int _maxEntries;
     private readonly int _lowWatermark;
 
-    /// <summary>Held by the one thread that evicts; others do not wait for it.</summary>
+    /// <summary>Held by the one writer that evicts; other writers over the cap wait on it. Never taken by reads.</summary>
     private readonly Lock _evictionLock = new();
 
     /// <summary>Creates an empty cache.</summary>
@@ -237,12 +237,10 @@ public sealed class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainReg
     /// <summary>Evicts down to the low watermark, keeping <paramref name="keep"/>. See the type's remarks.</summary>
     private void EvictOverCap(GrainId keep)
     {
-        if (!_evictionLock.TryEnter())
-        {
-            return;
-        }
-
-        try
+        // Writers over the cap wait here for the one evicting; most then find the count back under the
+        // watermark. A writer blocks before its next insert, so the cap is overshot by at most one insert
+        // per concurrent writer. Reads never come here.
+        lock (_evictionLock)
         {
             int excess = _counters.Count - _lowWatermark;
             if (excess <= 0)
@@ -260,10 +258,6 @@ public sealed class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainReg
             }
 
             _counters.Evicted(evicted);
-        }
-        finally
-        {
-            _evictionLock.Exit();
         }
     }
 

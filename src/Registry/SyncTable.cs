@@ -68,37 +68,56 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     internal static int Hash(TKey key, IEqualityComparer<TKey>? comparer) =>
         typeof(TKey).IsValueType && comparer is null
             ? EqualityComparer<TKey>.Default.GetHashCode(key)
-            : comparer!.GetHashCode(key);
+            : HashWithComparer(key, comparer!);
+
+    // Kept out of line so that the default-comparer read path carries no call and no spills.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int HashWithComparer(TKey key, IEqualityComparer<TKey> comparer) => comparer.GetHashCode(key);
 
     /// <summary>
     /// Finds a key's entry in <paramref name="slots"/>. Lock-free and write-free: safe on a published
     /// snapshot from any thread. <paramref name="comparer"/> is <c>null</c> only for a value-type key with
-    /// the default comparer, which the JIT then devirtualizes.
+    /// the default comparer: that loop has no calls (the JIT devirtualizes and inlines the key's equality),
+    /// so it keeps everything in registers; a custom comparer takes a separate loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Entry? Find(Slot<TKey>[] slots, int shift, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
     {
-        uint mask = (uint)slots.Length - 1;
-        uint index = HomeIndex(hashCode, shift);
+        if (!typeof(TKey).IsValueType || comparer is not null)
+        {
+            return FindWithComparer(slots, shift, key, hashCode, comparer!);
+        }
+
         ref Slot<TKey> first = ref MemoryMarshal.GetArrayDataReference(slots);
+        uint index = HomeIndex(hashCode, shift);
         while (true)
         {
             ref Slot<TKey> slot = ref Unsafe.Add(ref first, index);
             Entry? entry = slot.Entry;
-            if (entry is null)
-            {
-                return null;
-            }
-
-            if (slot.HashCode == hashCode &&
-                (typeof(TKey).IsValueType && comparer is null
-                    ? EqualityComparer<TKey>.Default.Equals(slot.Key, key)
-                    : comparer!.Equals(slot.Key, key)))
+            if (entry is null || (slot.HashCode == hashCode && EqualityComparer<TKey>.Default.Equals(slot.Key, key)))
             {
                 return entry;
             }
 
-            index = (index + 1) & mask;
+            index = (index + 1) & ((uint)slots.Length - 1);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Entry? FindWithComparer(Slot<TKey>[] slots, int shift, TKey key, int hashCode, IEqualityComparer<TKey> comparer)
+    {
+        ref Slot<TKey> first = ref MemoryMarshal.GetArrayDataReference(slots);
+        uint index = HomeIndex(hashCode, shift);
+        while (true)
+        {
+            ref Slot<TKey> slot = ref Unsafe.Add(ref first, index);
+            Entry? entry = slot.Entry;
+            if (entry is null || (slot.HashCode == hashCode && comparer.Equals(slot.Key, key)))
+            {
+                return entry;
+            }
+
+            index = (index + 1) & ((uint)slots.Length - 1);
         }
     }
 

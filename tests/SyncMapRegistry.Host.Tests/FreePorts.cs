@@ -7,7 +7,11 @@ namespace SyncMapRegistry.Host.Tests;
 internal static class FreePorts
 {
     private static readonly Lock s_lock = new();
-    private static int s_next = 20_000 + (Environment.ProcessId % 500 * 40);
+    // Below Linux's ephemeral range (32768 and up), where outgoing connections take ports at random; each test
+    // process starts at its own offset.
+    private const int First = 20_000;
+    private const int Last = 32_000;
+    private static int s_next = First + (Environment.ProcessId % 290 * 40);
 
     /// <summary>A free port that nothing will accept connections on (bound, then released).</summary>
     public static int Closed()
@@ -28,9 +32,9 @@ internal static class FreePorts
             {
                 int first = s_next;
                 s_next += count + 1;
-                if (s_next > 60_000)
+                if (s_next + count > Last)
                 {
-                    s_next = 20_000;
+                    s_next = First;
                 }
 
                 if (Enumerable.Range(first, count).All(IsFree))

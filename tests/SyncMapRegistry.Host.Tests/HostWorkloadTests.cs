@@ -51,4 +51,21 @@ public sealed class HostWorkloadTests
         Assert.Equal(new Uri($"http://127.0.0.1:{closed}"), summary.OtlpEndpoint);
         Assert.Contains($"otlp export           http://127.0.0.1:{closed}/", run.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task CtrlC_StopsTheWorkloadEarly_ExitsCleanly_AndStillPrintsTheSummary()
+    {
+        HostRun run = await HostRun.StartAsync(
+            null,
+            cancelWhen: line => line.StartsWith("progress phase=running", StringComparison.Ordinal),
+            "--silos", "2", "--grains", "20", "--duration", "5m", "--concurrency", "4");
+
+        Assert.True(run.Result.ExitCode == HostProgram.ExitSuccess, run.Error);
+        RunSummary summary = Assert.IsType<RunSummary>(run.Result.Summary);
+        Assert.True(summary.Interrupted);
+        Assert.True(summary.Elapsed < TimeSpan.FromMinutes(5));
+        Assert.True(summary.Workload.Calls > 0);
+        Assert.Contains("=== SyncMapRegistry host: summary (interrupted) ===", run.Output, StringComparison.Ordinal);
+        Assert.Contains("progress phase=interrupted", run.Output, StringComparison.Ordinal);
+    }
 }

@@ -44,6 +44,11 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
     private readonly List<SiloNode> _silos = [];
     private readonly LogLevel _logLevel;
 
+    // Set once the cluster starts stopping. Silos of one process stop one after another, so the last ones log
+    // errors about the silos already gone (directory unregistrations that cannot reach them); those are expected
+    // and would only bury the summary, so logs are muted from then on.
+    private volatile bool _stopping;
+
     private LocalSiloCluster(LogLevel logLevel)
     {
         _logLevel = logLevel;
@@ -91,7 +96,7 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
     {
         // Everything the silo starts inherits this scope; see SiloScope.
         SiloScope.Current = endpoint.Index;
-        IHost host = BuildSilo(endpoint, configureClustering, _logLevel);
+        IHost host = BuildSilo(endpoint, configureClustering);
         lock (_silos)
         {
             _silos.Add(new SiloNode(endpoint, host));
@@ -101,7 +106,7 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
         await host.StartAsync(cancellationToken);
     }
 
-    private static IHost BuildSilo(SiloEndpoint endpoint, Action<ISiloBuilder, SiloEndpoint> configureClustering, LogLevel logLevel)
+    private IHost BuildSilo(SiloEndpoint endpoint, Action<ISiloBuilder, SiloEndpoint> configureClustering)
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -113,12 +118,14 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
         // The runner, not Ctrl+C handlers of each silo, decides when silos stop.
         builder.Services.AddSingleton<IHostLifetime, RunnerControlledLifetime>();
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(logLevel);
-        if (logLevel != LogLevel.None)
+        builder.Logging.SetMinimumLevel(_logLevel);
+        if (_logLevel != LogLevel.None)
         {
+            builder.Logging.AddFilter((_, level) => level >= _logLevel && !_stopping);
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         }
+
         builder.UseOrleans(silo =>
         {
             configureClustering(silo, endpoint);
@@ -133,6 +140,7 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
     /// <summary>Stops every silo, the primary last; a silo still stopping after <paramref name="grace"/> is stopped ungracefully.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
+        _stopping = true;
         SiloNode[] silos;
         lock (_silos)
         {

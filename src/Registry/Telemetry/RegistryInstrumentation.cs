@@ -31,7 +31,12 @@ internal static class RegistryInstrumentation
         Instruments.RegistryEvicted, "{entry}", "Registry entries removed by the entry cap.");
 
     private static readonly Lock s_observedLock = new();
+
+    /// <summary>The registries, held weakly; dead references are pruned on observation and as the list grows.</summary>
     private static readonly List<WeakReference<IObservedRegistry>> s_observed = [];
+
+    /// <summary>The length of <see cref="s_observed"/> at which <see cref="Observe"/> prunes dead references.</summary>
+    private static int s_pruneAt = 64;
 
     static RegistryInstrumentation()
     {
@@ -44,6 +49,14 @@ internal static class RegistryInstrumentation
     {
         lock (s_observedLock)
         {
+            // Without a listener nothing observes, so prune here too: registries created and dropped (in
+            // tests, say) must not leak a weak handle each.
+            if (s_observed.Count >= s_pruneAt)
+            {
+                s_observed.RemoveAll(static reference => !reference.TryGetTarget(out _));
+                s_pruneAt = Math.Max(64, s_observed.Count * 2);
+            }
+
             s_observed.Add(new WeakReference<IObservedRegistry>(registry));
         }
     }
@@ -69,9 +82,13 @@ internal static class RegistryInstrumentation
         }
     }
 
+    /// <summary>
+    /// Registries that share a name (several silos in one process) are summed into one series: an observable
+    /// callback must not report the same tag set twice.
+    /// </summary>
     private static IEnumerable<Measurement<long>> ObserveLookups()
     {
-        List<IObservedRegistry> live = [];
+        var totals = new Dictionary<string, (long Hits, long Misses)>(StringComparer.Ordinal);
         lock (s_observedLock)
         {
             s_observed.RemoveAll(reference =>
@@ -81,18 +98,20 @@ internal static class RegistryInstrumentation
                     return true;
                 }
 
-                live.Add(registry);
+                if (registry.CountsLookups)
+                {
+                    totals.TryGetValue(registry.Name, out (long Hits, long Misses) sum);
+                    totals[registry.Name] = (sum.Hits + registry.LookupHits, sum.Misses + registry.LookupMisses);
+                }
+
                 return false;
             });
         }
 
-        foreach (IObservedRegistry registry in live)
+        foreach ((string name, (long hits, long misses)) in totals)
         {
-            if (registry.CountsLookups)
-            {
-                yield return new(registry.LookupHits, new(Tags.Name, registry.Name), new(Tags.RegistryResult, Tags.RegistryHit));
-                yield return new(registry.LookupMisses, new(Tags.Name, registry.Name), new(Tags.RegistryResult, Tags.RegistryMiss));
-            }
+            yield return new(hits, new(Tags.Name, name), new(Tags.RegistryResult, Tags.RegistryHit));
+            yield return new(misses, new(Tags.Name, name), new(Tags.RegistryResult, Tags.RegistryMiss));
         }
     }
 }

@@ -40,11 +40,24 @@ internal static class SyncMapInstrumentation
     internal static readonly Counter<long> Expunged = Meter.CreateCounter<long>(
         Instruments.Expunged, "{entry}", "Deleted entries expunged by dirty rebuilds.");
 
-    internal static readonly Histogram<long> PromotionSize = Meter.CreateHistogram<long>(
-        Instruments.PromotionSize, "{entry}", "Entries in each promoted read snapshot.");
+    /// <summary>
+    /// Bucketed by powers of 4 up to 4^11 (about 4 million entries): the SDK's default boundaries are meant for
+    /// milliseconds and would put every map of more than 10,000 entries into one bucket.
+    /// </summary>
+    internal static readonly Histogram<long> PromotionSize = Meter.CreateHistogram(
+        Instruments.PromotionSize,
+        "{entry}",
+        "Entries in each promoted read snapshot.",
+        tags: null,
+        new InstrumentAdvice<long> { HistogramBucketBoundaries = [0, 4, 16, 64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304] });
 
     private static readonly Lock s_observedLock = new();
+
+    /// <summary>The named maps, held weakly; dead references are pruned on observation and as the list grows.</summary>
     private static readonly List<WeakReference<IObservedSyncMap>> s_observed = [];
+
+    /// <summary>The length of <see cref="s_observed"/> at which <see cref="Observe"/> prunes dead references.</summary>
+    private static int s_pruneAt = 64;
 
     static SyncMapInstrumentation()
     {
@@ -59,6 +72,14 @@ internal static class SyncMapInstrumentation
     {
         lock (s_observedLock)
         {
+            // Without a listener nothing observes, so prune here too: maps created and dropped in a loop
+            // must not leak a weak handle each.
+            if (s_observed.Count >= s_pruneAt)
+            {
+                s_observed.RemoveAll(static reference => !reference.TryGetTarget(out _));
+                s_pruneAt = Math.Max(64, s_observed.Count * 2);
+            }
+
             s_observed.Add(new WeakReference<IObservedSyncMap>(map));
         }
     }
@@ -83,30 +104,51 @@ internal static class SyncMapInstrumentation
         return live;
     }
 
+    // Maps that share a name are summed into one series: an observable callback must not report the same
+    // tag set twice (the SDK would keep only one of the values).
     private static IEnumerable<Measurement<long>> ObserveEntries()
     {
-        foreach (IObservedSyncMap map in LiveMaps())
+        foreach ((string name, Totals totals) in TotalsByName())
         {
-            SyncMapStatistics statistics = map.GetStatistics();
-            yield return new(statistics.ReadCount, new(Tags.Name, map.Name), new(Tags.Tier, Tags.TierRead));
-            yield return new(statistics.DirtyCount, new(Tags.Name, map.Name), new(Tags.Tier, Tags.TierDirty));
+            yield return new(totals.Read, new(Tags.Name, name), new(Tags.Tier, Tags.TierRead));
+            yield return new(totals.Dirty, new(Tags.Name, name), new(Tags.Tier, Tags.TierDirty));
         }
     }
 
     private static IEnumerable<Measurement<long>> ObserveLookups()
     {
+        foreach ((string name, Totals totals) in TotalsByName())
+        {
+            if (totals.CountsReadHits)
+            {
+                yield return new(totals.ReadHits, new(Tags.Name, name), new(Tags.Result, Tags.ReadHit));
+            }
+
+            yield return new(totals.DirtyHits, new(Tags.Name, name), new(Tags.Result, Tags.DirtyHit));
+            yield return new(totals.Misses, new(Tags.Name, name), new(Tags.Result, Tags.Miss));
+        }
+    }
+
+    private static Dictionary<string, Totals> TotalsByName()
+    {
+        var totals = new Dictionary<string, Totals>(StringComparer.Ordinal);
         foreach (IObservedSyncMap map in LiveMaps())
         {
             SyncMapStatistics statistics = map.GetStatistics();
-            if (map.CountsReadHits)
-            {
-                yield return new(statistics.ReadHits, new(Tags.Name, map.Name), new(Tags.Result, Tags.ReadHit));
-            }
-
-            yield return new(statistics.DirtyHits, new(Tags.Name, map.Name), new(Tags.Result, Tags.DirtyHit));
-            yield return new(statistics.LookupMisses, new(Tags.Name, map.Name), new(Tags.Result, Tags.Miss));
+            totals.TryGetValue(map.Name, out Totals sum);
+            totals[map.Name] = new Totals(
+                sum.Read + statistics.ReadCount,
+                sum.Dirty + statistics.DirtyCount,
+                sum.CountsReadHits || map.CountsReadHits,
+                sum.ReadHits + statistics.ReadHits,
+                sum.DirtyHits + statistics.DirtyHits,
+                sum.Misses + statistics.LookupMisses);
         }
+
+        return totals;
     }
+
+    private readonly record struct Totals(long Read, long Dirty, bool CountsReadHits, long ReadHits, long DirtyHits, long Misses);
 }
 
 /// <summary>
@@ -122,7 +164,7 @@ internal sealed class SyncMapTelemetry(string name)
     internal void Missed() => SyncMapInstrumentation.Misses.Add(1, _nameTag);
 
     /// <summary>Starts a <c>syncmap.promote</c> span, or returns <c>null</c> when nothing listens.</summary>
-    internal Activity? StartPromotion() => SyncMapInstrumentation.ActivitySource.StartActivity(Spans.Promote)?.SetTag(Tags.Name, Name);
+    internal Activity? StartPromotion() => Start(Spans.Promote);
 
     internal void Promoted(Activity? span, int entries, int misses)
     {
@@ -130,14 +172,18 @@ internal sealed class SyncMapTelemetry(string name)
         SyncMapInstrumentation.PromotionSize.Record(entries, _nameTag);
         if (span is not null)
         {
-            span.SetTag(Tags.Entries, entries);
-            span.SetTag(Tags.Misses, misses);
+            if (span.IsAllDataRequested)
+            {
+                span.SetTag(Tags.Entries, entries);
+                span.SetTag(Tags.Misses, misses);
+            }
+
             span.Dispose();
         }
     }
 
     /// <summary>Starts a <c>syncmap.dirty.rebuild</c> span, or returns <c>null</c> when nothing listens.</summary>
-    internal Activity? StartRebuild() => SyncMapInstrumentation.ActivitySource.StartActivity(Spans.DirtyRebuild)?.SetTag(Tags.Name, Name);
+    internal Activity? StartRebuild() => Start(Spans.DirtyRebuild);
 
     internal void Rebuilt(Activity? span, int copied, int expunged)
     {
@@ -150,9 +196,28 @@ internal sealed class SyncMapTelemetry(string name)
 
         if (span is not null)
         {
-            span.SetTag(Tags.Entries, copied);
-            span.SetTag(Tags.ExpungedEntries, expunged);
+            if (span.IsAllDataRequested)
+            {
+                span.SetTag(Tags.Entries, copied);
+                span.SetTag(Tags.ExpungedEntries, expunged);
+            }
+
             span.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Starts a span under <see cref="Activity.Current"/> (inside a grain call: Orleans' call span), or returns
+    /// <c>null</c> when no listener samples it; tags are set only when the span records them.
+    /// </summary>
+    private Activity? Start(string spanName)
+    {
+        Activity? span = SyncMapInstrumentation.ActivitySource.StartActivity(spanName);
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag(Tags.Name, Name);
+        }
+
+        return span;
     }
 }

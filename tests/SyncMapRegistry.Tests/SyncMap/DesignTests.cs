@@ -1,0 +1,162 @@
+namespace SyncMapRegistry.Tests.SyncMap;
+
+/// <summary>The read/dirty transitions of the design, observed through <see cref="SyncMap{TKey, TValue}.GetStatistics"/>.</summary>
+public class DesignTests
+{
+    [Fact]
+    public void A_promotion_happens_exactly_when_misses_reach_the_dirty_count()
+    {
+        var map = new SyncMap<string, int>();
+        map.Store("a", 1);
+        map.Store("b", 2);
+        map.Store("c", 3);
+        Assert.Equal(new { Read = 0, Dirty = 3, Promotions = 0L }, Shape(map));
+
+        // Each lookup of a dirty-only key is a miss; dirty holds 3 keys, so the 3rd miss promotes.
+        Assert.True(map.TryGetValue("a", out _));
+        Assert.True(map.TryGetValue("b", out _));
+        Assert.Equal(new { Read = 0, Dirty = 3, Promotions = 0L }, Shape(map));
+        Assert.Equal(2, map.GetStatistics().Misses);
+
+        Assert.True(map.TryGetValue("c", out _));
+        Assert.Equal(new { Read = 3, Dirty = 0, Promotions = 1L }, Shape(map));
+        SyncMapStatistics statistics = map.GetStatistics();
+        Assert.Equal(3, statistics.Misses);
+        Assert.Equal(3, statistics.DirtyHits);
+
+        // After the promotion the same lookups hit the snapshot and count nothing.
+        Assert.True(map.TryGetValue("c", out int c));
+        Assert.Equal(3, c);
+        Assert.False(map.TryGetValue("absent", out _));
+        Assert.Equal(3, map.GetStatistics().Misses);
+    }
+
+    [Fact]
+    public void A_lookup_of_a_key_in_neither_table_skips_the_lock_unless_the_pending_filter_may_hold_it()
+    {
+        // Int keys hash to themselves, so the filter's bits are deterministic here.
+        var map = new SyncMap<int, int>();
+        map.Store(1, 1);
+        map.Store(2, 2); // pending: 1 and 2 are in dirty only
+
+        for (int absent = 1_000; absent < 1_100; absent++)
+        {
+            Assert.False(map.TryGetValue(absent, out _));
+            Assert.False(map.Delete(absent));
+            Assert.False(map.CompareAndSwap(absent, 0, 1));
+            Assert.False(map.CompareAndDelete(absent, 0));
+        }
+
+        Assert.Equal(0, map.GetStatistics().Misses); // 2 pending keys in 4,096 bits: no false positive among these
+
+        // A pending key still goes under the lock, finds its value in dirty and counts a miss, as in Go.
+        Assert.True(map.TryGetValue(2, out int two));
+        Assert.Equal(2, two);
+        Assert.Equal(1, map.GetStatistics().Misses);
+    }
+
+    [Fact]
+    public void The_first_new_key_after_a_promotion_rebuilds_dirty_and_expunges_deleted_entries()
+    {
+        SyncMap<string, int> map = PromotedMap("a", "b", "c");
+        SyncMapStatistics before = map.GetStatistics();
+
+        Assert.True(map.Delete("b")); // a snapshot hit: the value is CASed out, the key stays in read
+        Assert.Equal(3, map.GetStatistics().ReadCount);
+
+        map.Store("d", 4);
+        SyncMapStatistics after = map.GetStatistics();
+        Assert.Equal(before.DirtyRebuilds + 1, after.DirtyRebuilds);
+        Assert.Equal(before.RebuildEntriesCopied + 2, after.RebuildEntriesCopied); // a and c
+        Assert.Equal(before.EntriesExpunged + 1, after.EntriesExpunged); // b
+        Assert.Equal(3, after.DirtyCount); // a, c, d
+
+        // A second new key finds dirty already built: no second rebuild.
+        map.Store("e", 5);
+        Assert.Equal(after.DirtyRebuilds, map.GetStatistics().DirtyRebuilds);
+    }
+
+    [Fact]
+    public void An_expunged_key_can_be_stored_again()
+    {
+        SyncMap<string, int> map = PromotedMap("a", "b");
+        map.Delete("b");
+        map.Store("c", 3); // rebuild: b is expunged, left out of dirty
+        Assert.Equal(2, map.GetStatistics().DirtyCount);
+
+        map.Store("b", 20); // unexpunge under the lock and put b back into dirty
+        Assert.Equal(3, map.GetStatistics().DirtyCount);
+        Assert.True(map.TryGetValue("b", out int b));
+        Assert.Equal(20, b);
+
+        map.Range(static (_, _) => true); // promote
+        Assert.Equal(new[] { "a", "b", "c" }, map.Keys.Order().ToArray());
+        Assert.Equal(20, map["b"]);
+    }
+
+    [Fact]
+    public void Updates_of_snapshot_keys_and_lookups_of_absent_keys_take_no_slow_path_when_nothing_is_pending()
+    {
+        SyncMap<string, int> map = PromotedMap("a", "b");
+        SyncMapStatistics before = map.GetStatistics();
+
+        map.Store("a", 10);
+        Assert.True(map.CompareAndSwap("a", 10, 11));
+        Assert.False(map.TryGetValue("absent", out _));
+        Assert.False(map.CompareAndSwap("absent", 0, 1));
+
+        Assert.Equal(before, map.GetStatistics());
+        Assert.Equal(11, map["a"]);
+    }
+
+    [Fact]
+    public void A_dirty_only_key_deleted_before_promotion_is_removed_from_dirty()
+    {
+        var map = new SyncMap<string, int>();
+        map.Store("a", 1);
+        map.Store("b", 2);
+        map.Store("c", 3);
+        Assert.True(map.Delete("c")); // removed from dirty at once, then counted as a miss (1 < 2 keys left)
+        SyncMapStatistics statistics = map.GetStatistics();
+        Assert.Equal(2, statistics.DirtyCount);
+        Assert.Equal(1, statistics.Misses);
+        Assert.Equal(0, statistics.Promotions);
+        Assert.False(map.ContainsKey("c"));
+    }
+
+    [Fact]
+    public void Clear_publishes_an_empty_snapshot_and_drops_dirty()
+    {
+        SyncMap<string, int> map = PromotedMap("a", "b");
+        map.Store("c", 3);
+        map.Clear();
+        SyncMapStatistics statistics = map.GetStatistics();
+        Assert.Equal(0, statistics.ReadCount);
+        Assert.Equal(0, statistics.DirtyCount);
+        Assert.Equal(0, map.Count);
+        Assert.False(map.TryGetValue("a", out _));
+
+        map.Store("a", 1);
+        Assert.Equal(1, map["a"]);
+    }
+
+    private static SyncMap<string, int> PromotedMap(params string[] keys)
+    {
+        var map = new SyncMap<string, int>();
+        for (int i = 0; i < keys.Length; i++)
+        {
+            map.Store(keys[i], i + 1);
+        }
+
+        map.Range(static (_, _) => true); // Range promotes pending keys at once.
+        Assert.Equal(keys.Length, map.GetStatistics().ReadCount);
+        return map;
+    }
+
+    private static object Shape<TKey, TValue>(SyncMap<TKey, TValue> map)
+        where TKey : notnull
+    {
+        SyncMapStatistics s = map.GetStatistics();
+        return new { Read = s.ReadCount, Dirty = s.DirtyCount, s.Promotions };
+    }
+}

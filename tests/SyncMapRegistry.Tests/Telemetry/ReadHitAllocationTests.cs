@@ -1,0 +1,57 @@
+using static SyncMapRegistry.SyncMapRegistryTelemetry;
+
+namespace SyncMapRegistry.Tests.Telemetry;
+
+public sealed class ReadHitAllocationTests
+{
+    private const int Keys = 64;
+    private const int WarmUpLookups = 20_000;
+    private const int MeasuredLookups = 100_000;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AReadHitAllocatesNothingWhileMetricsAndSpansAreListenedTo(bool countReadHits)
+    {
+        using var metrics = new MetricsProbe();
+        using var spans = new SpansProbe();
+        string name = $"{nameof(AReadHitAllocatesNothingWhileMetricsAndSpansAreListenedTo)}-{countReadHits}-{Guid.NewGuid():N}";
+        var map = new SyncMap<int, string>(new SyncMapOptions { Name = name, CountReadHits = countReadHits });
+        for (int key = 0; key < Keys; key++)
+        {
+            map.Store(key, $"v{key}");
+        }
+
+        // Range promotes dirty, so every key below is a read hit. The spans prove the listeners are live.
+        map.Range(static (_, _) => true);
+        Assert.Contains(spans.SpansOf(name), span => span.DisplayName == Spans.Promote);
+        Assert.True(ReadHits(map, WarmUpLookups), "Warm-up lookups must all hit.");
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        bool allHit = ReadHits(map, MeasuredLookups);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allHit);
+        Assert.Equal(0, allocated);
+        MapMetrics collected = metrics.Collect(name);
+        if (countReadHits)
+        {
+            Assert.Equal(WarmUpLookups + MeasuredLookups, collected.Sum(Instruments.Lookups, (Tags.Result, Tags.ReadHit)));
+        }
+        else
+        {
+            Assert.False(collected.Has(Instruments.Lookups, (Tags.Result, Tags.ReadHit)));
+        }
+    }
+
+    private static bool ReadHits(SyncMap<int, string> map, int lookups)
+    {
+        bool allHit = true;
+        for (int i = 0; i < lookups; i++)
+        {
+            allHit &= map.TryGetValue(i & (Keys - 1), out _);
+        }
+
+        return allHit;
+    }
+}

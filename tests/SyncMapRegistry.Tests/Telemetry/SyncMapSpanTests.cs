@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using OpenTelemetry.Trace;
+using static SyncMapRegistry.SyncMapRegistryTelemetry;
+
+namespace SyncMapRegistry.Tests.Telemetry;
+
+public sealed class SyncMapSpanTests
+{
+    private static string UniqueName(string test) => $"{test}-{Guid.NewGuid():N}";
+
+    [Fact]
+    public void PromotionAndRebuildSpansAreExportedWithTheirTagsUnderTheEnclosingActivity()
+    {
+        using var probe = new SpansProbe();
+        string name = UniqueName(nameof(PromotionAndRebuildSpansAreExportedWithTheirTagsUnderTheEnclosingActivity));
+
+        ActivityTraceId traceId;
+        ActivitySpanId parentId;
+        using (Activity? call = probe.Source.StartActivity("grain call"))
+        {
+            Assert.NotNull(call);
+            (traceId, parentId) = (call.TraceId, call.SpanId);
+            ScriptedScenario.Run(name);
+
+            // Each span ended inside the map's lock and put the grain call back as the current activity.
+            Assert.Same(call, Activity.Current);
+        }
+
+        List<Activity> spans = probe.SpansOf(name);
+        Assert.Equal(ScriptedScenario.Spans.Length, spans.Count);
+        for (int i = 0; i < spans.Count; i++)
+        {
+            (string spanName, int entries, int missesOrExpunged) = ScriptedScenario.Spans[i];
+            Activity span = spans[i];
+            Assert.Equal(spanName, span.DisplayName);
+            Assert.Equal(ActivityKind.Internal, span.Kind);
+            Assert.Equal(traceId, span.TraceId);
+            Assert.Equal(parentId, span.ParentSpanId);
+            Assert.Equal(entries, span.GetTagItem(Tags.Entries));
+            string countTag = spanName == Spans.Promote ? Tags.Misses : Tags.ExpungedEntries;
+            Assert.Equal(missesOrExpunged, span.GetTagItem(countTag));
+            Assert.Equal(
+                new[] { Tags.Name, Tags.Entries, countTag }.Order(),
+                span.TagObjects.Select(tag => tag.Key).Order());
+        }
+    }
+
+    [Fact]
+    public void ATracerProviderWithoutTheInstrumentationExportsNoMapSpans()
+    {
+        using var probe = new SpansProbe(withInstrumentation: false);
+        string name = UniqueName(nameof(ATracerProviderWithoutTheInstrumentationExportsNoMapSpans));
+
+        using (probe.Source.StartActivity("grain call"))
+        {
+            ScriptedScenario.Run(name);
+        }
+
+        Activity only = Assert.Single(probe.All(), span => span.Source.Name == SpansProbe.TestSourceName);
+        Assert.Equal("grain call", only.DisplayName);
+        Assert.DoesNotContain(probe.All(), span => span.Source.Name == ActivitySourceName);
+    }
+
+    [Fact]
+    public void TheTracerProviderExtensionRejectsNullAndReturnsItsBuilder()
+    {
+        Assert.Throws<ArgumentNullException>("builder", () => ((TracerProviderBuilder)null!).AddSyncMapRegistryInstrumentation());
+
+        TracerProviderBuilder builder = OpenTelemetry.Sdk.CreateTracerProviderBuilder();
+        Assert.Same(builder, builder.AddSyncMapRegistryInstrumentation());
+        builder.Build()?.Dispose();
+    }
+}
