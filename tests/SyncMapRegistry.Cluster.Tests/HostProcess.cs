@@ -41,13 +41,17 @@ internal sealed record HostStatus(long ReceivedAtMs, JsonElement Root)
 
     public long? PurgedAt(string silo) => Time(Membership.GetProperty("purgedAt"), silo);
 
-    /// <summary>The workload's outcome for grains last seen on <paramref name="silo"/>.</summary>
+    /// <summary>The workload's outcome for the grains whose home is <paramref name="silo"/>.</summary>
     public JsonElement? Target(string silo) =>
         Workload.GetProperty("targets").TryGetProperty(silo, out JsonElement target) ? target : null;
 
-    /// <summary>Calls that succeeded to grains last seen on any silo but <paramref name="silo"/>.</summary>
+    /// <summary>Calls that succeeded to the grains whose home is any silo but <paramref name="silo"/>.</summary>
     public long SucceededToOthersThan(string silo) =>
         Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != silo).Sum(t => t.Value.GetProperty("succeeded").GetInt64());
+
+    /// <summary>Calls that failed to the grains whose home is any silo but <paramref name="silo"/>.</summary>
+    public long FailedToOthersThan(string silo) =>
+        Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != silo).Sum(t => t.Value.GetProperty("failed").GetInt64());
 
     private static int Count(JsonElement map, string silo) => map.TryGetProperty(silo, out JsonElement n) ? n.GetInt32() : 0;
 

@@ -31,7 +31,7 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
     private readonly TimeProvider _time = TimeProvider.System;
 
     [SkippableFact]
-    public async Task ASiloKilledUnderLoad_LeavesNoEntryPointingAtIt_AndItsGrainsAnswerAgain_AndNoCallToASurvivorFails()
+    public async Task ASiloKilledUnderLoad_LeavesNoEntryPointingAtIt_ItsGrainsAnswerAgain_AndCallsFailOnlyInTheMembershipWindow()
     {
         string redis = RedisEndpoint();
         long testStarted = _time.GetTimestamp();
@@ -80,11 +80,12 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
 
             long callsMade = final.Sum(s => s.Calls) + victimLast.Calls;
             long callsFailed = final.Sum(s => s.Failed);
+            long survivorDirectoryFailures = final.Sum(s => s.FailedToOthersThan(dead));
             long[] killToDead = [.. final.Select(s => s.DeadSince(dead)!.Value - killAt)];
             long[] killToPurge = [.. final.Select(s => s.PurgedAt(dead)!.Value - killAt)];
             string figures = string.Create(
                 CultureInfo.InvariantCulture,
-                $"CLUSTER-TEST calls={callsMade} failed={callsFailed} kill-to-dead-ms={string.Join('/', killToDead)} kill-to-purge-ms={string.Join('/', killToPurge)} survivor-calls-in-window={string.Join('/', survivorCallsInWindow)} duration-s={duration.TotalSeconds:0.0}");
+                $"CLUSTER-TEST calls={callsMade} failed={callsFailed} kill-to-dead-ms={string.Join('/', killToDead)} kill-to-purge-ms={string.Join('/', killToPurge)} survivor-calls-in-window={string.Join('/', survivorCallsInWindow)} survivor-calls-failed-in-directory={survivorDirectoryFailures} duration-s={duration.TotalSeconds:0.0}");
             output.WriteLine(figures);
             Console.WriteLine(figures);
             for (int i = 0; i < survivors.Length; i++)
@@ -113,23 +114,31 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
                 Assert.True(f.Calls > atRecovery[i].Calls, $"{who} made no call after the recovery.");
                 Assert.True(survivorCallsInWindow[i] > 0, $"{who} made no call to a survivor's grain while {dead} was dead but not yet declared dead: the test proves nothing about them.");
 
-                // No call to a grain on a surviving silo fails; those to the dead silo's grains fail only in the membership window.
-                foreach (JsonProperty target in f.Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != dead))
-                {
-                    Assert.True(target.Value.GetProperty("failed").GetInt64() == 0, $"{who}: calls to grains on the surviving silo {target.Name} failed: {target.Value}");
-                }
-
+                // No call to a grain on a surviving silo fails on its way to that silo or there. The one exception is
+                // Orleans' grain directory: a grain whose registration lived in the dead silo's directory partition
+                // cannot be looked up until the death is declared (see docs/cluster.md); such failures are counted
+                // apart and, like every failure, must lie inside the membership window.
                 Assert.Equal(0, f.Workload.GetProperty("unknown").GetProperty("failed").GetInt64());
-                Assert.Equal(toDead.GetProperty("failed").GetInt64(), f.Failed);
-                if (f.Failed > 0)
+                foreach (JsonProperty target in f.Workload.GetProperty("targets").EnumerateObject())
                 {
-                    long firstFailedStart = toDead.GetProperty("firstFailedStartMs").GetInt64();
-                    long lastFailedStart = toDead.GetProperty("lastFailedStartMs").GetInt64();
-                    long declared = f.DeadSince(dead)!.Value;
-                    Assert.True(firstFailedStart >= killAt - 1000, $"{who}: a call to {dead} failed that started {killAt - firstFailedStart} ms before the kill.");
-                    Assert.True(
-                        lastFailedStart <= declared + (long)DeclarationGrace.TotalMilliseconds,
-                        $"{who}: a call to {dead} that started {lastFailedStart - declared} ms after the silo was declared dead failed.");
+                    long failed = target.Value.GetProperty("failed").GetInt64();
+                    if (target.Name != dead)
+                    {
+                        Assert.True(
+                            failed == target.Value.GetProperty("directoryFailed").GetInt64(),
+                            $"{who}: calls to grains on the surviving silo {target.Name} failed other than in a grain directory lookup: {target.Value}");
+                    }
+
+                    if (failed > 0)
+                    {
+                        long firstFailedStart = target.Value.GetProperty("firstFailedStartMs").GetInt64();
+                        long lastFailedStart = target.Value.GetProperty("lastFailedStartMs").GetInt64();
+                        long declared = f.DeadSince(dead)!.Value;
+                        Assert.True(firstFailedStart >= killAt - 1000, $"{who}: a call to a grain of {target.Name} failed that started {killAt - firstFailedStart} ms before the kill.");
+                        Assert.True(
+                            lastFailedStart <= declared + (long)DeclarationGrace.TotalMilliseconds,
+                            $"{who}: a call to a grain of {target.Name} that started {lastFailedStart - declared} ms after {dead} was declared dead failed.");
+                    }
                 }
             }
         }

@@ -17,12 +17,17 @@ internal sealed record ClusterCaller(int Scope, string Name, IGrainFactory Grain
 /// </summary>
 /// <param name="Succeeded">Calls that completed.</param>
 /// <param name="Failed">Calls that threw.</param>
+/// <param name="DirectoryFailed">
+/// Of <paramref name="Failed"/>, calls that failed while Orleans looked the grain up in its grain directory (the
+/// exception comes from <c>Orleans.Runtime.GrainDirectory</c>): the grain's directory registration lived on a silo that
+/// could not be reached, whichever silo hosts the grain.
+/// </param>
 /// <param name="Moved">Completed calls answered by another silo than the home silo: the grain was activated again elsewhere.</param>
 /// <param name="FirstFailedStartMs">When the first failed call started (Unix ms), or <c>null</c>.</param>
 /// <param name="LastFailedStartMs">When the last failed call started (Unix ms), or <c>null</c>.</param>
 /// <param name="LastFailedEndMs">When the last failed call failed (Unix ms), or <c>null</c>.</param>
 /// <param name="FirstMovedMs">When the first moved call completed (Unix ms), or <c>null</c>.</param>
-internal readonly record struct TargetOutcome(long Succeeded, long Failed, long Moved, long? FirstFailedStartMs, long? LastFailedStartMs, long? LastFailedEndMs, long? FirstMovedMs);
+internal readonly record struct TargetOutcome(long Succeeded, long Failed, long DirectoryFailed, long Moved, long? FirstFailedStartMs, long? LastFailedStartMs, long? LastFailedEndMs, long? FirstMovedMs);
 
 /// <summary>
 /// A read-mostly workload for a cluster that spans processes: every caller of this process calls grains of
@@ -258,6 +263,11 @@ internal sealed class ClusterWorkload
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             Interlocked.Increment(ref target.Failed);
+            if (exception.ToString().Contains("Orleans.Runtime.GrainDirectory", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref target.DirectoryFailed);
+            }
+
             Interlocked.CompareExchange(ref target.FirstFailedStartMs, startedMs, None);
             Max(ref target.LastFailedStartMs, startedMs);
             Max(ref target.LastFailedEndMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
@@ -289,6 +299,7 @@ internal sealed class ClusterWorkload
     {
         public long Succeeded;
         public long Failed;
+        public long DirectoryFailed;
         public long Moved;
         public long FirstFailedStartMs = None;
         public long LastFailedStartMs = None;
@@ -298,6 +309,7 @@ internal sealed class ClusterWorkload
         public TargetOutcome Outcome() => new(
             Volatile.Read(ref Succeeded),
             Volatile.Read(ref Failed),
+            Volatile.Read(ref DirectoryFailed),
             Volatile.Read(ref Moved),
             Read(ref FirstFailedStartMs),
             Read(ref LastFailedStartMs),
