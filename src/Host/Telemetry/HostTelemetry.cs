@@ -20,16 +20,11 @@ namespace SyncMapRegistry.Host.Telemetry;
 /// </remarks>
 internal sealed class HostTelemetry : IDisposable
 {
-    /// <summary>The activity sources the host traces.</summary>
-    public static readonly IReadOnlyList<string> ActivitySources =
-    [
-        "Microsoft.Orleans.Application",
-        "Microsoft.Orleans.Runtime",
-        SyncMapRegistryTelemetry.ActivitySourceName,
-    ];
+    /// <summary>Orleans' activity sources the host traces: calls to grain interfaces, and Orleans' own calls.</summary>
+    public static readonly IReadOnlyList<string> OrleansActivitySources = ["Microsoft.Orleans.Application", "Microsoft.Orleans.Runtime"];
 
-    /// <summary>The meters the host exports.</summary>
-    public static readonly IReadOnlyList<string> Meters = ["Microsoft.Orleans", SyncMapRegistryTelemetry.MeterName];
+    /// <summary>Orleans' meter.</summary>
+    public const string OrleansMeter = "Microsoft.Orleans";
 
     /// <summary>The service name when neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES gives one.</summary>
     public const string DefaultServiceName = "syncmap-host";
@@ -71,7 +66,8 @@ internal sealed class HostTelemetry : IDisposable
 
         return Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(Resource(instanceId, clusterId, siloName))
-            .AddSource([.. ActivitySources])
+            .AddSource([.. OrleansActivitySources])
+            .AddSyncMapRegistryInstrumentation()
             .AddProcessor(new SiloClaimProcessor(silo, claimsUnscoped: silo == 0, claim))
             .AddProcessor(processor)
             .Build();
@@ -83,7 +79,8 @@ internal sealed class HostTelemetry : IDisposable
         var reader = new PeriodicExportingMetricReader(exporter, exportIntervalMilliseconds: 5_000, exportTimeoutMilliseconds: _timeoutMilliseconds);
         return Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(Resource(instanceId, clusterId, siloName: null))
-            .AddMeter([.. Meters])
+            .AddMeter(OrleansMeter)
+            .AddSyncMapRegistryInstrumentation()
             .AddReader(reader)
             .Build();
     }
