@@ -17,15 +17,21 @@ internal static class ClusterConfiguration
     /// <see cref="ClusterMembershipOptions.NumMissedProbesLimit"/> missed probes, each given at most
     /// <see cref="ClusterMembershipOptions.MaxProbeTimeout"/>, by each of two silos (the default
     /// <see cref="ClusterMembershipOptions.NumVotesForDeathDeclaration"/>): a few seconds in all, instead of the
-    /// 15 to 30 s of Orleans' defaults.
+    /// 10 to 30 s of Orleans' defaults.
     /// </summary>
     public static void ApplyFast(ClusterMembershipOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.ProbeTimeout = TimeSpan.FromSeconds(1);
         options.MinProbeTimeout = TimeSpan.FromMilliseconds(500);
-        options.MaxProbeTimeout = TimeSpan.FromSeconds(2);
+        options.MaxProbeTimeout = TimeSpan.FromSeconds(3);
         options.NumMissedProbesLimit = 2;
+
+        // A silo that is only slow (a busy machine, a GC pause) must not be voted dead: probes wait longer while
+        // the prober itself is degraded, and a silo whose connection still carries messages is not suspected.
+        // A killed silo refuses connections, so neither delays its detection.
+        options.ExtendProbeTimeoutDuringDegradation = true;
+        options.EnableConnectionLivenessCheck = true;
         options.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(10);
         options.TableRefreshTimeout = TimeSpan.FromSeconds(2);
         options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
