@@ -92,9 +92,13 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
             {
                 HostStatus f = final[i];
                 JsonElement? toDead = f.Target(dead);
+                long toSurvivorsFailed = f.FailedToOthersThan(dead);
+                string survivorFailures = toSurvivorsFailed == 0
+                    ? "none to the survivors' grains"
+                    : string.Create(CultureInfo.InvariantCulture, $"{toSurvivorsFailed} to the survivors' grains, in directory lookups started at {string.Join(", ", f.Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != dead && t.Value.GetProperty("failed").GetInt64() > 0).Select(t => $"{t.Value.GetProperty("firstFailedStartMs").GetInt64() - f.DeadSince(dead)!.Value:+0;-0} to {t.Value.GetProperty("lastFailedStartMs").GetInt64() - f.DeadSince(dead)!.Value:+0;-0} ms"))} from the declaration");
                 output.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{survivors[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed} (all to {dead}), entries pointing at it {beforeKill[i].EntriesPointingAt(dead)} before the kill, 0 after; purged {f.Registry.GetProperty("purged").GetInt64()}, removed by Orleans {f.Registry.GetProperty("removals").GetInt64()}; declared dead after {f.DeadSince(dead) - killAt} ms, no entry left after {f.PurgedAt(dead) - killAt} ms; calls to its former grains that succeeded elsewhere: {toDead?.GetProperty("moved").GetInt64()}; errors {f.Workload.GetProperty("errors")}; by home silo {f.Workload.GetProperty("targets")}"));
+                    $"{survivors[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed} ({f.Failed - toSurvivorsFailed} to the grains of {dead}, {survivorFailures}), entries pointing at it {beforeKill[i].EntriesPointingAt(dead)} before the kill, 0 after; purged {f.Registry.GetProperty("purged").GetInt64()}, removed by Orleans {f.Registry.GetProperty("removals").GetInt64()}; declared dead after {f.DeadSince(dead) - killAt} ms, no entry left after {f.PurgedAt(dead) - killAt} ms; calls to its former grains that succeeded elsewhere: {toDead?.GetProperty("moved").GetInt64()}; errors {f.Workload.GetProperty("errors")}; by home silo {f.Workload.GetProperty("targets")}"));
             }
 
             for (int i = 0; i < survivors.Length; i++)
