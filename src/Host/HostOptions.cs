@@ -25,7 +25,7 @@ public enum OutputMode
 /// through a membership store) keeps this shape: <see cref="Silos"/> becomes 1 and the ports are that
 /// process's own.
 /// </remarks>
-public sealed class HostOptions
+public sealed partial class HostOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "SyncMapHost";
@@ -153,6 +153,7 @@ public sealed class HostOptions
             errors.Add("SyncMapHost:ClusterId: must not be empty.");
         }
 
+        errors.AddRange(ValidateCluster());
         return errors;
     }
 

@@ -29,7 +29,7 @@ public sealed record HostRunResult(int ExitCode, RunSummary? Summary);
 /// The host's entry point: reads appsettings.json, environment variables and the command line (a later source
 /// wins), validates, then runs. <c>Program.Main</c> and the tests both call <see cref="RunAsync"/>.
 /// </summary>
-public static class HostProgram
+public static partial class HostProgram
 {
     /// <summary>The run completed, or Ctrl+C stopped it.</summary>
     public const int ExitSuccess = 0;
@@ -88,10 +88,10 @@ public static class HostProgram
             return Usage(console, errors);
         }
 
-        IRunReporter reporter = CreateReporter(options.Output, console);
+        IRunReporter reporter = CreateReporter(EffectiveOutput(options), console);
         try
         {
-            RunSummary summary = await new HostRunner(options, otlp, reporter, TimeProvider.System).RunAsync(cancellationToken);
+            RunSummary summary = await RunHostAsync(options, otlp, reporter, console, cancellationToken);
             return new HostRunResult(ExitSuccess, summary);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
@@ -170,6 +170,7 @@ public static class HostProgram
         Read<OutputMode>(section, nameof(HostOptions.Output), TryOutput, v => options.Output = v, errors);
         Read<LogLevel>(section, nameof(HostOptions.LogLevel), TryLogLevel, v => options.LogLevel = v, errors);
         Read<string>(section, nameof(HostOptions.ClusterId), (string s, out string v) => { v = s; return true; }, v => options.ClusterId = v, errors);
+        ReadClusterSettings(section, options, errors);
         return options;
     }
 
@@ -289,7 +290,7 @@ public static class HostProgram
     }
 
     /// <summary>The command line; each option's default is the value configuration already gave it.</summary>
-    private sealed class CommandLine
+    private sealed partial class CommandLine
     {
         private readonly Option<int> _silos;
         private readonly Option<int> _grains;
@@ -348,6 +349,7 @@ public static class HostProgram
             {
                 _silos, _grains, _duration, _readRatio, _otlpEndpoint, _concurrency, _crossSiloRatio, _siloPort, _gatewayPort, _output, _logLevel,
             };
+            AddClusterOptions(Root, defaults);
         }
 
         public RootCommand Root { get; }
@@ -365,6 +367,7 @@ public static class HostProgram
             options.GatewayPort = parsed.GetValue(_gatewayPort);
             options.Output = parsed.GetValue(_output);
             options.LogLevel = parsed.GetValue(_logLevel);
+            ApplyCluster(parsed, options);
         }
 
         private static T Parse<T>(ArgumentResult result, TryParser<T> parse, string expected)

@@ -58,7 +58,7 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
 
     /// <summary>The endpoints of <paramref name="options"/>' silos.</summary>
     public static IReadOnlyList<SiloEndpoint> Endpoints(HostOptions options) =>
-        [.. Enumerable.Range(0, options.Silos).Select(i => new SiloEndpoint(i, $"silo-{i}", options.SiloPort + i, options.GatewayPort + i))];
+        [.. Enumerable.Range(0, options.Silos).Select(i => new SiloEndpoint(i, options.SiloName(i), options.SiloPort + i, options.GatewayPort + i))];
 
     /// <summary>Localhost clustering: silo 0's endpoint is the primary silo.</summary>
     public static Action<ISiloBuilder, SiloEndpoint> LocalhostClustering(HostOptions options)
