@@ -21,16 +21,4 @@ public interface IClusterDemoGrain : IGrainWithIntegerKey
 
 /// <summary>Placed by a hash of its key over the compatible silos (<see cref="HashBasedPlacementAttribute"/>).</summary>
 [HashBasedPlacement]
-internal sealed class ClusterDemoGrain(ILocalSiloDetails silo) : Grain, IClusterDemoGrain
-{
-    private long _value;
-
-    public ValueTask<DemoReply> ReadAsync() => new(new DemoReply(_value, silo.SiloAddress));
-
-    public ValueTask<DemoReply> UpdateAsync(long value)
-    {
-        _value = value;
-        DeactivateOnIdle();
-        return new(new DemoReply(_value, silo.SiloAddress));
-    }
-}
+internal sealed class ClusterDemoGrain(ILocalSiloDetails silo) : DemoGrain(silo), IClusterDemoGrain;

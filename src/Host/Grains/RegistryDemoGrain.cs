@@ -29,7 +29,10 @@ public readonly record struct DemoReply([property: Id(0)] long Value, [property:
 /// call them from other silos on purpose.
 /// </summary>
 [PreferLocalPlacement]
-internal sealed class RegistryDemoGrain(ILocalSiloDetails silo) : Grain, IRegistryDemoGrain
+internal sealed class RegistryDemoGrain(ILocalSiloDetails silo) : DemoGrain(silo), IRegistryDemoGrain;
+
+/// <summary>The demo grains' behaviour; each subclass picks a placement and a grain interface.</summary>
+internal abstract class DemoGrain(ILocalSiloDetails silo) : Grain
 {
     private long _value;
 
