@@ -25,7 +25,7 @@ namespace SyncMapRegistry;
 /// (<see cref="GetStatistics"/>: rebuilds and entries copied) show what the churn costs.
 /// </para>
 /// </remarks>
-public sealed class LocalActivationIndex : IActivationWorkingSetObserver, IGrainRegistryView<IGrainContext>
+internal sealed class LocalActivationIndex : IActivationWorkingSetObserver, IGrainRegistryView<IGrainContext>
 {
     private readonly SyncMap<GrainId, IGrainContext> _map;
     private readonly RegistryCounters _counters;

@@ -427,28 +427,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
         Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
         if (entry is null && read.MayBePending(hashCode))
         {
-            entry = LoadAndDeleteSlow(key, hashCode);
+            entry = FindSlow(key, hashCode, removeFromDirty: true);
         }
 
         return TryUnwrap(entry?.Delete(), out value);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private Entry? LoadAndDeleteSlow(TKey key, int hashCode)
-    {
-        lock (_lock)
-        {
-            ReadOnly read = _read;
-            Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
-            if (entry is null && read.Amended)
-            {
-                // Unlike a snapshot key, a dirty-only key is removed outright: no snapshot refers to it.
-                entry = _dirty!.Remove(key, hashCode, _keyComparer);
-                MissLocked();
-            }
-
-            return entry;
-        }
     }
 
     /// <summary>Deletes a key (Go's <c>Delete</c>); the cost of <see cref="LoadAndDelete"/>.</summary>
@@ -518,14 +500,19 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
         Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
         if (entry is null && read.MayBePending(hashCode))
         {
-            entry = FindSlow(key, hashCode);
+            entry = FindSlow(key, hashCode, removeFromDirty: false);
         }
 
         return entry is not null && TryCompareAndReplace(entry, expected, default!, delete: true);
     }
 
+    /// <summary>
+    /// The slow path of <see cref="LoadAndDelete"/> and <see cref="CompareAndDelete"/>: looks again in the snapshot
+    /// under the lock, then in dirty, counting a miss. With <paramref name="removeFromDirty"/> a dirty-only key is
+    /// removed outright (unlike a snapshot key, no snapshot refers to it); the caller then deletes the entry's value.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private Entry? FindSlow(TKey key, int hashCode)
+    private Entry? FindSlow(TKey key, int hashCode, bool removeFromDirty)
     {
         lock (_lock)
         {
@@ -533,7 +520,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
             if (entry is null && read.Amended)
             {
-                entry = _dirty!.Find(key, hashCode, _keyComparer);
+                entry = removeFromDirty ? _dirty!.Remove(key, hashCode, _keyComparer) : _dirty!.Find(key, hashCode, _keyComparer);
                 MissLocked();
             }
 

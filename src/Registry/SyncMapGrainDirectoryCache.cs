@@ -31,7 +31,7 @@ namespace SyncMapRegistry;
 /// most one insert per concurrent writer. Reads never take part: they stay lock-free.
 /// </para>
 /// </remarks>
-public sealed class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainRegistryView<GrainAddress>
+internal sealed class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainRegistryView<GrainAddress>
 {
     /// <summary>Evictions bring the count down to this share of the cap.</summary>
     private const double EvictionLowWatermark = 0.9;

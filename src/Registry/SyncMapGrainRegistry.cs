@@ -3,7 +3,7 @@ namespace SyncMapRegistry;
 /// <summary>A silo's registry: its <see cref="SyncMapGrainDirectoryCache"/> and <see cref="LocalActivationIndex"/>.</summary>
 /// <param name="directoryCache">The silo's grain directory cache.</param>
 /// <param name="localActivations">The silo's local-activation index.</param>
-public sealed class SyncMapGrainRegistry(SyncMapGrainDirectoryCache directoryCache, LocalActivationIndex localActivations) : ISyncMapRegistry
+internal sealed class SyncMapGrainRegistry(SyncMapGrainDirectoryCache directoryCache, LocalActivationIndex localActivations) : ISyncMapRegistry
 {
     /// <inheritdoc/>
     public IGrainRegistryView<GrainAddress> DirectoryCache { get; } = directoryCache ?? throw new ArgumentNullException(nameof(directoryCache));

@@ -11,8 +11,20 @@ namespace SyncMapRegistry;
 /// the local index) as a safety net.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A silo is gone when the snapshot's <see cref="ClusterMembershipSnapshot.GetSiloStatus(SiloAddress)"/> says
+/// <see cref="SiloStatus.Dead"/>: a silo that crashed or was killed, one that shut down gracefully (it ends
+/// <c>Dead</c> too), and one already cleaned out of the membership table (Orleans classifies absent silos by
+/// generation and by successor incarnations at the same endpoint).
+/// </para>
+/// <para>
+/// Orleans' own directory code removes most such entries on the same membership change; this service
+/// catches what it misses, such as an entry written by a lookup that raced with the change.
+/// </para>
+/// <para>
 /// Neither loop lets an exception end it: it logs, backs off (doubling from one second to one minute) and goes
 /// on. Both stop as soon as the host stops, without waiting for the next membership update or tick.
+/// </para>
 /// </remarks>
 internal sealed partial class SyncMapRegistryMaintenanceService(
     SyncMapGrainDirectoryCache cache,

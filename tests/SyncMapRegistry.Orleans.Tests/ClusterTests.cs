@@ -14,6 +14,10 @@ public sealed class DhtPathTests(GenericHostClusterFixture fixture, ITestOutputH
     [Fact]
     public Task TheLocalIndexFollowsActivationsAndDeactivations() =>
         RegistryScenarios.TheLocalIndexFollowsActivationsAndDeactivationsAsync(fixture.Cluster, output, 3_000);
+
+    [Fact]
+    public Task TheMaintenanceSweepSurvivesAnExceptionAndStopsWhenAsked() =>
+        MaintenanceServiceScenario.TheSweepSurvivesAnExceptionAndStopsWhenAskedAsync(fixture.Cluster, output);
 }
 
 [Collection(ClusterTestGroup.Name)]
@@ -30,6 +34,10 @@ public sealed class CachedGrainLocatorPathTests(InProcessClusterFixture fixture,
     [Fact]
     public Task TheLocalIndexFollowsActivationsAndDeactivations() =>
         RegistryScenarios.TheLocalIndexFollowsActivationsAndDeactivationsAsync(fixture.Cluster, output, 3_000);
+
+    [Fact]
+    public Task TheMaintenanceSweepSurvivesAnExceptionAndStopsWhenAsked() =>
+        MaintenanceServiceScenario.TheSweepSurvivesAnExceptionAndStopsWhenAskedAsync(fixture.Cluster, output);
 }
 
 [Collection(ClusterTestGroup.Name)]

@@ -30,13 +30,8 @@ internal static class RegistryInstrumentation
     internal static readonly Counter<long> Evicted = SyncMapInstrumentation.Meter.CreateCounter<long>(
         Instruments.RegistryEvicted, "{entry}", "Registry entries removed by the entry cap.");
 
-    private static readonly Lock s_observedLock = new();
-
-    /// <summary>The registries, held weakly; dead references are pruned on observation and as the list grows.</summary>
-    private static readonly List<WeakReference<IObservedRegistry>> s_observed = [];
-
-    /// <summary>The length of <see cref="s_observed"/> at which <see cref="Observe"/> prunes dead references.</summary>
-    private static int s_pruneAt = 64;
+    /// <summary>The registries that <c>registry.lookups</c> reports on.</summary>
+    private static readonly ObservedSet<IObservedRegistry> s_observed = new();
 
     static RegistryInstrumentation()
     {
@@ -45,21 +40,7 @@ internal static class RegistryInstrumentation
     }
 
     /// <summary>Adds a registry to those <c>registry.lookups</c> reports; it is dropped once collected.</summary>
-    internal static void Observe(IObservedRegistry registry)
-    {
-        lock (s_observedLock)
-        {
-            // Without a listener nothing observes, so prune here too: registries created and dropped (in
-            // tests, say) must not leak a weak handle each.
-            if (s_observed.Count >= s_pruneAt)
-            {
-                s_observed.RemoveAll(static reference => !reference.TryGetTarget(out _));
-                s_pruneAt = Math.Max(64, s_observed.Count * 2);
-            }
-
-            s_observed.Add(new WeakReference<IObservedRegistry>(registry));
-        }
-    }
+    internal static void Observe(IObservedRegistry registry) => s_observed.Add(registry);
 
     /// <summary>Starts a <c>registry.purge</c> span, or returns <c>null</c> when nothing listens.</summary>
     internal static Activity? StartPurge(string name, object silo) =>
@@ -89,23 +70,13 @@ internal static class RegistryInstrumentation
     private static IEnumerable<Measurement<long>> ObserveLookups()
     {
         var totals = new Dictionary<string, (long Hits, long Misses)>(StringComparer.Ordinal);
-        lock (s_observedLock)
+        foreach (IObservedRegistry registry in s_observed.Live())
         {
-            s_observed.RemoveAll(reference =>
+            if (registry.CountsLookups)
             {
-                if (!reference.TryGetTarget(out IObservedRegistry? registry))
-                {
-                    return true;
-                }
-
-                if (registry.CountsLookups)
-                {
-                    totals.TryGetValue(registry.Name, out (long Hits, long Misses) sum);
-                    totals[registry.Name] = (sum.Hits + registry.LookupHits, sum.Misses + registry.LookupMisses);
-                }
-
-                return false;
-            });
+                totals.TryGetValue(registry.Name, out (long Hits, long Misses) sum);
+                totals[registry.Name] = (sum.Hits + registry.LookupHits, sum.Misses + registry.LookupMisses);
+            }
         }
 
         foreach ((string name, (long hits, long misses)) in totals)

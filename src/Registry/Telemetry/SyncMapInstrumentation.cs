@@ -51,13 +51,8 @@ internal static class SyncMapInstrumentation
         tags: null,
         new InstrumentAdvice<long> { HistogramBucketBoundaries = [0, 4, 16, 64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304] });
 
-    private static readonly Lock s_observedLock = new();
-
-    /// <summary>The named maps, held weakly; dead references are pruned on observation and as the list grows.</summary>
-    private static readonly List<WeakReference<IObservedSyncMap>> s_observed = [];
-
-    /// <summary>The length of <see cref="s_observed"/> at which <see cref="Observe"/> prunes dead references.</summary>
-    private static int s_pruneAt = 64;
+    /// <summary>The named maps that the observable instruments report on.</summary>
+    private static readonly ObservedSet<IObservedSyncMap> s_observed = new();
 
     static SyncMapInstrumentation()
     {
@@ -68,41 +63,7 @@ internal static class SyncMapInstrumentation
     }
 
     /// <summary>Adds a map to those the observable instruments report; it is dropped once collected.</summary>
-    internal static void Observe(IObservedSyncMap map)
-    {
-        lock (s_observedLock)
-        {
-            // Without a listener nothing observes, so prune here too: maps created and dropped in a loop
-            // must not leak a weak handle each.
-            if (s_observed.Count >= s_pruneAt)
-            {
-                s_observed.RemoveAll(static reference => !reference.TryGetTarget(out _));
-                s_pruneAt = Math.Max(64, s_observed.Count * 2);
-            }
-
-            s_observed.Add(new WeakReference<IObservedSyncMap>(map));
-        }
-    }
-
-    private static List<IObservedSyncMap> LiveMaps()
-    {
-        var live = new List<IObservedSyncMap>();
-        lock (s_observedLock)
-        {
-            s_observed.RemoveAll(reference =>
-            {
-                if (!reference.TryGetTarget(out IObservedSyncMap? map))
-                {
-                    return true;
-                }
-
-                live.Add(map);
-                return false;
-            });
-        }
-
-        return live;
-    }
+    internal static void Observe(IObservedSyncMap map) => s_observed.Add(map);
 
     // Maps that share a name are summed into one series: an observable callback must not report the same
     // tag set twice (the SDK would keep only one of the values).
@@ -132,7 +93,7 @@ internal static class SyncMapInstrumentation
     private static Dictionary<string, Totals> TotalsByName()
     {
         var totals = new Dictionary<string, Totals>(StringComparer.Ordinal);
-        foreach (IObservedSyncMap map in LiveMaps())
+        foreach (IObservedSyncMap map in s_observed.Live())
         {
             SyncMapStatistics statistics = map.GetStatistics();
             totals.TryGetValue(map.Name, out Totals sum);

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+
+namespace SyncMapRegistry.Cluster.Tests;
+
+/// <summary>One <c>STATUS {json}</c> line of a host process, and when the test read it.</summary>
+/// <param name="ReceivedAtMs">When the test read the line (Unix ms).</param>
+/// <param name="Root">The parsed line.</param>
+internal sealed record HostStatus(long ReceivedAtMs, JsonElement Root)
+{
+    /// <summary>When the process wrote the line (Unix ms).</summary>
+    public long T => Root.GetProperty("t").GetInt64();
+
+    public string Phase => Root.GetProperty("phase").GetString()!;
+
+    /// <summary>The address of the process's first silo.</summary>
+    public string SiloAddress => Root.GetProperty("silos")[0].GetProperty("address").GetString()!;
+
+    public JsonElement Registry => Root.GetProperty("silos")[0].GetProperty("registry");
+
+    public JsonElement Membership => Root.GetProperty("membership");
+
+    public JsonElement Workload => Root.GetProperty("workload");
+
+    public long Calls => Root.TryGetProperty("workload", out JsonElement w) ? w.GetProperty("calls").GetInt64() : 0;
+
+    public long Failed => Root.TryGetProperty("workload", out JsonElement w) ? w.GetProperty("failed").GetInt64() : 0;
+
+    /// <summary>Directory cache entries of this process's first silo that point at <paramref name="silo"/>.</summary>
+    public int EntriesPointingAt(string silo) => Count(Registry.GetProperty("entriesBySilo"), silo);
+
+    /// <summary>Grains last seen on <paramref name="silo"/> by this process's workload.</summary>
+    public int GrainsOn(string silo) => Count(Workload.GetProperty("grainsBySilo"), silo);
+
+    /// <summary>The membership status of <paramref name="silo"/> as this process sees it, or <c>null</c>.</summary>
+    public string? MemberStatus(string silo) =>
+        Membership.GetProperty("members").TryGetProperty(silo, out JsonElement status) ? status.GetString() : null;
+
+    public long? DeadSince(string silo) => Time(Membership.GetProperty("deadSince"), silo);
+
+    public long? PurgedAt(string silo) => Time(Membership.GetProperty("purgedAt"), silo);
+
+    /// <summary>The workload's outcome for the grains whose home is <paramref name="silo"/>.</summary>
+    public JsonElement? Target(string silo) =>
+        Workload.GetProperty("targets").TryGetProperty(silo, out JsonElement target) ? target : null;
+
+    /// <summary>Calls that succeeded to the grains whose home is any silo but <paramref name="silo"/>.</summary>
+    public long SucceededToOthersThan(string silo) =>
+        Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != silo).Sum(t => t.Value.GetProperty("succeeded").GetInt64());
+
+    /// <summary>Calls that failed to the grains whose home is any silo but <paramref name="silo"/>.</summary>
+    public long FailedToOthersThan(string silo) =>
+        Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != silo).Sum(t => t.Value.GetProperty("failed").GetInt64());
+
+    private static int Count(JsonElement map, string silo) => map.TryGetProperty(silo, out JsonElement n) ? n.GetInt32() : 0;
+
+    private static long? Time(JsonElement map, string silo) => map.TryGetProperty(silo, out JsonElement t) ? t.GetInt64() : null;
+}
+
+/// <summary>
+/// A host process (<c>dotnet exec SyncMapRegistry.Host.dll ...</c>): collects its STATUS lines and keeps the
+/// rest of its output for failure messages. Disposing kills it if it still runs.
+/// </summary>
+internal sealed class HostProcess : IAsyncDisposable
+{
+    private const int KeptLines = 60;
+
+    private readonly Process _process;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly List<HostStatus> _statuses = [];
+    private readonly Queue<string> _lines = new();
+
+    private HostProcess(string name, Process process, TimeProvider time)
+    {
+        Name = name;
+        _process = process;
+        _time = time;
+    }
+
+    public string Name { get; }
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The exit code, once the process has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Waits for the process to exit by itself; <c>false</c> when it still runs after <paramref name="limit"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan limit)
+    {
+        using var timeout = new CancellationTokenSource(limit);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The Host assembly the build placed beside the sources (see the project file).</summary>
+    public static string HostAssemblyPath =>
+        typeof(HostProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "HostAssemblyPath").Value!;
+
+    /// <summary>The newest status line, or <c>null</c> before the first.</summary>
+    public HostStatus? Latest
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _statuses.Count == 0 ? null : _statuses[^1];
+            }
+        }
+    }
+
+    /// <summary>The first status line that satisfies <paramref name="predicate"/>, or <c>null</c>.</summary>
+    public HostStatus? First(Func<HostStatus, bool> predicate)
+    {
+        lock (_lock)
+        {
+            return _statuses.FirstOrDefault(predicate);
+        }
+    }
+
+    public static HostProcess Start(string name, IEnumerable<string> arguments, TimeProvider time)
+    {
+        string host = HostAssemblyPath;
+        if (!File.Exists(host))
+        {
+            throw new FileNotFoundException($"The Host is not built at {host}; build src/Host first (the test project's build does).", host);
+        }
+
+        var start = new ProcessStartInfo(DotnetPath())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(host)!,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(host);
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // The run's settings are all on the command line: nothing from the environment may change them.
+        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal) || k.StartsWith("SyncMapHost__", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var host_ = new HostProcess(name, process, time);
+        process.OutputDataReceived += (_, e) => host_.OnLine(e.Data, error: false);
+        process.ErrorDataReceived += (_, e) => host_.OnLine(e.Data, error: true);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return host_;
+    }
+
+    /// <summary>SIGKILL: the process ends at once, without closing anything.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>The last lines the process wrote (STATUS lines left out), for failure messages.</summary>
+    public string Tail()
+    {
+        lock (_lock)
+        {
+            return $"--- {Name} (pid {_process.Id}{(_process.HasExited ? $", exited {_process.ExitCode}" : "")}) ---\n" + string.Join('\n', _lines);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or OperationCanceledException)
+        {
+            // Never started, or already gone.
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+
+    private static string DotnetPath()
+    {
+        // The test host runs under the same dotnet that built the Host.
+        string? fromHost = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(fromHost) && File.Exists(fromHost))
+        {
+            return fromHost;
+        }
+
+        string? current = Environment.ProcessPath;
+        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
+    }
+
+    private void OnLine(string? line, bool error)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        if (!error && line.StartsWith("STATUS ", StringComparison.Ordinal))
+        {
+            HostStatus status;
+            try
+            {
+                using var document = JsonDocument.Parse(line.AsMemory("STATUS ".Length));
+                status = new HostStatus(_time.GetUtcNow().ToUnixTimeMilliseconds(), document.RootElement.Clone());
+            }
+            catch (JsonException exception)
+            {
+                Keep($"[unreadable STATUS line: {exception.Message}] {line}");
+                return;
+            }
+
+            lock (_lock)
+            {
+                _statuses.Add(status);
+            }
+
+            return;
+        }
+
+        Keep(error ? "[stderr] " + line : line);
+    }
+
+    private void Keep(string line)
+    {
+        lock (_lock)
+        {
+            _lines.Enqueue(line);
+            while (_lines.Count > KeptLines)
+            {
+                _lines.Dequeue();
+            }
+        }
+    }
+}
