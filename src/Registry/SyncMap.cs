@@ -45,6 +45,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// then reads the snapshot lock-free. Entries in it may be updated concurrently (a CAS on the shared
     /// <see cref="Entry"/>) without the lock. An entry is expunged only while <see cref="_dirty"/> is non-null
     /// and lacks the key; storing to it then requires the lock (to put it back into dirty first).
+    /// The snapshot is amended (carries a filter of pending keys) exactly while <see cref="_dirty"/> is non-null.
     /// </summary>
     private ReadOnly _read = ReadOnly.Empty;
 
@@ -60,7 +61,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// <summary>
     /// Operations since the last promotion that had to look past the snapshot into <see cref="_dirty"/>.
     /// Accessed only with <see cref="_lock"/> held. Once it reaches <c>_dirty.Count</c> the dirty map is
-    /// promoted: by then the misses have paid for the O(n) rebuild that created it.
+    /// promoted: by then the misses have paid for the O(n) rebuild that created it. A lookup that the
+    /// pending-key filter answers without the lock counts no miss: it had nothing to gain from a promotion.
     /// </summary>
     private int _misses;
 
