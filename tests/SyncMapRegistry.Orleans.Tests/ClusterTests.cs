@@ -1,44 +1,34 @@
 namespace SyncMapRegistry.OrleansTests;
 
-[Collection(ClusterTestGroup.Name)]
-public sealed class DhtPathTests(GenericHostClusterFixture fixture, ITestOutputHelper output) : IClassFixture<GenericHostClusterFixture>
+/// <summary>The registry's cluster scenarios, run once per path by the two subclasses below.</summary>
+public abstract class RegistryPathTests(ITestCluster cluster, ITestOutputHelper output)
 {
     [Fact]
     public Task CrossSiloCallsLeaveTheCalleesAddressInTheCallersRegistry() =>
-        RegistryScenarios.CrossSiloCallsLeaveTheCalleesAddressInTheCallersRegistryAsync(fixture.Cluster, output, 1_000);
+        RegistryScenarios.CrossSiloCallsLeaveTheCalleesAddressInTheCallersRegistryAsync(cluster, output, 1_000);
 
     [Fact]
     public Task AStaleAddressIsCorrectedWhenTheGrainComesBackOnAnotherSilo() =>
-        RegistryScenarios.AStaleAddressIsCorrectedWhenTheGrainComesBackOnAnotherSiloAsync(fixture.Cluster, output, 2_000);
+        RegistryScenarios.AStaleAddressIsCorrectedWhenTheGrainComesBackOnAnotherSiloAsync(cluster, output, 2_000);
 
     [Fact]
     public Task TheLocalIndexFollowsActivationsAndDeactivations() =>
-        RegistryScenarios.TheLocalIndexFollowsActivationsAndDeactivationsAsync(fixture.Cluster, output, 3_000);
+        RegistryScenarios.TheLocalIndexFollowsActivationsAndDeactivationsAsync(cluster, output, 3_000);
 
     [Fact]
     public Task TheMaintenanceSweepSurvivesAnExceptionAndStopsWhenAsked() =>
-        MaintenanceServiceScenario.TheSweepSurvivesAnExceptionAndStopsWhenAskedAsync(fixture.Cluster, output);
+        MaintenanceServiceScenario.TheSweepSurvivesAnExceptionAndStopsWhenAskedAsync(cluster, output);
 }
 
+/// <summary>3 generic-host silos: Orleans' DHT directory (LocalGrainDirectory) uses the registry.</summary>
 [Collection(ClusterTestGroup.Name)]
-public sealed class CachedGrainLocatorPathTests(InProcessClusterFixture fixture, ITestOutputHelper output) : IClassFixture<InProcessClusterFixture>
-{
-    [Fact]
-    public Task CrossSiloCallsLeaveTheCalleesAddressInTheCallersRegistry() =>
-        RegistryScenarios.CrossSiloCallsLeaveTheCalleesAddressInTheCallersRegistryAsync(fixture.Cluster, output, 1_000);
+public sealed class DhtPathTests(GenericHostClusterFixture fixture, ITestOutputHelper output)
+    : RegistryPathTests(fixture.Cluster, output), IClassFixture<GenericHostClusterFixture>;
 
-    [Fact]
-    public Task AStaleAddressIsCorrectedWhenTheGrainComesBackOnAnotherSilo() =>
-        RegistryScenarios.AStaleAddressIsCorrectedWhenTheGrainComesBackOnAnotherSiloAsync(fixture.Cluster, output, 2_000);
-
-    [Fact]
-    public Task TheLocalIndexFollowsActivationsAndDeactivations() =>
-        RegistryScenarios.TheLocalIndexFollowsActivationsAndDeactivationsAsync(fixture.Cluster, output, 3_000);
-
-    [Fact]
-    public Task TheMaintenanceSweepSurvivesAnExceptionAndStopsWhenAsked() =>
-        MaintenanceServiceScenario.TheSweepSurvivesAnExceptionAndStopsWhenAskedAsync(fixture.Cluster, output);
-}
+/// <summary>A 3-silo InProcessTestCluster: CachedGrainLocator uses the registry.</summary>
+[Collection(ClusterTestGroup.Name)]
+public sealed class CachedGrainLocatorPathTests(InProcessClusterFixture fixture, ITestOutputHelper output)
+    : RegistryPathTests(fixture.Cluster, output), IClassFixture<InProcessClusterFixture>;
 
 [Collection(ClusterTestGroup.Name)]
 public sealed class KillTests(ITestOutputHelper output)
