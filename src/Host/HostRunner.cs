@@ -71,32 +71,11 @@ internal sealed class HostRunner(HostOptions options, OtlpSettings? otlp, IRunRe
 
     private async Task DriveAsync(GrainWorkload workload, LocalSiloCluster cluster, long started, Action<ProgressReport> publish, CancellationToken cancellationToken)
     {
-        using var stopWorkload = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task running = workload.RunAsync(stopWorkload.Token);
         long lastCalls = 0;
         long lastTimestamp = started;
-        try
-        {
-            while (true)
-            {
-                TimeSpan remaining = options.Duration - time.GetElapsedTime(started);
-                if (remaining <= TimeSpan.Zero)
-                {
-                    break;
-                }
-
-                await Task.Delay(remaining < options.ReportInterval ? remaining : options.ReportInterval, time, cancellationToken);
-                publish(Report("running"));
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Ctrl+C: stop the workload and report where it got to.
-        }
-
-        await stopWorkload.CancelAsync();
-        await running;
-        publish(Report(cancellationToken.IsCancellationRequested ? "interrupted" : "done"));
+        bool interrupted = await WorkloadDriver.RunAsync(
+            workload.RunAsync, options.Duration, options.ReportInterval, time, started, () => publish(Report("running")), cancellationToken);
+        publish(Report(interrupted ? "interrupted" : "done"));
 
         ProgressReport Report(string phase)
         {

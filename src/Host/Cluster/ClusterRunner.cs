@@ -18,9 +18,6 @@ internal sealed class ClusterRunner(HostOptions options, OtlpSettings? otlp, IRu
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan AwaitLimit = TimeSpan.FromMinutes(2);
 
-    // Below a timer's resolution a delay returns at once: the run is over.
-    private static readonly TimeSpan MinDelay = TimeSpan.FromMilliseconds(5);
-
     public async Task<RunSummary> RunAsync(CancellationToken cancellationToken)
     {
         bool hostsSilos = options.Role != HostRole.Client;
@@ -181,58 +178,29 @@ internal sealed class ClusterRunner(HostOptions options, OtlpSettings? otlp, IRu
 
     private async Task HostAsync(ClusterStatus status, long started, Action<ProgressReport> publish, CancellationToken cancellationToken)
     {
-        try
-        {
-            while (options.Duration - time.GetElapsedTime(started) >= MinDelay)
-            {
-                TimeSpan remaining = options.Duration - time.GetElapsedTime(started);
-                await Task.Delay(remaining < options.ReportInterval ? remaining : options.ReportInterval, time, cancellationToken);
-                publish(Report("hosting", started, default, 0, status));
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Ctrl+C.
-        }
-
-        publish(Report(cancellationToken.IsCancellationRequested ? "interrupted" : "done", started, default, 0, status));
+        bool interrupted = await WorkloadDriver.RunAsync(
+            null, options.Duration, options.ReportInterval, time, started, () => publish(Report("hosting", started, default, 0, status)), cancellationToken);
+        publish(Report(interrupted ? "interrupted" : "done", started, default, 0, status));
     }
 
     private async Task DriveAsync(ClusterWorkload workload, ClusterStatus status, long started, Action<ProgressReport> publish, CancellationToken cancellationToken)
     {
-        using var stopWorkload = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task running = workload.RunAsync(stopWorkload.Token);
         long lastCalls = 0;
         long lastTimestamp = started;
-        try
-        {
-            while (true)
-            {
-                TimeSpan remaining = options.Duration - time.GetElapsedTime(started);
-                if (remaining < MinDelay)
-                {
-                    break;
-                }
-
-                await Task.Delay(remaining < options.ReportInterval ? remaining : options.ReportInterval, time, cancellationToken);
-                long now = time.GetTimestamp();
-                WorkloadSnapshot snapshot = workload.Snapshot();
-                double seconds = time.GetElapsedTime(lastTimestamp, now).TotalSeconds;
-                publish(Report("running", started, snapshot, seconds <= 0 ? 0 : (snapshot.Calls - lastCalls) / seconds, status));
-                lastCalls = snapshot.Calls;
-                lastTimestamp = now;
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Ctrl+C: stop the workload and report where it got to.
-        }
-
-        await stopWorkload.CancelAsync();
-        await running;
+        bool interrupted = await WorkloadDriver.RunAsync(workload.RunAsync, options.Duration, options.ReportInterval, time, started, Tick, cancellationToken);
         WorkloadSnapshot final = workload.Snapshot();
         TimeSpan elapsed = time.GetElapsedTime(started);
-        publish(Report(cancellationToken.IsCancellationRequested ? "interrupted" : "done", started, final, final.Calls / Math.Max(elapsed.TotalSeconds, 1e-3), status));
+        publish(Report(interrupted ? "interrupted" : "done", started, final, final.Calls / Math.Max(elapsed.TotalSeconds, 1e-3), status));
+
+        void Tick()
+        {
+            long now = time.GetTimestamp();
+            WorkloadSnapshot snapshot = workload.Snapshot();
+            double seconds = time.GetElapsedTime(lastTimestamp, now).TotalSeconds;
+            publish(Report("running", started, snapshot, seconds <= 0 ? 0 : (snapshot.Calls - lastCalls) / seconds, status));
+            lastCalls = snapshot.Calls;
+            lastTimestamp = now;
+        }
     }
 
     private ProgressReport Report(string phase, long started, WorkloadSnapshot snapshot, double rate, ClusterStatus status)
