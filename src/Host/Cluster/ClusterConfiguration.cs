@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 
 namespace SyncMapRegistry.Host.Cluster;
@@ -78,22 +77,7 @@ internal static class ClusterConfiguration
     public static async Task<IHost> StartClientAsync(HostOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            DisableDefaults = true,
-            ApplicationName = "SyncMapRegistry.Host",
-            EnvironmentName = Environments.Production,
-        });
-
-        builder.Services.AddSingleton<IHostLifetime, RunnerControlledLifetime>();
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(options.LogLevel);
-        if (options.LogLevel != LogLevel.None)
-        {
-            // Like the silos: logs go to standard error, so standard output keeps only progress and STATUS lines.
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        }
+        HostApplicationBuilder builder = LocalSiloCluster.CreateBuilder(options.LogLevel, static () => false);
 
         builder.UseOrleansClient(client =>
         {

@@ -108,24 +108,7 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
 
     private IHost BuildSilo(SiloEndpoint endpoint, Action<ISiloBuilder, SiloEndpoint> configureClustering)
     {
-        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            DisableDefaults = true,
-            ApplicationName = "SyncMapRegistry.Host",
-            EnvironmentName = Environments.Production,
-        });
-
-        // The runner, not Ctrl+C handlers of each silo, decides when silos stop.
-        builder.Services.AddSingleton<IHostLifetime, RunnerControlledLifetime>();
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(_logLevel);
-        if (_logLevel != LogLevel.None)
-        {
-            builder.Logging.AddFilter((_, level) => level >= _logLevel && !_stopping);
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        }
-
+        HostApplicationBuilder builder = CreateBuilder(_logLevel, () => _stopping);
         builder.UseOrleans(silo =>
         {
             configureClustering(silo, endpoint);
@@ -135,6 +118,33 @@ internal sealed class LocalSiloCluster : IAsyncDisposable
         });
 
         return builder.Build();
+    }
+
+    /// <summary>
+    /// A host builder for one silo or client of the runner: no default configuration sources, the runner's
+    /// lifetime (not each host's Ctrl+C handler), and logs at <paramref name="logLevel"/> to standard error,
+    /// so that standard output keeps only progress and STATUS lines; nothing is logged while <paramref name="muted"/>.
+    /// </summary>
+    internal static HostApplicationBuilder CreateBuilder(LogLevel logLevel, Func<bool> muted)
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ApplicationName = "SyncMapRegistry.Host",
+            EnvironmentName = Environments.Production,
+        });
+
+        builder.Services.AddSingleton<IHostLifetime, RunnerControlledLifetime>();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(logLevel);
+        if (logLevel != LogLevel.None)
+        {
+            builder.Logging.AddFilter((_, level) => level >= logLevel && !muted());
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+
+        return builder;
     }
 
     /// <summary>Stops every silo, the primary last; a silo still stopping after <paramref name="grace"/> is stopped ungracefully.</summary>
