@@ -38,11 +38,11 @@ public class StressTests
                     result.SuccessfulIncrements++;
                 }
 
-                // Swap on shared keys: the previous value is always one some worker stored.
+                // Swap on shared keys: the previous value is always one that some worker stored (worker * 10^9 + i).
                 string swapKey = $"swap{random.Next(4)}";
                 if (map.Swap(swapKey, (w * 1_000_000_000L) + i, out long previous))
                 {
-                    Assert.InRange(previous % 1_000_000_000L, 0, i + 10_000_000);
+                    Assert.InRange(previous / 1_000_000_000L, 0, workers - 1);
                 }
 
                 // Delete/Store on this worker's own keys; the last operation on each key decides its fate.
