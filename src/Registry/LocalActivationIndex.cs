@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
-using Microsoft.Extensions.Options;
 
 namespace SyncMapRegistry;
 
@@ -34,15 +33,7 @@ internal sealed class LocalActivationIndex : IActivationWorkingSetObserver, IGra
     /// <param name="options">The telemetry name (<see cref="SyncMapRegistryOptions.LocalActivationsName"/>) and counting switches.</param>
     public LocalActivationIndex(SyncMapRegistryOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrWhiteSpace(options.LocalActivationsName))
-        {
-            throw new OptionsValidationException(
-                nameof(SyncMapRegistryOptions),
-                typeof(SyncMapRegistryOptions),
-                [$"{nameof(SyncMapRegistryOptions)}.{nameof(SyncMapRegistryOptions.LocalActivationsName)}: must not be empty."]);
-        }
-
+        RegistryOptionsGuard.Validated(options);
         _map = new SyncMap<GrainId, IGrainContext>(
             new SyncMapOptions { Name = options.LocalActivationsName, CountReadHits = options.CountReadHits },
             keyComparer: null,

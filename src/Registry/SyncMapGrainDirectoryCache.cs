@@ -54,13 +54,7 @@ internal sealed class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainR
     /// <exception cref="OptionsValidationException">When <paramref name="options"/> are invalid.</exception>
     public SyncMapGrainDirectoryCache(SyncMapRegistryOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ValidateOptionsResult result = new SyncMapRegistryOptionsValidator().Validate(null, options);
-        if (result.Failed)
-        {
-            throw new OptionsValidationException(nameof(SyncMapRegistryOptions), typeof(SyncMapRegistryOptions), result.Failures);
-        }
-
+        RegistryOptionsGuard.Validated(options);
         _maxEntries = options.MaxEntries;
         _lowWatermark = Math.Max(1, (int)(options.MaxEntries * EvictionLowWatermark));
         _map = new SyncMap<GrainId, CachedAddress>(
