@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using SyncMapRegistry.Telemetry;
 using static SyncMapRegistry.OrleansTests.TestSupport;
@@ -16,7 +18,7 @@ public sealed class RegistryTelemetryTests
 
     private static long Sum(MetricCollector<long> collector, string name, string? result = null) =>
         collector.GetMeasurementSnapshot()
-            .Where(m => Equals(m.Tags[Tags.Name], name) && (result is null || Equals(m.Tags[Tags.RegistryResult], result)))
+            .Where(m => Equals(m.Tags[Tags.Name], name) && (result is null || Equals(m.Tags[GrainRegistryTelemetry.Tags.Result], result)))
             .Select(m => m.Value)
             .DefaultIfEmpty()
             .Sum();
@@ -26,7 +28,7 @@ public sealed class RegistryTelemetryTests
     {
         string name = UniqueName();
         SyncMapGrainDirectoryCache cache = NewCache(name);
-        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, Instruments.RegistryLookups);
+        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, GrainRegistryTelemetry.Instruments.Lookups);
         cache.AddOrUpdate(Address(Grain(1), Silo(1000)), 1);
         for (int i = 0; i < 3; i++)
         {
@@ -35,8 +37,8 @@ public sealed class RegistryTelemetryTests
 
         cache.LookUp(Grain(2), out _, out _);
         collector.RecordObservableInstruments();
-        Assert.Equal(3, Sum(collector, name, Tags.RegistryHit));
-        Assert.Equal(1, Sum(collector, name, Tags.RegistryMiss));
+        Assert.Equal(3, Sum(collector, name, GrainRegistryTelemetry.Tags.Hit));
+        Assert.Equal(1, Sum(collector, name, GrainRegistryTelemetry.Tags.Miss));
         Assert.Equal("{lookup}", collector.Instrument!.Unit);
         Assert.All(collector.GetMeasurementSnapshot(), m => Assert.Equal(2, m.Tags.Count));
     }
@@ -45,7 +47,7 @@ public sealed class RegistryTelemetryTests
     public void EvictionsAreCountedWithTheName()
     {
         string name = UniqueName();
-        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, Instruments.RegistryEvicted);
+        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, GrainRegistryTelemetry.Instruments.Evicted);
         SyncMapGrainDirectoryCache cache = NewCache(name, maxEntries: 10);
         for (int i = 0; i < 100; i++)
         {
@@ -68,7 +70,7 @@ public sealed class RegistryTelemetryTests
             cache.AddOrUpdate(Address(Grain(i), i < 7 ? dead : Silo(1001)), 1);
         }
 
-        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, Instruments.RegistryPurged);
+        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, GrainRegistryTelemetry.Instruments.Purged);
         var spans = new List<Activity>();
         using var listener = new ActivityListener
         {
@@ -98,11 +100,11 @@ public sealed class RegistryTelemetryTests
             lock (spans)
             {
                 // The map's own spans (syncmap.promote, when the walk promotes pending keys) carry the name too.
-                span = Assert.Single(spans, s => s.OperationName == Spans.RegistryPurge && Equals(s.GetTagItem(Tags.Name), name));
+                span = Assert.Single(spans, s => s.OperationName == GrainRegistryTelemetry.Spans.Purge && Equals(s.GetTagItem(Tags.Name), name));
             }
 
-            Assert.Equal(dead.ToString(), span.GetTagItem(Tags.Silo));
-            Assert.Equal(7, span.GetTagItem(Tags.Removed));
+            Assert.Equal(dead.ToString(), span.GetTagItem(GrainRegistryTelemetry.Tags.Silo));
+            Assert.Equal(7, span.GetTagItem(GrainRegistryTelemetry.Tags.Removed));
             Assert.Equal(parent.SpanId, span.ParentSpanId);
         }
 
@@ -126,5 +128,25 @@ public sealed class RegistryTelemetryTests
             .Where(m => Equals(m.Tags[Tags.Name], name) && Equals(m.Tags[Tags.Tier], Tags.TierRead))
             .Select(m => m.Value)
             .Single());
+    }
+
+    [Fact]
+    public void TheMeterProviderExtensionRejectsNullAndReturnsItsBuilder()
+    {
+        Assert.Throws<ArgumentNullException>("builder", () => ((MeterProviderBuilder)null!).AddSyncMapRegistryInstrumentation());
+
+        MeterProviderBuilder builder = OpenTelemetry.Sdk.CreateMeterProviderBuilder();
+        Assert.Same(builder, builder.AddSyncMapRegistryInstrumentation());
+        builder.Build().Dispose();
+    }
+
+    [Fact]
+    public void TheTracerProviderExtensionRejectsNullAndReturnsItsBuilder()
+    {
+        Assert.Throws<ArgumentNullException>("builder", () => ((TracerProviderBuilder)null!).AddSyncMapRegistryInstrumentation());
+
+        TracerProviderBuilder builder = OpenTelemetry.Sdk.CreateTracerProviderBuilder();
+        Assert.Same(builder, builder.AddSyncMapRegistryInstrumentation());
+        builder.Build()?.Dispose();
     }
 }

@@ -25,10 +25,10 @@ internal interface IObservedRegistry
 internal static class RegistryInstrumentation
 {
     internal static readonly Counter<long> Purged = SyncMapInstrumentation.Meter.CreateCounter<long>(
-        Instruments.RegistryPurged, "{entry}", "Registry entries removed because the silo they point at is dead or has left.");
+        GrainRegistryTelemetry.Instruments.Purged, "{entry}", "Registry entries removed because the silo they point at is dead or has left.");
 
     internal static readonly Counter<long> Evicted = SyncMapInstrumentation.Meter.CreateCounter<long>(
-        Instruments.RegistryEvicted, "{entry}", "Registry entries removed by the entry cap.");
+        GrainRegistryTelemetry.Instruments.Evicted, "{entry}", "Registry entries removed by the entry cap.");
 
     /// <summary>The registries that <c>registry.lookups</c> reports on.</summary>
     private static readonly ObservedSet<IObservedRegistry> s_observed = new();
@@ -36,7 +36,7 @@ internal static class RegistryInstrumentation
     static RegistryInstrumentation()
     {
         SyncMapInstrumentation.Meter.CreateObservableCounter(
-            Instruments.RegistryLookups, ObserveLookups, "{lookup}", "Registry lookups by result.");
+            GrainRegistryTelemetry.Instruments.Lookups, ObserveLookups, "{lookup}", "Registry lookups by result.");
     }
 
     /// <summary>Adds a registry to those <c>registry.lookups</c> reports; it is dropped once collected.</summary>
@@ -44,9 +44,9 @@ internal static class RegistryInstrumentation
 
     /// <summary>Starts a <c>registry.purge</c> span, or returns <c>null</c> when nothing listens.</summary>
     internal static Activity? StartPurge(string name, object silo) =>
-        SyncMapInstrumentation.ActivitySource.StartActivity(Spans.RegistryPurge)
+        SyncMapInstrumentation.ActivitySource.StartActivity(GrainRegistryTelemetry.Spans.Purge)
             ?.SetTag(Tags.Name, name)
-            .SetTag(Tags.Silo, silo.ToString());
+            .SetTag(GrainRegistryTelemetry.Tags.Silo, silo.ToString());
 
     /// <summary>Counts purged entries and ends the span with the count.</summary>
     internal static void Purge(Activity? span, KeyValuePair<string, object?> nameTag, int removed)
@@ -58,7 +58,7 @@ internal static class RegistryInstrumentation
 
         if (span is not null)
         {
-            span.SetTag(Tags.Removed, removed);
+            span.SetTag(GrainRegistryTelemetry.Tags.Removed, removed);
             span.Dispose();
         }
     }
@@ -81,8 +81,8 @@ internal static class RegistryInstrumentation
 
         foreach ((string name, (long hits, long misses)) in totals)
         {
-            yield return new(hits, new(Tags.Name, name), new(Tags.RegistryResult, Tags.RegistryHit));
-            yield return new(misses, new(Tags.Name, name), new(Tags.RegistryResult, Tags.RegistryMiss));
+            yield return new(hits, new(Tags.Name, name), new(GrainRegistryTelemetry.Tags.Result, GrainRegistryTelemetry.Tags.Hit));
+            yield return new(misses, new(Tags.Name, name), new(GrainRegistryTelemetry.Tags.Result, GrainRegistryTelemetry.Tags.Miss));
         }
     }
 }

@@ -205,14 +205,4 @@ public sealed class SyncMapMetricsTests
 
         Assert.DoesNotContain(probe.Collect(name).All, metric => metric.MeterName == MeterName);
     }
-
-    [Fact]
-    public void TheMeterProviderExtensionRejectsNullAndReturnsItsBuilder()
-    {
-        Assert.Throws<ArgumentNullException>("builder", () => ((MeterProviderBuilder)null!).AddSyncMapRegistryInstrumentation());
-
-        MeterProviderBuilder builder = OpenTelemetry.Sdk.CreateMeterProviderBuilder();
-        Assert.Same(builder, builder.AddSyncMapRegistryInstrumentation());
-        builder.Build().Dispose();
-    }
 }

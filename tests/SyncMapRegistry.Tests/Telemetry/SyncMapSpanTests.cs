@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using OpenTelemetry.Trace;
 using static SyncMapRegistry.SyncMapRegistryTelemetry;
 
 namespace SyncMapRegistry.Tests.Telemetry;
@@ -59,15 +58,5 @@ public sealed class SyncMapSpanTests
         Activity only = Assert.Single(probe.All(), span => span.Source.Name == SpansProbe.TestSourceName);
         Assert.Equal("grain call", only.DisplayName);
         Assert.DoesNotContain(probe.All(), span => span.Source.Name == ActivitySourceName);
-    }
-
-    [Fact]
-    public void TheTracerProviderExtensionRejectsNullAndReturnsItsBuilder()
-    {
-        Assert.Throws<ArgumentNullException>("builder", () => ((TracerProviderBuilder)null!).AddSyncMapRegistryInstrumentation());
-
-        TracerProviderBuilder builder = OpenTelemetry.Sdk.CreateTracerProviderBuilder();
-        Assert.Same(builder, builder.AddSyncMapRegistryInstrumentation());
-        builder.Build()?.Dispose();
     }
 }
