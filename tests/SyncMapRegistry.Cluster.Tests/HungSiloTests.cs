@@ -10,8 +10,6 @@ namespace SyncMapRegistry.Cluster.Tests;
 [Trait("Category", "Faults")]
 public sealed class HungSiloTests(ITestOutputHelper output)
 {
-    private const int RatePerProcess = 1000;
-
     /// <summary>What Orleans writes when a silo finds itself declared dead, just before it ends its process.</summary>
     private const string ToldItIsDead = "I have been told I am dead";
 
@@ -23,7 +21,7 @@ public sealed class HungSiloTests(ITestOutputHelper output)
     public async Task AHungSilo_IsDeclaredDeadAndPurged_StopsItselfWhenResumed_AndNoRegistryLearnsItsAddressesAgain()
     {
         string redis = HostCluster.SharedRedis();
-        await using HostCluster cluster = await HostCluster.StartAsync(redis, 3, RatePerProcess, output, _time);
+        await using HostCluster cluster = await HostCluster.StartAsync(redis, 3, output, _time);
         IReadOnlyList<HostProcess> hosts = cluster.Hosts;
         HostProcess victim = hosts[2];
         HostProcess[] survivors = [hosts[0], hosts[1]];
@@ -57,7 +55,7 @@ public sealed class HungSiloTests(ITestOutputHelper output)
             long exitedAt = Now();
 
             // 3. The load goes on; no survivor's registry points at the stale silo again.
-            await cluster.WaitForMoreCallsAsync(survivors, RatePerProcess, Limit);
+            await cluster.WaitForMoreCallsAsync(survivors, HostCluster.RatePerProcess, Limit);
             HostStatus[] final = [.. survivors.Select(s => s.Latest!)];
 
             string figures = string.Create(

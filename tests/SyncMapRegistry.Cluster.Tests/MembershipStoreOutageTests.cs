@@ -10,8 +10,6 @@ namespace SyncMapRegistry.Cluster.Tests;
 [Trait("Category", "Faults")]
 public sealed class MembershipStoreOutageTests(ITestOutputHelper output)
 {
-    private const int RatePerProcess = 1000;
-
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
@@ -21,7 +19,7 @@ public sealed class MembershipStoreOutageTests(ITestOutputHelper output)
     public async Task WhileTheMembershipStoreIsDown_EveryCallSucceeds_NoSiloOrGrainIsLost_AndTheRegistriesAgreeWithTheDirectoryAfterwards()
     {
         await using RedisServer redis = await RedisServer.StartAsync(_time);
-        await using HostCluster cluster = await HostCluster.StartAsync(redis.Endpoint, 3, RatePerProcess, output, _time);
+        await using HostCluster cluster = await HostCluster.StartAsync(redis.Endpoint, 3, output, _time);
         IReadOnlyList<HostProcess> hosts = cluster.Hosts;
         try
         {
@@ -48,7 +46,7 @@ public sealed class MembershipStoreOutageTests(ITestOutputHelper output)
             // 3. The load goes on over a table refresh, so every view has read the restored table.
             await cluster.WaitUntilAsync(hosts, "every process refreshes its membership view", Limit, () =>
                 hosts.All(h => h.Latest!.T - startAt >= MembershipWindow.Fast.TableRefreshTimeout.TotalMilliseconds * 2));
-            await cluster.WaitForMoreCallsAsync(hosts, RatePerProcess, Limit);
+            await cluster.WaitForMoreCallsAsync(hosts, HostCluster.RatePerProcess, Limit);
             HostStatus[] final = [.. hosts.Select(h => h.Latest!)];
 
             long[] duringOutage = [.. Enumerable.Range(0, hosts.Count).Select(i => atRestart[i].Calls - before[i].Calls)];

@@ -10,12 +10,6 @@ namespace SyncMapRegistry.Cluster.Tests;
 [Trait("Category", "Faults")]
 public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
 {
-    /// <summary>
-    /// Calls started per second per process (open loop): calls to the killed silo hang until it is declared dead,
-    /// and must not hold back the calls to the survivors, whose success is what the test checks.
-    /// </summary>
-    private const int RatePerProcess = 2000;
-
     private static readonly TimeSpan RecoveryLimit = TimeSpan.FromSeconds(60);
 
     private readonly TimeProvider _time = TimeProvider.System;
@@ -25,7 +19,7 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
     {
         string redis = HostCluster.SharedRedis();
         long testStarted = _time.GetTimestamp();
-        await using HostCluster cluster = await HostCluster.StartAsync(redis, 3, RatePerProcess, output, _time);
+        await using HostCluster cluster = await HostCluster.StartAsync(redis, 3, output, _time);
         IReadOnlyList<HostProcess> hosts = cluster.Hosts;
         try
         {
@@ -59,7 +53,7 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
             long[] survivorCallsInWindow = [.. Enumerable.Range(0, survivors.Length).Select(i => atDeclaration[i].SucceededToOthersThan(dead) - beforeKill[i].SucceededToOthersThan(dead))];
 
             // 3. The load goes on (a second's worth of calls per survivor); nothing points at the dead silo again.
-            await cluster.WaitForMoreCallsAsync(survivors, RatePerProcess, RecoveryLimit);
+            await cluster.WaitForMoreCallsAsync(survivors, HostCluster.RatePerProcess, RecoveryLimit);
             HostStatus[] final = [.. survivors.Select(s => s.Latest!)];
             TimeSpan duration = _time.GetElapsedTime(testStarted);
 
