@@ -194,12 +194,18 @@ internal sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The last lines the process wrote (STATUS lines left out), for failure messages.</summary>
+    /// <summary>
+    /// The last lines the process wrote (STATUS lines left out), for failure messages, after Orleans' reason for a
+    /// fatal end if it wrote one (its stack trace would push the reason out of the tail).
+    /// </summary>
     public string Tail()
     {
         lock (_lock)
         {
-            return $"--- {Name} (pid {_process.Id}{(_process.HasExited ? $", exited {_process.ExitCode}" : "")}) ---\n" + string.Join('\n', _lines.TakeLast(TailLines));
+            string? fatal = _lines.Find(line => line.Contains("FATAL EXCEPTION", StringComparison.Ordinal));
+            return $"--- {Name} (pid {_process.Id}{(_process.HasExited ? $", exited {_process.ExitCode}" : "")}) ---\n"
+                + (fatal is null ? "" : fatal + "\n[...]\n")
+                + string.Join('\n', _lines.TakeLast(TailLines));
         }
     }
 
