@@ -3,16 +3,17 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.TestingHost;
+using SyncMapRegistry.Host.Cluster;
 
 namespace SyncMapRegistry.Cluster.Tests;
 
 /// <summary>
 /// A 60 s soak of three real silos in this process (<see cref="InProcessTestCluster"/>, the registry on each) under
 /// heavy activation churn: every third call deactivates its grain, grains are placed at random, and far more grains
-/// are called than stay active (idle ones are collected after a few seconds). At the end it holds each silo's
-/// local-activation index against Orleans' own list of that silo's activations, and every cache against membership.
-/// At 20 s and at the end it stops the load and has Orleans collect every activation: the indexes must empty, and
-/// the managed heap must be what it was at 20 s.
+/// are called than stay active (idle ones are collected after a few seconds). After 10 s one silo is killed and a new
+/// one joins. At the end it holds each silo's local-activation index against Orleans' own list of that silo's
+/// activations, and every cache against membership. At 20 s and at the end it stops the load and has Orleans collect
+/// every activation: the indexes must empty, and the managed heap must be what it was at 20 s.
 /// </summary>
 [Trait("Category", "Faults")]
 public sealed class ChurnSoakTests(ITestOutputHelper output)
@@ -21,8 +22,8 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
     private const int WorkersPerSilo = 4;
 
     /// <summary>
-    /// Calls a second, all workers together: a pace the 2-core CI machine keeps, so that as many grains are active at
-    /// the end as at 20 s (idle ones are collected after <see cref="CollectionAge"/>), and the heaps compare like with like.
+    /// Calls a second, all workers together: a pace the 2-core CI machine keeps, so that each run churns alike and
+    /// leaves the silos' own timers (membership probes, collection) the CPU they need.
     /// </summary>
     private const int CallsPerSecond = 1_200;
 
@@ -74,15 +75,21 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
                 collection.CollectionQuantum = CollectionQuantum;
                 collection.CollectionAge = CollectionAge;
             });
+
+            // The host processes' membership settings: a killed silo is declared dead in seconds.
+            silo.Configure<ClusterMembershipOptions>(ClusterConfiguration.ApplyFast);
         });
         await using InProcessTestCluster cluster = builder.Build();
         await cluster.DeployAsync();
         IReadOnlyList<InProcessSiloHandle> silos = [.. cluster.Silos];
         GrainType churnType = cluster.Client.GetGrain<IChurnGrain>(0).GetGrainId().Type;
 
-        // 1. Churn from every silo: 20 s, then every activation is collected and the heap measured; 40 s more.
+        // 1. Churn from every silo for 10 s; one silo is killed and a new one takes its place; 10 s more churn, so that
+        //    the new silo has filled its cache too. Every activation is collected and the heap measured; 40 s more churn.
         IManagementGrain management = cluster.Client.GetGrain<IManagementGrain>(0);
-        TimeSpan loaded = await ChurnAsync(silos, HeapBaselineAt);
+        TimeSpan loaded = await ChurnAsync(silos, HeapBaselineAt / 2);
+        (silos, SiloAddress killed, TimeSpan declared) = await ReplaceSiloAsync(cluster, silos);
+        loaded += await ChurnAsync(silos, HeapBaselineAt / 2);
         Quiesced atBaseline = await QuiesceAsync(management, silos, churnType);
         loaded += await ChurnAsync(silos, Soak - HeapBaselineAt);
 
@@ -109,7 +116,7 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
         double heapRatio = (double)atEnd.Heap / atBaseline.Heap;
         string figures = string.Create(
             CultureInfo.InvariantCulture,
-            $"CHURN-SOAK calls={Volatile.Read(ref _calls)} calls-per-s={Volatile.Read(ref _calls) / loaded.TotalSeconds:0} (pace {CallsPerSecond}) failed={_failures.Count} load-s={loaded.TotalSeconds:0.0} activations-at-20s={atBaseline.Activations} activations-at-end={atEnd.Activations} index-vs-orleans={string.Join(' ', comparisons.Select(c => $"{c.Index}/{c.Orleans}"))} settle-ms={string.Join('/', comparisons.Select(c => c.Took.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)))} dead-entries={deadEntries.Count} collect-ms={atBaseline.Took.TotalMilliseconds:0}/{atEnd.Took.TotalMilliseconds:0} left-in-index={atBaseline.LeftInIndex}/{atEnd.LeftInIndex} heap-at-20s-bytes={atBaseline.Heap} heap-at-end-bytes={atEnd.Heap} heap-ratio={heapRatio:0.000}");
+            $"CHURN-SOAK calls={Volatile.Read(ref _calls)} calls-per-s={Volatile.Read(ref _calls) / loaded.TotalSeconds:0} (pace {CallsPerSecond}) failed={_failures.Count} load-s={loaded.TotalSeconds:0.0} activations-at-20s={atBaseline.Activations} activations-at-end={atEnd.Activations} index-vs-orleans={string.Join(' ', comparisons.Select(c => $"{c.Index}/{c.Orleans}"))} settle-ms={string.Join('/', comparisons.Select(c => c.Took.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)))} killed={killed} kill-to-clean-ms={declared.TotalMilliseconds:0} dead-entries={deadEntries.Count} collect-ms={atBaseline.Took.TotalMilliseconds:0}/{atEnd.Took.TotalMilliseconds:0} left-in-index={atBaseline.LeftInIndex}/{atEnd.LeftInIndex} heap-at-20s-bytes={atBaseline.Heap} heap-at-end-bytes={atEnd.Heap} heap-ratio={heapRatio:0.000}");
         output.WriteLine(figures);
         Console.WriteLine(figures);
         foreach (InProcessSiloHandle silo in silos)
@@ -140,6 +147,30 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
     }
 
     private static ISyncMapRegistry Registry(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<ISyncMapRegistry>();
+
+    /// <summary>
+    /// Kills the last silo (no graceful shutdown) and starts a new one; waits until every live silo sees the killed one
+    /// dead and no cache points at it.
+    /// </summary>
+    /// <returns>The live silos, the killed silo, and how long the survivors took to declare it dead and drop its entries.</returns>
+    private async Task<(IReadOnlyList<InProcessSiloHandle> Silos, SiloAddress Killed, TimeSpan Took)> ReplaceSiloAsync(InProcessTestCluster cluster, IReadOnlyList<InProcessSiloHandle> silos)
+    {
+        InProcessSiloHandle victim = silos[^1];
+        SiloAddress killed = victim.SiloAddress;
+        long started = _time.GetTimestamp();
+        await cluster.KillSiloAsync(victim);
+        InProcessSiloHandle added = await cluster.StartAdditionalSiloAsync();
+        IReadOnlyList<InProcessSiloHandle> live = [.. silos.SkipLast(1), added];
+        while (!live.All(silo =>
+            silo.ServiceProvider.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.GetSiloStatus(killed) == SiloStatus.Dead
+            && !Registry(silo).DirectoryCache.Any(entry => killed.Equals(entry.Value.SiloAddress))))
+        {
+            Assert.True(_time.GetElapsedTime(started) < MembershipWindow.Declaration * 2, $"{killed} is not declared dead and purged everywhere {(MembershipWindow.Declaration * 2).TotalSeconds:0} s after it was killed.");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time);
+        }
+
+        return (live, killed, _time.GetElapsedTime(started));
+    }
 
     /// <summary>Runs the workers of every silo for <paramref name="duration"/>, then waits for their last calls.</summary>
     /// <returns>How long the load ran.</returns>
