@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace SyncMapRegistry.Host.Tests;
+namespace SyncMapRegistry.Tests.Shared;
 
-/// <summary>Finds ports on 127.0.0.1 that nothing listens on, so runs never collide with other processes.</summary>
+/// <summary>
+/// Finds ports on 127.0.0.1 that nothing listens on, so runs never collide with other processes. The one free-port
+/// helper of the test projects: a test project links this file (<c>Compile Include="..\Shared\FreePorts.cs"</c>).
+/// </summary>
 internal static class FreePorts
 {
     private static readonly Lock s_lock = new();
