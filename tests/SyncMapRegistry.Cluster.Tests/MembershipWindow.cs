@@ -34,7 +34,7 @@ internal static class MembershipWindow
     private static ClusterMembershipOptions Create()
     {
         var options = new ClusterMembershipOptions();
-        ClusterConfiguration.ApplyFast(options);
+        SiloCluster.ApplyFast(options);
         return options;
     }
 }
