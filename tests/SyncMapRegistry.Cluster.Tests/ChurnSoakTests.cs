@@ -77,7 +77,7 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
             });
 
             // The host processes' membership settings: a killed silo is declared dead in seconds.
-            silo.Configure<ClusterMembershipOptions>(ClusterConfiguration.ApplyFast);
+            silo.Configure<ClusterMembershipOptions>(SiloCluster.ApplyFast);
         });
         await using InProcessTestCluster cluster = builder.Build();
         await cluster.DeployAsync();

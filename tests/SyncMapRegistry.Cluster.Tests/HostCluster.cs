@@ -52,7 +52,7 @@ internal sealed class HostCluster : IAsyncDisposable
             }
 
             await cluster.WaitUntilAsync(cluster._hosts, $"all {processes} processes run the workload and reach grains on every silo", StartLimit, () =>
-                cluster._hosts.All(h => h.Latest is { Phase: "running", Calls: > 1000 } l && l.Workload.GetProperty("grainsBySilo").EnumerateObject().Count() == processes));
+                cluster._hosts.All(h => h.Latest is { Phase: "running", Calls: > 1000 } l && l.Workload.GrainsBySilo.Count == processes));
             return cluster;
         }
         catch (Exception) when (cluster.Dump())
@@ -155,7 +155,7 @@ internal sealed class HostCluster : IAsyncDisposable
             _output.WriteLine(host.Tail());
             if (host.Latest is { } latest)
             {
-                _output.WriteLine("last STATUS: " + latest.Root.GetRawText());
+                _output.WriteLine("last " + latest);
             }
         }
 

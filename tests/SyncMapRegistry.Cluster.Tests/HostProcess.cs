@@ -1,61 +1,61 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
+using SyncMapRegistry.Host.Status;
 
 namespace SyncMapRegistry.Cluster.Tests;
 
-/// <summary>One <c>STATUS {json}</c> line of a host process, and when the test read it.</summary>
+/// <summary>One <c>STATUS {json}</c> line of a host process (the Host's own <see cref="StatusLine"/>), and when the test read it.</summary>
 /// <param name="ReceivedAtMs">When the test read the line (Unix ms).</param>
-/// <param name="Root">The parsed line.</param>
-internal sealed record HostStatus(long ReceivedAtMs, JsonElement Root)
+/// <param name="Line">The line.</param>
+internal sealed record HostStatus(long ReceivedAtMs, StatusLine Line)
 {
     /// <summary>When the process wrote the line (Unix ms).</summary>
-    public long T => Root.GetProperty("t").GetInt64();
+    public long T => Line.T;
 
-    public string Phase => Root.GetProperty("phase").GetString()!;
+    public string Phase => Line.Phase;
 
     /// <summary>The address of the process's first silo.</summary>
-    public string SiloAddress => Root.GetProperty("silos")[0].GetProperty("address").GetString()!;
+    public string SiloAddress => Line.Silos[0].Address;
 
-    public JsonElement Registry => Root.GetProperty("silos")[0].GetProperty("registry");
+    /// <summary>The registry of the process's first silo.</summary>
+    public RegistryStatusLine Registry => Line.Silos[0].Registry ?? throw new InvalidOperationException("The silo runs no registry.");
 
-    public JsonElement Membership => Root.GetProperty("membership");
+    public MembershipStatusLine Membership => Line.Membership ?? throw new InvalidOperationException("The process hosts no silo.");
 
-    public JsonElement Workload => Root.GetProperty("workload");
+    public WorkloadStatusLine Workload => Line.Workload ?? throw new InvalidOperationException("The process drives no workload.");
 
-    public long Calls => Root.TryGetProperty("workload", out JsonElement w) ? w.GetProperty("calls").GetInt64() : 0;
+    public long Calls => Line.Workload?.Calls ?? 0;
 
-    public long Failed => Root.TryGetProperty("workload", out JsonElement w) ? w.GetProperty("failed").GetInt64() : 0;
+    public long Failed => Line.Workload?.Failed ?? 0;
 
     /// <summary>Directory cache entries of this process's first silo that point at <paramref name="silo"/>.</summary>
-    public int EntriesPointingAt(string silo) => Count(Registry.GetProperty("entriesBySilo"), silo);
+    public int EntriesPointingAt(string silo) => Registry.EntriesBySilo.GetValueOrDefault(silo);
 
     /// <summary>Grains last seen on <paramref name="silo"/> by this process's workload.</summary>
-    public int GrainsOn(string silo) => Count(Workload.GetProperty("grainsBySilo"), silo);
+    public int GrainsOn(string silo) => Workload.GrainsBySilo.GetValueOrDefault(silo);
 
     /// <summary>The membership status of <paramref name="silo"/> as this process sees it, or <c>null</c>.</summary>
-    public string? MemberStatus(string silo) =>
-        Membership.GetProperty("members").TryGetProperty(silo, out JsonElement status) ? status.GetString() : null;
+    public string? MemberStatus(string silo) => Membership.Members.GetValueOrDefault(silo);
 
-    public long? DeadSince(string silo) => Time(Membership.GetProperty("deadSince"), silo);
+    public long? DeadSince(string silo) => Membership.DeadSince.TryGetValue(silo, out long t) ? t : null;
 
-    public long? PurgedAt(string silo) => Time(Membership.GetProperty("purgedAt"), silo);
+    public long? PurgedAt(string silo) => Membership.PurgedAt.TryGetValue(silo, out long t) ? t : null;
 
     /// <summary>The workload's outcome for the grains whose home is <paramref name="silo"/>.</summary>
-    public JsonElement? Target(string silo) =>
-        Workload.GetProperty("targets").TryGetProperty(silo, out JsonElement target) ? target : null;
+    public TargetOutcome? Target(string silo) => Workload.Targets.TryGetValue(silo, out TargetOutcome target) ? target : null;
 
     /// <summary>Calls that succeeded to the grains whose home is any silo but <paramref name="silo"/>.</summary>
-    public long SucceededToOthersThan(string silo) =>
-        Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != silo).Sum(t => t.Value.GetProperty("succeeded").GetInt64());
+    public long SucceededToOthersThan(string silo) => Workload.Targets.Where(t => t.Key != silo).Sum(t => t.Value.Succeeded);
 
     /// <summary>Calls that failed to the grains whose home is any silo but <paramref name="silo"/>.</summary>
-    public long FailedToOthersThan(string silo) =>
-        Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != silo).Sum(t => t.Value.GetProperty("failed").GetInt64());
+    public long FailedToOthersThan(string silo) => Workload.Targets.Where(t => t.Key != silo).Sum(t => t.Value.Failed);
 
-    private static int Count(JsonElement map, string silo) => map.TryGetProperty(silo, out JsonElement n) ? n.GetInt32() : 0;
+    /// <summary>The line as the process wrote it, for failure messages.</summary>
+    public override string ToString() => Line.ToLine();
 
-    private static long? Time(JsonElement map, string silo) => map.TryGetProperty(silo, out JsonElement t) ? t.GetInt64() : null;
+    /// <summary>A map of the line as JSON, for test output.</summary>
+    public static string Text<TValue>(IReadOnlyDictionary<string, TValue> map) => JsonSerializer.Serialize(map);
 }
 
 /// <summary>
@@ -251,23 +251,17 @@ internal sealed class HostProcess : IAsyncDisposable
             return;
         }
 
-        if (!error && line.StartsWith("STATUS ", StringComparison.Ordinal))
+        if (!error && line.StartsWith(StatusLine.Prefix, StringComparison.Ordinal))
         {
-            HostStatus status;
-            try
+            if (!StatusLine.TryParse(line, out StatusLine? parsed))
             {
-                using var document = JsonDocument.Parse(line.AsMemory("STATUS ".Length));
-                status = new HostStatus(_time.GetUtcNow().ToUnixTimeMilliseconds(), document.RootElement.Clone());
-            }
-            catch (JsonException exception)
-            {
-                Keep($"[unreadable STATUS line: {exception.Message}] {line}");
+                Keep("[unreadable STATUS line] " + line);
                 return;
             }
 
             lock (_lock)
             {
-                _statuses.Add(status);
+                _statuses.Add(new HostStatus(_time.GetUtcNow().ToUnixTimeMilliseconds(), parsed));
             }
 
             return;

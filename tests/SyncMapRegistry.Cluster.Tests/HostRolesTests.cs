@@ -44,17 +44,17 @@ public sealed class HostRolesTests(ITestOutputHelper output)
             Assert.Equal(0, client.ExitCode);
             HostStatus last = client.Latest ?? throw new Xunit.Sdk.XunitException("The client wrote no STATUS line.");
             HostStatus hosting = silos.Latest ?? throw new Xunit.Sdk.XunitException("The silo process wrote no STATUS line.");
-            long entries = hosting.Root.GetProperty("silos").EnumerateArray().Sum(s => s.GetProperty("registry").GetProperty("entries").GetInt64());
-            output.WriteLine($"client: {last.Calls} calls, {last.Failed} failed, grains by silo {last.Workload.GetProperty("grainsBySilo")}; silos: {entries} registry entries");
+            long entries = hosting.Line.Silos.Sum(s => s.Registry!.Entries);
+            output.WriteLine($"client: {last.Calls} calls, {last.Failed} failed, grains by silo {HostStatus.Text(last.Workload.GrainsBySilo)}; silos: {entries} registry entries");
 
-            Assert.Equal("client", last.Root.GetProperty("role").GetString());
-            Assert.Empty(last.Root.GetProperty("silos").EnumerateArray());
+            Assert.Equal("client", last.Line.Role);
+            Assert.Empty(last.Line.Silos);
             Assert.True(last.Calls > 500, $"The client made only {last.Calls} calls.");
             Assert.Equal(0, last.Failed);
-            Assert.Equal(200, last.Workload.GetProperty("activated").GetInt64());
+            Assert.Equal(200, last.Workload.Activated);
 
             // Hash placement spreads the grains over both silos; each silo's gateway finds the other's through its registry.
-            Assert.Equal(2, last.Workload.GetProperty("grainsBySilo").EnumerateObject().Count());
+            Assert.Equal(2, last.Workload.GrainsBySilo.Count);
             Assert.Equal("hosting", hosting.Phase);
             Assert.True(entries > 0, "The silos' registries hold no entry.");
             Assert.False(silos.HasExited, "The silo process exited.");
@@ -74,7 +74,7 @@ public sealed class HostRolesTests(ITestOutputHelper output)
             output.WriteLine(host.Tail());
             if (host.Latest is { } latest)
             {
-                output.WriteLine("last STATUS: " + latest.Root.GetRawText());
+                output.WriteLine("last " + latest);
             }
         }
 

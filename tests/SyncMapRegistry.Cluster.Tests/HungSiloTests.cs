@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
+using SyncMapRegistry.Host.Status;
 
 namespace SyncMapRegistry.Cluster.Tests;
 
@@ -66,7 +66,7 @@ public sealed class HungSiloTests(ITestOutputHelper output)
             for (int i = 0; i < survivors.Length; i++)
             {
                 HostStatus f = final[i];
-                output.WriteLine($"{survivors[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed} ({f.FailedToOthersThan(hung)} to survivors' grains); entries pointing at {hung}: {beforeStop[i].EntriesPointingAt(hung)} before the stop; purged {f.Registry.GetProperty("purged")}, removed by Orleans {f.Registry.GetProperty("removals")}; errors {f.Workload.GetProperty("errors")}; by home silo {f.Workload.GetProperty("targets")}");
+                output.WriteLine($"{survivors[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed} ({f.FailedToOthersThan(hung)} to survivors' grains); entries pointing at {hung}: {beforeStop[i].EntriesPointingAt(hung)} before the stop; purged {f.Registry.Purged}, removed by Orleans {f.Registry.Removals}; errors {HostStatus.Text(f.Workload.Errors)}; by home silo {HostStatus.Text(f.Workload.Targets)}");
             }
 
             Assert.True(victim.Wrote(ToldItIsDead), $"{hung} exited without saying it was told it is dead.\n{victim.Tail()}");
@@ -86,20 +86,19 @@ public sealed class HungSiloTests(ITestOutputHelper output)
 
                 // Calls to the survivors' grains fail only in Orleans' directory (a registration on the hung silo's
                 // partition), and only in the membership window; after the resumption no call fails at all.
-                foreach (JsonProperty target in f.Workload.GetProperty("targets").EnumerateObject())
+                foreach ((string home, TargetOutcome target) in f.Workload.Targets)
                 {
-                    long failed = target.Value.GetProperty("failed").GetInt64();
-                    if (target.Name != hung)
+                    if (home != hung)
                     {
-                        Assert.Equal(failed, target.Value.GetProperty("directoryFailed").GetInt64());
+                        Assert.Equal(target.Failed, target.DirectoryFailed);
                     }
 
-                    if (failed > 0)
+                    if (target.Failed > 0)
                     {
-                        long lastFailedStart = target.Value.GetProperty("lastFailedStartMs").GetInt64();
+                        long lastFailedStart = target.LastFailedStartMs!.Value;
                         Assert.True(
                             lastFailedStart <= declaredEverywhere + (long)MembershipWindow.Spread.TotalMilliseconds,
-                            $"{who}: a call to a grain of {target.Name} that started {lastFailedStart - declaredEverywhere} ms after the last survivor saw {hung} declared dead failed.");
+                            $"{who}: a call to a grain of {home} that started {lastFailedStart - declaredEverywhere} ms after the last survivor saw {hung} declared dead failed.");
                     }
                 }
             }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 
 namespace SyncMapRegistry.Cluster.Tests;
 
@@ -52,13 +51,13 @@ public sealed class MembershipStoreOutageTests(ITestOutputHelper output)
             long[] duringOutage = [.. Enumerable.Range(0, hosts.Count).Select(i => atRestart[i].Calls - before[i].Calls)];
             string figures = string.Create(
                 CultureInfo.InvariantCulture,
-                $"OUTAGE-TEST calls={final.Sum(s => s.Calls)} failed={final.Sum(s => s.Failed)} calls-while-store-down={string.Join('/', duringOutage)} store-down-ms={startAt - stopAt} restart-to-first-table-write-ms={rewritten.TotalMilliseconds:0} skipped={final.Sum(s => s.Workload.GetProperty("skipped").GetInt64())}");
+                $"OUTAGE-TEST calls={final.Sum(s => s.Calls)} failed={final.Sum(s => s.Failed)} calls-while-store-down={string.Join('/', duringOutage)} store-down-ms={startAt - stopAt} restart-to-first-table-write-ms={rewritten.TotalMilliseconds:0} skipped={final.Sum(s => s.Workload.Skipped)}");
             output.WriteLine(figures);
             Console.WriteLine(figures);
             for (int i = 0; i < hosts.Count; i++)
             {
                 HostStatus f = final[i];
-                output.WriteLine($"{hosts[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed}, local activations {f.Registry.GetProperty("localActivations")}, cache entries by silo {f.Registry.GetProperty("entriesBySilo")}, grains by silo {f.Workload.GetProperty("grainsBySilo")}, membership {f.Membership.GetProperty("members")} (version {f.Membership.GetProperty("version")}), errors {f.Workload.GetProperty("errors")}");
+                output.WriteLine($"{hosts[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed}, local activations {f.Registry.LocalActivations}, cache entries by silo {HostStatus.Text(f.Registry.EntriesBySilo)}, grains by silo {HostStatus.Text(f.Workload.GrainsBySilo)}, membership {HostStatus.Text(f.Membership.Members)} (version {f.Membership.Version}), errors {HostStatus.Text(f.Workload.Errors)}");
             }
 
             Assert.All(silos, silo => Assert.Contains(Endpoint(silo), restored, StringComparison.Ordinal));
@@ -70,26 +69,26 @@ public sealed class MembershipStoreOutageTests(ITestOutputHelper output)
                 // Every call succeeds, while the store is down too, and none is dropped.
                 Assert.True(duringOutage[i] > 0, $"{who} made no call while the store was down: the test proves nothing.");
                 Assert.Equal(0, f.Failed);
-                Assert.Equal(0, f.Workload.GetProperty("skipped").GetInt64());
+                Assert.Equal(0, f.Workload.Skipped);
 
                 // No silo is lost: each stays active in every view; no grain moves.
                 Assert.All(silos, silo => Assert.Equal("Active", f.MemberStatus(silo)));
                 Assert.All(silos, silo => Assert.Equal(before[i].GrainsOn(silo), f.GrainsOn(silo)));
                 Assert.Equal(HostCluster.Grains, silos.Sum(f.GrainsOn));
-                Assert.All(f.Workload.GetProperty("targets").EnumerateObject(), t => Assert.Equal(0, t.Value.GetProperty("moved").GetInt64()));
+                Assert.All(f.Workload.Targets.Values, t => Assert.Equal(0, t.Moved));
 
                 // The registries agree with the directory: each silo's index holds the grains that answer from it (and
                 // at most one more: the management grain that --await-silos called, a stateless worker activated on
                 // each silo, if the index keeps stateless workers), as many as before the outage; and each cache
                 // points only at live silos, at no more grains than each one's index holds.
-                int indexed = f.Registry.GetProperty("localActivations").GetInt32();
+                int indexed = f.Registry.LocalActivations;
                 Assert.InRange(indexed, f.GrainsOn(f.SiloAddress), f.GrainsOn(f.SiloAddress) + 1);
-                Assert.Equal(before[i].Registry.GetProperty("localActivations").GetInt32(), indexed);
-                foreach (JsonProperty entries in f.Registry.GetProperty("entriesBySilo").EnumerateObject())
+                Assert.Equal(before[i].Registry.LocalActivations, indexed);
+                foreach ((string silo, int entries) in f.Registry.EntriesBySilo)
                 {
-                    Assert.Contains(entries.Name, silos);
-                    int held = final[Array.IndexOf(silos, entries.Name)].Registry.GetProperty("localActivations").GetInt32();
-                    Assert.True(entries.Value.GetInt32() <= held, $"{who} caches {entries.Value} grains on {entries.Name}, whose index holds {held}.");
+                    Assert.Contains(silo, silos);
+                    int held = final[Array.IndexOf(silos, silo)].Registry.LocalActivations;
+                    Assert.True(entries <= held, $"{who} caches {entries} grains on {silo}, whose index holds {held}.");
                 }
             }
         }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
+using SyncMapRegistry.Host.Status;
 
 namespace SyncMapRegistry.Cluster.Tests;
 
@@ -70,14 +70,14 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
             for (int i = 0; i < survivors.Length; i++)
             {
                 HostStatus f = final[i];
-                JsonElement? toDead = f.Target(dead);
+                TargetOutcome? toDead = f.Target(dead);
                 long toSurvivorsFailed = f.FailedToOthersThan(dead);
                 string survivorFailures = toSurvivorsFailed == 0
                     ? "none to the survivors' grains"
-                    : string.Create(CultureInfo.InvariantCulture, $"{toSurvivorsFailed} to the survivors' grains, in directory lookups started at {string.Join(", ", f.Workload.GetProperty("targets").EnumerateObject().Where(t => t.Name != dead && t.Value.GetProperty("failed").GetInt64() > 0).Select(t => $"{t.Value.GetProperty("firstFailedStartMs").GetInt64() - f.DeadSince(dead)!.Value:+0;-0} to {t.Value.GetProperty("lastFailedStartMs").GetInt64() - f.DeadSince(dead)!.Value:+0;-0} ms"))} from the declaration");
+                    : string.Create(CultureInfo.InvariantCulture, $"{toSurvivorsFailed} to the survivors' grains, in directory lookups started at {string.Join(", ", f.Workload.Targets.Where(t => t.Key != dead && t.Value.Failed > 0).Select(t => $"{t.Value.FirstFailedStartMs - f.DeadSince(dead)!.Value:+0;-0} to {t.Value.LastFailedStartMs - f.DeadSince(dead)!.Value:+0;-0} ms"))} from the declaration");
                 output.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{survivors[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed} ({f.Failed - toSurvivorsFailed} to the grains of {dead}, {survivorFailures}), entries pointing at it {beforeKill[i].EntriesPointingAt(dead)} before the kill, 0 after; purged {f.Registry.GetProperty("purged").GetInt64()}, removed by Orleans {f.Registry.GetProperty("removals").GetInt64()}; declared dead after {f.DeadSince(dead) - killAt} ms, no entry left after {f.PurgedAt(dead) - killAt} ms; calls to its former grains that succeeded elsewhere: {toDead?.GetProperty("moved").GetInt64()}; errors {f.Workload.GetProperty("errors")}; by home silo {f.Workload.GetProperty("targets")}"));
+                    $"{survivors[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed} ({f.Failed - toSurvivorsFailed} to the grains of {dead}, {survivorFailures}), entries pointing at it {beforeKill[i].EntriesPointingAt(dead)} before the kill, 0 after; purged {f.Registry.Purged}, removed by Orleans {f.Registry.Removals}; declared dead after {f.DeadSince(dead) - killAt} ms, no entry left after {f.PurgedAt(dead) - killAt} ms; calls to its former grains that succeeded elsewhere: {toDead?.Moved}; errors {HostStatus.Text(f.Workload.Errors)}; by home silo {HostStatus.Text(f.Workload.Targets)}"));
             }
 
             // The membership window ends once the last survivor has seen the declaration, and every silo has refreshed its view.
@@ -94,8 +94,8 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
 
                 // Calls to grains that were on the dead silo succeed again, on a survivor.
                 Assert.Equal(0, f.GrainsOn(dead));
-                JsonElement toDead = f.Target(dead) ?? throw new Xunit.Sdk.XunitException($"{who} made no call to the grains of {dead}.");
-                Assert.True(toDead.GetProperty("moved").GetInt64() > 0, $"{who}: no call to a grain of {dead} succeeded elsewhere.");
+                TargetOutcome toDead = f.Target(dead) ?? throw new Xunit.Sdk.XunitException($"{who} made no call to the grains of {dead}.");
+                Assert.True(toDead.Moved > 0, $"{who}: no call to a grain of {dead} succeeded elsewhere.");
                 Assert.True(f.Calls > atRecovery[i].Calls, $"{who} made no call after the recovery.");
                 Assert.True(survivorCallsInWindow[i] > 0, $"{who} made no call to a survivor's grain while {dead} was dead but not yet declared dead: the test proves nothing about them.");
 
@@ -103,23 +103,22 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
                 // Orleans' grain directory: a grain whose registration lived in the dead silo's directory partition
                 // cannot be looked up until the death is declared (see docs/cluster.md); such failures are counted
                 // apart and, like every failure, must lie inside the membership window.
-                Assert.Equal(0, f.Workload.GetProperty("unknown").GetProperty("failed").GetInt64());
-                foreach (JsonProperty target in f.Workload.GetProperty("targets").EnumerateObject())
+                Assert.Equal(0, f.Workload.Unknown.Failed);
+                foreach ((string home, TargetOutcome target) in f.Workload.Targets)
                 {
-                    long failed = target.Value.GetProperty("failed").GetInt64();
-                    if (target.Name != dead)
+                    if (home != dead)
                     {
                         Assert.True(
-                            failed == target.Value.GetProperty("directoryFailed").GetInt64(),
-                            $"{who}: calls to grains on the surviving silo {target.Name} failed other than in a grain directory lookup: {target.Value}");
+                            target.Failed == target.DirectoryFailed,
+                            $"{who}: calls to grains on the surviving silo {home} failed other than in a grain directory lookup: {target}");
                     }
 
-                    if (failed > 0)
+                    if (target.Failed > 0)
                     {
-                        long lastFailedStart = target.Value.GetProperty("lastFailedStartMs").GetInt64();
+                        long lastFailedStart = target.LastFailedStartMs!.Value;
                         Assert.True(
                             lastFailedStart <= declaredEverywhere + (long)MembershipWindow.Spread.TotalMilliseconds,
-                            $"{who}: a call to a grain of {target.Name} that started {lastFailedStart - declaredEverywhere} ms after the last survivor saw {dead} declared dead failed (later than one table refresh, {MembershipWindow.Spread.TotalMilliseconds} ms).");
+                            $"{who}: a call to a grain of {home} that started {lastFailedStart - declaredEverywhere} ms after the last survivor saw {dead} declared dead failed (later than one table refresh, {MembershipWindow.Spread.TotalMilliseconds} ms).");
                     }
                 }
 
