@@ -12,8 +12,8 @@ namespace SyncMapRegistry.Cluster.Tests;
 /// heavy activation churn: every third call deactivates its grain, grains are placed at random, and far more grains
 /// are called than stay active (idle ones are collected after a few seconds). After 10 s one silo is killed and a new
 /// one joins. At the end it holds each silo's local-activation index against Orleans' own list of that silo's
-/// activations, and every cache against membership. At 20 s and at the end it stops the load and has Orleans collect
-/// every activation: the indexes must empty, and the managed heap must be what it was at 20 s.
+/// activations, and every cache against membership. At 20 s, 40 s and at the end it stops the load and has Orleans
+/// collect every activation: the indexes must empty, and the managed heap must be what it was at 20 s.
 /// </summary>
 [Trait("Category", "Faults")]
 public sealed class ChurnSoakTests(ITestOutputHelper output)
@@ -91,7 +91,9 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
         (silos, SiloAddress killed, TimeSpan declared) = await ReplaceSiloAsync(cluster, silos);
         loaded += await ChurnAsync(silos, HeapBaselineAt / 2);
         Quiesced atBaseline = await QuiesceAsync(management, silos, churnType);
-        loaded += await ChurnAsync(silos, Soak - HeapBaselineAt);
+        loaded += await ChurnAsync(silos, (Soak - HeapBaselineAt) / 2);
+        Quiesced midway = await QuiesceAsync(management, silos, churnType);
+        loaded += await ChurnAsync(silos, (Soak - HeapBaselineAt) / 2);
 
         // 2. Each silo's index against Orleans' own list of its activations.
         var comparisons = new List<IndexComparison>();
@@ -116,7 +118,7 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
         double heapRatio = (double)atEnd.Heap / atBaseline.Heap;
         string figures = string.Create(
             CultureInfo.InvariantCulture,
-            $"CHURN-SOAK calls={Volatile.Read(ref _calls)} calls-per-s={Volatile.Read(ref _calls) / loaded.TotalSeconds:0} (pace {CallsPerSecond}) failed={_failures.Count} load-s={loaded.TotalSeconds:0.0} activations-at-20s={atBaseline.Activations} activations-at-end={atEnd.Activations} index-vs-orleans={string.Join(' ', comparisons.Select(c => $"{c.Index}/{c.Orleans}"))} settle-ms={string.Join('/', comparisons.Select(c => c.Took.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)))} killed={killed} kill-to-clean-ms={declared.TotalMilliseconds:0} dead-entries={deadEntries.Count} collect-ms={atBaseline.Took.TotalMilliseconds:0}/{atEnd.Took.TotalMilliseconds:0} left-in-index={atBaseline.LeftInIndex}/{atEnd.LeftInIndex} heap-at-20s-bytes={atBaseline.Heap} heap-at-end-bytes={atEnd.Heap} heap-ratio={heapRatio:0.000}");
+            $"CHURN-SOAK calls={Volatile.Read(ref _calls)} calls-per-s={Volatile.Read(ref _calls) / loaded.TotalSeconds:0} (pace {CallsPerSecond}) failed={_failures.Count} load-s={loaded.TotalSeconds:0.0} activations-at-20s={atBaseline.Activations} activations-at-end={atEnd.Activations} index-vs-orleans={string.Join(' ', comparisons.Select(c => $"{c.Index}/{c.Orleans}"))} settle-ms={string.Join('/', comparisons.Select(c => c.Took.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)))} killed={killed} kill-to-clean-ms={declared.TotalMilliseconds:0} dead-entries={deadEntries.Count} collect-ms={atBaseline.Took.TotalMilliseconds:0}/{atEnd.Took.TotalMilliseconds:0} left-in-index={atBaseline.LeftInIndex}/{atEnd.LeftInIndex} heap-at-20s-bytes={atBaseline.Heap} heap-at-40s-bytes={midway.Heap} heap-at-end-bytes={atEnd.Heap} heap-ratio={heapRatio:0.000} map-slots-at-20s/40s/end={atBaseline.MapSlots}/{midway.MapSlots}/{atEnd.MapSlots}");
         output.WriteLine(figures);
         Console.WriteLine(figures);
         foreach (InProcessSiloHandle silo in silos)
@@ -214,7 +216,10 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
             await Task.Delay(TimeSpan.FromMilliseconds(100), _time);
         }
 
-        return new Quiesced(activations, took, leftInIndex, GC.GetTotalMemory(forceFullCollection: true));
+        int mapSlots = silos.Sum(s => Registry(s).GetStatistics() is { } statistics
+            ? statistics.LocalActivations.Map.ReadCount + statistics.LocalActivations.Map.DirtyCount + statistics.DirectoryCache.Map.ReadCount + statistics.DirectoryCache.Map.DirtyCount
+            : 0);
+        return new Quiesced(activations, took, leftInIndex, GC.GetTotalMemory(forceFullCollection: true), mapSlots);
     }
 
     /// <summary>One worker: its share of <see cref="CallsPerSecond"/>, each call waiting for the one before; a worker that falls behind does not catch up.</summary>
@@ -299,7 +304,8 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
     /// <param name="Took">How long Orleans took to collect them all.</param>
     /// <param name="LeftInIndex">Churn grains the indexes still held once Orleans held none.</param>
     /// <param name="Heap">The managed heap after a full, blocking collection.</param>
-    private sealed record Quiesced(int Activations, TimeSpan Took, int LeftInIndex, long Heap);
+    /// <param name="MapSlots">The entries the registries' maps hold in their read and dirty tables, all silos together (deleted ones not yet dropped included).</param>
+    private sealed record Quiesced(int Activations, TimeSpan Took, int LeftInIndex, long Heap, int MapSlots);
 
     /// <summary>One silo's index against Orleans' list of its activations (of the churn grain).</summary>
     /// <param name="Silo">The silo.</param>
