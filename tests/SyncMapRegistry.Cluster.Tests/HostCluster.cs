@@ -46,9 +46,13 @@ internal sealed class HostCluster : IAsyncDisposable
         string clusterId = "syncmap-faults-" + Guid.NewGuid().ToString("N")[..12];
         try
         {
+            // One at a time: a silo still starting up on a loaded machine answers probes slowly, and fast membership
+            // may vote it dead while others start beside it.
             for (int i = 0; i < processes; i++)
             {
-                cluster._hosts.Add(HostProcess.Start($"silo {i}", Arguments(redis, clusterId, processes), time));
+                HostProcess host = HostProcess.Start($"silo {i}", Arguments(redis, clusterId, processes), time);
+                cluster._hosts.Add(host);
+                await cluster.WaitUntilAsync(cluster._hosts, $"{host.Name}'s silo is up (it writes STATUS lines)", StartLimit, () => host.Latest is not null);
             }
 
             await cluster.WaitUntilAsync(cluster._hosts, $"all {processes} processes run the workload and reach grains on every silo", StartLimit, () =>
