@@ -65,6 +65,12 @@ public sealed partial class HostOptions
     /// </summary>
     public Uri? OtlpEndpoint { get; set; }
 
+    /// <summary>
+    /// Start the Aspire Dashboard (from its NuGet package, on free ports of 127.0.0.1) and export to it instead of
+    /// <see cref="OtlpEndpoint"/>. Default off.
+    /// </summary>
+    public bool Dashboard { get; set; }
+
     /// <summary>The longest an OTLP export may take before it is abandoned. Default 3 s.</summary>
     public TimeSpan OtlpTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
@@ -136,6 +142,11 @@ public sealed partial class HostOptions
         if (OtlpEndpoint is not null && !IsHttpUri(OtlpEndpoint))
         {
             errors.Add($"--otlp-endpoint: must be an absolute http:// or https:// URI (got '{OtlpEndpoint}').");
+        }
+
+        if (Dashboard && OtlpEndpoint is not null)
+        {
+            errors.Add("--dashboard: exports to the dashboard it starts; leave out --otlp-endpoint.");
         }
 
         if (OtlpTimeout <= TimeSpan.Zero || OtlpTimeout > TimeSpan.FromMinutes(1))

@@ -3,8 +3,8 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Exporter;
 using Spectre.Console;
+using SyncMapRegistry.Host.Dashboard;
 using SyncMapRegistry.Host.Output;
 using SyncMapRegistry.Host.Telemetry;
 
@@ -81,8 +81,12 @@ public static partial class HostProgram
         }
 
         cli.Apply(parsed, options);
-        OtlpSettings? otlp = ResolveOtlp(options, getVariable, errors);
+        OtlpSettings? otlp = OtlpSettings.Resolve(options.OtlpEndpoint, options.OtlpTimeout, getVariable, errors);
         errors.InsertRange(0, options.Validate());
+        if (options.Dashboard && DashboardRun.Unavailable() is { } unavailable)
+        {
+            errors.Add(unavailable);
+        }
         if (errors.Count > 0)
         {
             return Usage(console, errors);
@@ -91,7 +95,9 @@ public static partial class HostProgram
         IRunReporter reporter = CreateReporter(EffectiveOutput(options), console);
         try
         {
-            RunSummary summary = await RunHostAsync(options, otlp, reporter, console, cancellationToken);
+            RunSummary summary = options.Dashboard
+                ? await DashboardRun.RunAsync(console, endpoint => RunHostAsync(options, OtlpSettings.Http(endpoint, options.OtlpTimeout), reporter, console, cancellationToken), cancellationToken)
+                : await RunHostAsync(options, otlp, reporter, console, cancellationToken);
             return new HostRunResult(ExitSuccess, summary);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
@@ -168,6 +174,7 @@ public static partial class HostProgram
         Read<TimeSpan>(section, nameof(HostOptions.OtlpTimeout), TryParseDuration, v => options.OtlpTimeout = v, errors);
         Read<TimeSpan>(section, nameof(HostOptions.ReportInterval), TryParseDuration, v => options.ReportInterval = v, errors);
         Read<OutputMode>(section, nameof(HostOptions.Output), TryOutput, v => options.Output = v, errors);
+        Read<bool>(section, nameof(HostOptions.Dashboard), bool.TryParse, v => options.Dashboard = v, errors);
         Read<LogLevel>(section, nameof(HostOptions.LogLevel), TryLogLevel, v => options.LogLevel = v, errors);
         Read<string>(section, nameof(HostOptions.ClusterId), (string s, out string v) => { v = s; return true; }, v => options.ClusterId = v, errors);
         ReadClusterSettings(section, options, errors);
@@ -192,69 +199,6 @@ public static partial class HostProgram
         {
             errors.Add($"{HostOptions.SectionName}:{key}: cannot read '{text}' as {typeof(T).Name}.");
         }
-    }
-
-    /// <summary>
-    /// The OTLP endpoint comes from <c>--otlp-endpoint</c> (or <c>SyncMapHost:OtlpEndpoint</c>), else from
-    /// OTEL_EXPORTER_OTLP_ENDPOINT; the protocol from OTEL_EXPORTER_OTLP_PROTOCOL (<c>http/protobuf</c>, the
-    /// default, or <c>grpc</c>); the service name and instance id from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
-    /// </summary>
-    private static OtlpSettings? ResolveOtlp(HostOptions options, Func<string, string?> getVariable, List<string> errors)
-    {
-        if (options.OtlpEndpoint is null)
-        {
-            string? fromEnvironment = getVariable("OTEL_EXPORTER_OTLP_ENDPOINT");
-            if (!string.IsNullOrWhiteSpace(fromEnvironment))
-            {
-                if (!TryUri(fromEnvironment.Trim(), out Uri endpoint) || !HostOptions.IsHttpUri(endpoint))
-                {
-                    errors.Add($"OTEL_EXPORTER_OTLP_ENDPOINT: must be an absolute http:// or https:// URI (got '{fromEnvironment}').");
-                    return null;
-                }
-
-                options.OtlpEndpoint = endpoint;
-            }
-        }
-
-        if (options.OtlpEndpoint is null)
-        {
-            return null;
-        }
-
-        OtlpExportProtocol protocol = OtlpExportProtocol.HttpProtobuf;
-        string? protocolName = getVariable("OTEL_EXPORTER_OTLP_PROTOCOL")?.Trim();
-        if (string.Equals(protocolName, "grpc", StringComparison.OrdinalIgnoreCase))
-        {
-            protocol = OtlpExportProtocol.Grpc;
-        }
-        else if (!string.IsNullOrEmpty(protocolName) && !string.Equals(protocolName, "http/protobuf", StringComparison.OrdinalIgnoreCase))
-        {
-            errors.Add($"OTEL_EXPORTER_OTLP_PROTOCOL: must be 'http/protobuf' or 'grpc' (got '{protocolName}').");
-        }
-
-        Dictionary<string, string> resource = ParseResourceAttributes(getVariable("OTEL_RESOURCE_ATTRIBUTES"));
-        string? serviceName = getVariable("OTEL_SERVICE_NAME");
-        if (string.IsNullOrWhiteSpace(serviceName))
-        {
-            serviceName = resource.GetValueOrDefault("service.name");
-        }
-
-        return new OtlpSettings(options.OtlpEndpoint, protocol, options.OtlpTimeout, serviceName, resource.GetValueOrDefault("service.instance.id"));
-    }
-
-    private static Dictionary<string, string> ParseResourceAttributes(string? text)
-    {
-        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string pair in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            int equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0)
-            {
-                attributes[pair[..equals].Trim()] = Uri.UnescapeDataString(pair[(equals + 1)..].Trim());
-            }
-        }
-
-        return attributes;
     }
 
     private static bool TryInt(string text, out int value) => int.TryParse(text, NumberStyles.Integer, Invariant, out value);
@@ -303,6 +247,7 @@ public static partial class HostProgram
         private readonly Option<int> _gatewayPort;
         private readonly Option<OutputMode> _output;
         private readonly Option<LogLevel> _logLevel;
+        private readonly Option<bool> _dashboard;
 
         public CommandLine(HostOptions defaults)
         {
@@ -340,6 +285,7 @@ public static partial class HostProgram
             _siloPort = new("--silo-port") { Description = "First silo's silo-to-silo port; silo i uses port + i.", DefaultValueFactory = _ => defaults.SiloPort, HelpName = "port" };
             _gatewayPort = new("--gateway-port") { Description = "First silo's gateway port; silo i uses port + i.", DefaultValueFactory = _ => defaults.GatewayPort, HelpName = "port" };
             _logLevel = new("--log-level") { Description = "Least severe level of the silos' logs, written to standard error.", DefaultValueFactory = _ => defaults.LogLevel };
+            _dashboard = new("--dashboard") { Description = "Start the Aspire Dashboard on 127.0.0.1, export traces and metrics to it and print its address; on a terminal it stays open after the run until Ctrl+C.", DefaultValueFactory = _ => defaults.Dashboard };
             _output = new("--output") { Description = "auto (live table on a terminal, plain lines otherwise), live or plain.", DefaultValueFactory = _ => defaults.Output };
 
             Root = new RootCommand(
@@ -347,7 +293,7 @@ public static partial class HostProgram
                 "workload of cross-silo grain calls and shows the registry's statistics. Settings also come from appsettings.json " +
                 "(section SyncMapHost) and environment variables (SyncMapHost__Silos=5); OTEL_* variables configure export.")
             {
-                _silos, _grains, _duration, _readRatio, _otlpEndpoint, _concurrency, _crossSiloRatio, _siloPort, _gatewayPort, _output, _logLevel,
+                _silos, _grains, _duration, _readRatio, _otlpEndpoint, _concurrency, _crossSiloRatio, _siloPort, _gatewayPort, _output, _logLevel, _dashboard,
             };
             AddClusterOptions(Root, defaults);
         }
@@ -367,6 +313,7 @@ public static partial class HostProgram
             options.GatewayPort = parsed.GetValue(_gatewayPort);
             options.Output = parsed.GetValue(_output);
             options.LogLevel = parsed.GetValue(_logLevel);
+            options.Dashboard = parsed.GetValue(_dashboard);
             ApplyCluster(parsed, options);
         }
 
