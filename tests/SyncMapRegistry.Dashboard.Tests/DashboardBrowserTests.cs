@@ -1,6 +1,7 @@
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
+using SyncMapRegistry.Host.Registry;
 
 namespace SyncMapRegistry.Dashboard.Tests;
 
@@ -47,19 +48,25 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IDisposabl
     }
 
     [Fact]
-    public async Task TheMetricsPage_ShowsTheSyncMapPromotionsMetric()
+    public async Task TheMetricsPageOfOneSilo_ShowsTheSyncMapPromotionsMetric_OfThatSilosRegistryOnly()
     {
         // The dashboard's API serves traces and logs, not metrics: the Metrics page is where they show.
         IReadOnlyList<ApiResource> resources = await fixture.Api.ResourcesAsync();
-        ApiResource? process = resources.FirstOrDefault(r => r.HasMetrics && r.InstanceId?.Contains('/', StringComparison.Ordinal) == false);
-        Assert.True(process is not null, $"no process resource with metrics among {string.Join(", ", resources.Select(r => r.DisplayName))}");
+        ApiResource? silo = resources.FirstOrDefault(r => r.HasMetrics && r.InstanceId?.EndsWith("/silo-1", StringComparison.Ordinal) == true);
+        Assert.True(silo is not null, $"no silo-1 resource with metrics among {string.Join(", ", resources.Select(r => r.DisplayName))}");
 
         ChromeDriver driver = Browser();
         driver.Navigate().GoToUrl(new Uri(
             fixture.Dashboard.Url,
-            $"metrics/resource/{Uri.EscapeDataString(process.DisplayName)}?meter={SyncMapRegistryTelemetry.MeterName}&instrument={SyncMapRegistryTelemetry.Instruments.Promotions}"));
+            $"metrics/resource/{Uri.EscapeDataString(silo.DisplayName)}?meter={SyncMapRegistryTelemetry.MeterName}&instrument={SyncMapRegistryTelemetry.Instruments.Promotions}"));
         WaitForText(driver, SyncMapRegistryTelemetry.Instruments.Promotions, "the Metrics page");
+
+        // Its data points arrived: the page offers their syncmap.name values as filters, and they are silo-1's maps.
+        WaitForText(driver, RegistryWiring.DirectoryCacheName("silo-1"), "the Metrics page");
         Screenshot(driver, "dashboard-metrics.png");
+        string shown = driver.FindElement(By.TagName("body")).Text;
+        Assert.DoesNotContain(RegistryWiring.DirectoryCacheName("silo-0"), shown, StringComparison.Ordinal);
+        Assert.DoesNotContain(RegistryWiring.DirectoryCacheName("silo-2"), shown, StringComparison.Ordinal);
     }
 
     private ChromeDriver Browser()

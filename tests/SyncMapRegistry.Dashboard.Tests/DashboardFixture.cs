@@ -37,7 +37,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         {
             IReadOnlyList<ApiResource> resources = await Api.ResourcesAsync();
             IReadOnlyList<ApiSpan> spans = await Api.SpansAsync();
-            if (resources.Count > Silos && resources.All(r => r.HasMetrics) && spans.Any(s => s.Name == SyncMapRegistryTelemetry.Spans.Promote))
+            if (resources.Count >= Silos && resources.All(r => r.HasMetrics) && spans.Any(s => s.Name == SyncMapRegistryTelemetry.Spans.Promote))
             {
                 return;
             }

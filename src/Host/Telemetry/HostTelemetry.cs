@@ -7,6 +7,7 @@ using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using SyncMapRegistry.Host.Registry;
 
 namespace SyncMapRegistry.Host.Telemetry;
 
@@ -17,8 +18,9 @@ namespace SyncMapRegistry.Host.Telemetry;
 /// <item>each silo's tracer provider exports only the spans started in that silo's flow (<see cref="SiloScope"/>);</item>
 /// <item>each silo's meter provider exports only the meters that silo created through its own <c>IMeterFactory</c>
 /// (Orleans creates its meters so); a meter belongs to the silo in whose flow its first instrument appeared;</item>
-/// <item>one more meter provider, with the process as its resource, exports the process-wide meters (created
-/// without a factory, such as SyncMapRegistry's): their instruments tell silos apart by the <c>syncmap.name</c> tag.</item>
+/// <item>SyncMapRegistry's meter is process-wide, its series told apart by the <c>syncmap.name</c> tag that names each
+/// silo's registry: <see cref="SiloMeterMirror"/> re-publishes it on one meter per silo, which that silo's provider exports;</item>
+/// <item>one more meter provider, with the process as its resource, exports any other process-wide meter.</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -49,11 +51,27 @@ internal sealed class HostTelemetry : IDisposable
     // whose flow published the scope's first instrument. Written by the first view callback that sees the scope.
     private readonly ConcurrentDictionary<object, int> _meterScopeOwners = new();
 
+    private readonly SiloMeterMirror _mirror;
+
     private HostTelemetry(OtlpSettings settings, IReadOnlyList<string> siloNames, string clusterId)
     {
         Settings = settings;
         _timeoutMilliseconds = (int)settings.Timeout.TotalMilliseconds;
         string instanceBase = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+        // SyncMapRegistry's process-wide meter, re-published on one meter per silo; each silo's registry names its maps.
+        var siloOfMap = new Dictionary<string, int>(StringComparer.Ordinal);
+        var mirrorScopes = new List<object>();
+        for (int silo = 0; silo < siloNames.Count; silo++)
+        {
+            siloOfMap[RegistryWiring.DirectoryCacheName(siloNames[silo])] = silo;
+            siloOfMap[RegistryWiring.LocalActivationsName(siloNames[silo])] = silo;
+            object scope = new();
+            _meterScopeOwners[scope] = silo;
+            mirrorScopes.Add(scope);
+        }
+
+        _mirror = new SiloMeterMirror(SyncMapRegistryTelemetry.MeterName, mirrorScopes, name => siloOfMap.TryGetValue(name, out int silo) ? silo : null);
         _tracers = [.. siloNames.Select((silo, index) => BuildTracer(index, silo, $"{instanceBase}/{silo}", clusterId))];
         _meters =
         [
@@ -102,7 +120,7 @@ internal sealed class HostTelemetry : IDisposable
             .SetResourceBuilder(Resource(instanceId, clusterId, siloName))
             .AddMeter(OrleansMeter)
             .AddSyncMapRegistryInstrumentation()
-            .AddView(instrument => Owner(instrument.Meter) == silo ? null : MetricStreamConfiguration.Drop)
+            .AddView(instrument => Owner(instrument.Meter) == silo && !(silo is null && _mirror.Mirrors(instrument.Meter)) ? null : MetricStreamConfiguration.Drop)
             .AddReader(reader)
             .Build();
     }
@@ -152,6 +170,8 @@ internal sealed class HostTelemetry : IDisposable
             meters.Shutdown(_timeoutMilliseconds);
             meters.Dispose();
         }
+
+        _mirror.Dispose();
     }
 
     /// <summary>
