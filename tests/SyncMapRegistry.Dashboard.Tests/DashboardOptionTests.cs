@@ -26,6 +26,20 @@ public sealed partial class DashboardOptionTests
     }
 
     [Fact]
+    public async Task WithAnOtlpEndpointToo_TheHostStopsAtStart_NamingTheDashboardOption()
+    {
+        var error = new StringWriter();
+        HostRunResult result = await HostProgram.RunAsync(
+            ["--dashboard", "--otlp-endpoint", "http://127.0.0.1:4318"],
+            new HostConsole(new StringWriter(), error, IsTerminal: false),
+            CancellationToken.None,
+            new Dictionary<string, string?>());
+
+        Assert.Equal(HostProgram.ExitUsage, result.ExitCode);
+        Assert.Contains("--dashboard:", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AHostKilledOutright_TakesItsDashboardWithIt()
     {
         // SIGKILL runs no code in the host: the dashboard's watchdog has to notice.

@@ -19,7 +19,7 @@ internal static class DashboardRun
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(run);
         await using AspireDashboard dashboard = await AspireDashboard.StartAsync(StartTimeout, cancellationToken);
-        await console.Out.WriteLineAsync($"dashboard: {dashboard.Url} (traces, metrics and logs of this run; OTLP/HTTP at {dashboard.OtlpHttpEndpoint})");
+        await console.Out.WriteLineAsync($"dashboard: {dashboard.Url} (traces and metrics of this run; OTLP/HTTP at {dashboard.OtlpHttpEndpoint})");
 
         T result = await run(dashboard.OtlpHttpEndpoint);
         if (console.IsTerminal && !cancellationToken.IsCancellationRequested)
