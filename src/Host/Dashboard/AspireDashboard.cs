@@ -42,11 +42,12 @@ internal sealed class AspireDashboard : IAsyncDisposable
     private readonly EventHandler _onProcessExit;
     private int _disposed;
 
-    private AspireDashboard(Process process, Uri url, Uri otlpHttp)
+    private AspireDashboard(Process process, Uri url, Uri otlpHttp, Uri otlpGrpc)
     {
         _process = process;
         Url = url;
         OtlpHttpEndpoint = otlpHttp;
+        OtlpGrpcEndpoint = otlpGrpc;
         _onProcessExit = (_, _) => Kill();
         AppDomain.CurrentDomain.ProcessExit += _onProcessExit;
     }
@@ -56,6 +57,9 @@ internal sealed class AspireDashboard : IAsyncDisposable
 
     /// <summary>The OTLP/HTTP endpoint's base address (exporters append <c>/v1/traces</c> and so on).</summary>
     public Uri OtlpHttpEndpoint { get; }
+
+    /// <summary>The OTLP/gRPC endpoint.</summary>
+    public Uri OtlpGrpcEndpoint { get; }
 
     /// <summary>Whether the dashboard process has exited.</summary>
     public bool HasExited => _process.HasExited;
@@ -94,7 +98,7 @@ internal sealed class AspireDashboard : IAsyncDisposable
         int[] ports = FreeLoopbackPorts(3);
         var url = new Uri($"http://127.0.0.1:{ports[0]}/");
         var otlpHttp = new Uri($"http://127.0.0.1:{ports[1]}/");
-        var otlpGrpc = new Uri($"http://127.0.0.1:{ports[2]}/"); // unused by the host, but it must not take a default port
+        var otlpGrpc = new Uri($"http://127.0.0.1:{ports[2]}/");
 
         var start = new ProcessStartInfo("/bin/sh")
         {
@@ -123,7 +127,7 @@ internal sealed class AspireDashboard : IAsyncDisposable
         }
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException("the Aspire Dashboard did not start.");
-        var dashboard = new AspireDashboard(process, url, otlpHttp);
+        var dashboard = new AspireDashboard(process, url, otlpHttp, otlpGrpc);
         process.OutputDataReceived += (_, e) => dashboard.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => dashboard.Keep(e.Data);
         process.BeginOutputReadLine();
