@@ -24,8 +24,8 @@ namespace SyncMapRegistry.Host.Telemetry;
 /// </list>
 /// </summary>
 /// <remarks>
-/// The OpenTelemetry SDK reads the standard OTEL_* variables itself: OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL and
-/// _HEADERS for the exporters, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES for the resources. The host adds
+/// The OpenTelemetry SDK reads the standard OTEL_* variables itself: OTEL_EXPORTER_OTLP_PROTOCOL and _HEADERS for
+/// the exporters (see <see cref="OtlpSettings"/>), OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES for the resources. The host adds
 /// only <c>service.name=syncmap-host</c> where they name no service, and each silo's own
 /// <c>service.instance.id</c> (which replaces one given in OTEL_RESOURCE_ATTRIBUTES: every silo must be an
 /// instance of its own).
