@@ -5,9 +5,12 @@
 #   scripts/compare-caches.sh                 # 3 rounds x 2 caches x 20 s, the host's default workload
 #   ROUNDS=5 DURATION=30s scripts/compare-caches.sh --grains 5000 --read-ratio 0.9
 #
-# Extra arguments go to every run (any host option but --directory-cache, --duration and --output).
+# Extra arguments go to every run (any host option but --directory-cache, --duration, --output and the ports).
 # Environment: ROUNDS (3), DURATION (20s), CONFIGURATION (Release), SILO_PORT (11111), GATEWAY_PORT (30000),
-# LOG_DIR (a temporary directory; each run's full output is kept there).
+# LOG_DIR (a temporary directory; each run's full output is kept there), and MODE:
+#   alternate (the default)  each round runs one cache, then the other, back to back (which goes first alternates);
+#   parallel                 each round runs both at once, on ports 100 apart, so that both see the same machine
+#                            load: on a shared machine whose load drifts, the fairer pairing (each gets about half).
 set -euo pipefail
 
 rounds="${ROUNDS:-3}"
@@ -21,13 +24,21 @@ echo "building the host ($configuration)" >&2
 dotnet build "$root/src/Host/SyncMapRegistry.Host.csproj" -c "$configuration" -v quiet -nologo >&2
 host="$root/src/Host/bin/$configuration/net10.0/SyncMapRegistry.Host.dll"
 
-# One run; prints: cache calls_per_s p50 p99 p999 max cpu_us_per_call bytes_per_call gen0 gen1 gen2 failed
-run() {
-    local cache="$1" round="$2" log="$logs/$round-$1.txt"
-    echo "round $round: $cache ($duration)" >&2
+mode="${MODE:-alternate}"
+silo_port="${SILO_PORT:-11111}"
+gateway_port="${GATEWAY_PORT:-30000}"
+
+# One run of the host, its output kept in $logs/ROUND-CACHE.txt; the second argument offsets its ports.
+host_run() {
+    local cache="$1" offset="$2" round="$3" log="$logs/$3-$1.txt"
     dotnet "$host" --directory-cache "$cache" --duration "$duration" --output plain \
-        --silo-port "${SILO_PORT:-11111}" --gateway-port "${GATEWAY_PORT:-30000}" "${@:3}" >"$log" 2>"$log.err" \
-        || { echo "the $cache run failed; see $log and $log.err" >&2; exit 1; }
+        --silo-port "$((silo_port + offset))" --gateway-port "$((gateway_port + offset))" "${@:4}" >"$log" 2>"$log.err" \
+        || { echo "the $cache run failed; see $log and $log.err" >&2; return 1; }
+}
+
+# One run's figures: cache calls_per_s p50 p99 p999 max cpu_us_per_call bytes_per_call gen0 gen1 gen2 failed
+figures() {
+    local cache="$1" log="$logs/$2-$1.txt"
     awk -v cache="$cache" '
         /^grain calls / { rate = $4; gsub(/[(\/s),]/, "", rate); failed = $6; gsub(/;/, "", failed) }
         /^latency ms /  { p50 = $4; p99 = $6; p999 = $8; max = $10 }
@@ -40,11 +51,21 @@ run() {
 results="$logs/results.txt"
 : >"$results"
 for ((round = 1; round <= rounds; round++)); do
-    # Alternate which cache goes first, so neither always runs on a warmer (or more tired) machine.
-    if ((round % 2 == 1)); then order=(syncmap lru); else order=(lru syncmap); fi
-    for cache in "${order[@]}"; do
-        echo "$round $(run "$cache" "$round" "$@")" >>"$results"
-    done
+    if [ "$mode" = parallel ]; then
+        echo "round $round: syncmap and lru at once ($duration)" >&2
+        host_run syncmap 0 "$round" "$@" & first=$!
+        host_run lru 100 "$round" "$@" & second=$!
+        wait "$first" && wait "$second" || exit 1
+        order=(syncmap lru)
+    else
+        # Alternate which cache goes first, so neither always runs on a warmer (or more tired) machine.
+        if ((round % 2 == 1)); then order=(syncmap lru); else order=(lru syncmap); fi
+        for cache in "${order[@]}"; do
+            echo "round $round: $cache ($duration)" >&2
+            host_run "$cache" 0 "$round" "$@" || exit 1
+        done
+    fi
+    for cache in "${order[@]}"; do echo "$round $(figures "$cache" "$round")" >>"$results"; done
 done
 
 # The machine's load can drift between rounds, so each round's two runs (back to back) are compared with each other:
