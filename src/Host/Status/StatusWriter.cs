@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using SyncMapRegistry.Host.Cluster;
+using SyncMapRegistry.Host.Registry;
 using SyncMapRegistry.Host.Workload;
 
 namespace SyncMapRegistry.Host.Status;
@@ -110,44 +111,16 @@ internal sealed class StatusWriter(HostOptions options, TextWriter output, TimeP
 
     private static SiloStatusLine ReadSilo(SiloNode silo)
     {
-        RegistryStatusLine? registry = null;
-        if (silo.Services.GetService<ISyncMapRegistry>() is { } r)
-        {
-            var bySilo = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (KeyValuePair<GrainId, GrainAddress> entry in r.DirectoryCache)
-            {
-                string key = entry.Value.SiloAddress?.ToParsableString() ?? "none";
-                bySilo[key] = bySilo.GetValueOrDefault(key) + 1;
-            }
-
-            SyncMapRegistryStatistics statistics = r.GetStatistics();
-            GrainRegistryStatistics cache = statistics.DirectoryCache;
-            registry = new RegistryStatusLine(cache.Count, bySilo, cache.Purged, cache.Removals, cache.Evicted, cache.LookupHits, cache.LookupMisses, statistics.LocalActivations.Count);
-        }
-
+        SiloRegistrySnapshot r = RegistryWiring.Read(silo.Services, silo.Name);
+        RegistryStatusLine? registry = r.Available
+            ? new(r.Entries, RegistryWiring.EntriesBySilo(silo.Services), r.Purged, r.Removals, r.Evicted, r.Hits, r.Misses, r.LocalActivations)
+            : null;
         return new SiloStatusLine(silo.Name, silo.Address.ToParsableString(), registry);
     }
 
     /// <summary>Entries pointing at <paramref name="dead"/> in all of this process's registries.</summary>
-    private int EntriesPointingAt(SiloAddress dead)
-    {
-        int count = 0;
-        foreach (SiloNode silo in _silos)
-        {
-            if (silo.Services.GetService<ISyncMapRegistry>() is { } registry)
-            {
-                foreach (KeyValuePair<GrainId, GrainAddress> entry in registry.DirectoryCache)
-                {
-                    if (dead.Equals(entry.Value.SiloAddress))
-                    {
-                        count++;
-                    }
-                }
-            }
-        }
-
-        return count;
-    }
+    private int EntriesPointingAt(SiloAddress dead) =>
+        _silos.Sum(s => RegistryWiring.EntriesBySilo(s.Services).GetValueOrDefault(dead.ToParsableString()));
 
     private async Task FollowMembershipAsync(IClusterMembershipService membership, CancellationToken cancellationToken)
     {
