@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace SyncMapRegistry.Tests.Shared;
+namespace SyncMapRegistry.Testing;
 
 /// <summary>
-/// Finds ports on 127.0.0.1 that nothing listens on, so runs never collide with other processes. The one free-port
-/// helper of the test projects: a test project links this file (<c>Compile Include="..\Shared\FreePorts.cs"</c>).
+/// Finds ports on 127.0.0.1 that nothing listens on, so runs never collide with other processes. One source file for
+/// every test project that starts servers: each links it (<c>Compile Include="..\Shared\FreePorts.cs"</c>).
 /// </summary>
 internal static class FreePorts
 {

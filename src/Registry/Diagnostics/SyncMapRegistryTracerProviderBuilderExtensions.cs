@@ -7,7 +7,7 @@ public static class SyncMapRegistryTracerProviderBuilderExtensions
 {
     /// <summary>
     /// Enables the spans of every named <see cref="SyncMap{TKey, TValue}"/> and of the registry
-    /// (<c>syncmap.promote</c>, <c>syncmap.dirty.rebuild</c>, <c>registry.purge</c>): the <c>SyncMapRegistry</c>
+    /// (the maps' spans and <c>syncmap_registry.purge</c>): the <c>SyncMapRegistry</c>
     /// activity source (<see cref="SyncMapRegistryTelemetry.ActivitySourceName"/>).
     /// </summary>
     /// <param name="builder">The <see cref="TracerProviderBuilder"/> being configured.</param>

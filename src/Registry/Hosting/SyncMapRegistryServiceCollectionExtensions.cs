@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.GrainDirectory;
@@ -15,6 +16,7 @@ public static class SyncMapRegistryServiceCollectionExtensions
     /// <see cref="LocalActivationIndex"/>, <see cref="ISyncMapRegistry"/> and the registry's maintenance service.
     /// Sets <see cref="GrainDirectoryOptions.CachingStrategy"/> to <see cref="GrainDirectoryOptions.CachingStrategyType.Custom"/>,
     /// and validates <see cref="SyncMapRegistryOptions"/> and <see cref="GrainDirectoryOptions.CacheSize"/> when the host starts.
+    /// The cache's cap is <see cref="SyncMapRegistryOptions.MaxEntries"/> when set, else <see cref="GrainDirectoryOptions.CacheSize"/>.
     /// Idempotent: a second call registers nothing twice (its <paramref name="configure"/> still applies).
     /// Works as <c>UseOrleans(silo =&gt; silo.Services.AddSyncMapRegistry())</c>.
     /// </summary>
@@ -32,9 +34,15 @@ public static class SyncMapRegistryServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrainDirectoryOptions>, GrainDirectoryOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(static sp => new SyncMapGrainDirectoryCache(sp.GetRequiredService<IOptions<SyncMapRegistryOptions>>().Value));
+        services.TryAddSingleton(static sp => new SyncMapGrainDirectoryCache(
+            sp.GetRequiredService<IOptions<SyncMapRegistryOptions>>().Value,
+            sp.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value,
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILogger<SyncMapGrainDirectoryCache>>()));
         services.TryAddSingleton<IGrainDirectoryCache>(static sp => sp.GetRequiredService<SyncMapGrainDirectoryCache>());
-        services.TryAddSingleton(static sp => new LocalActivationIndex(sp.GetRequiredService<IOptions<SyncMapRegistryOptions>>().Value));
+        services.TryAddSingleton(static sp => new LocalActivationIndex(
+            sp.GetRequiredService<IOptions<SyncMapRegistryOptions>>().Value,
+            sp.GetService<ILogger<LocalActivationIndex>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IActivationWorkingSetObserver, LocalActivationIndex>(static sp => sp.GetRequiredService<LocalActivationIndex>()));
         services.TryAddSingleton<ISyncMapRegistry, SyncMapGrainRegistry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SyncMapRegistryMaintenanceService>());

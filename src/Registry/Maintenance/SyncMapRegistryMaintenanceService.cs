@@ -6,16 +6,14 @@ namespace SyncMapRegistry;
 
 /// <summary>
 /// Keeps a silo's registry clean. It follows <see cref="IClusterMembershipService.MembershipUpdates"/> and purges
-/// every directory cache entry that points at a silo which is dead or has left, and on every
-/// <see cref="SyncMapRegistryOptions.PurgeInterval"/> it sweeps again (and drops deactivated activations from
-/// the local index) as a safety net.
+/// every directory cache entry that points at a dead silo, and on every <see cref="SyncMapRegistryOptions.PurgeInterval"/>
+/// it purges again as a safety net and recounts the cache (<see cref="SyncMapGrainDirectoryCache.Recount"/>).
 /// </summary>
 /// <remarks>
 /// <para>
-/// A silo is gone when the snapshot's <see cref="ClusterMembershipSnapshot.GetSiloStatus(SiloAddress)"/> says
-/// <see cref="SiloStatus.Dead"/>: a silo that crashed or was killed, one that shut down gracefully (it ends
-/// <c>Dead</c> too), and one already cleaned out of the membership table (Orleans classifies absent silos by
-/// generation and by successor incarnations at the same endpoint).
+/// A silo is dead by Orleans' own rule for cached addresses (<see cref="SyncMapGrainDirectoryCache.Purge"/>): the
+/// snapshot says <see cref="SiloStatus.Dead"/> (a silo that crashed, was killed, or shut down gracefully), or the
+/// silo is absent from a table newer than the address. One walk purges every dead silo.
 /// </para>
 /// <para>
 /// Orleans' own directory code removes most such entries on the same membership change; this service
@@ -23,7 +21,9 @@ namespace SyncMapRegistry;
 /// </para>
 /// <para>
 /// Neither loop lets an exception end it: it logs, backs off (doubling from one second to one minute) and goes
-/// on. Both stop as soon as the host stops, without waiting for the next membership update or tick.
+/// on; the sweep's timer is made inside that guard. Should a loop end by a fault all the same, it is logged at
+/// once as critical, not when the host stops. Both stop as soon as the host stops, without waiting for the next
+/// membership update or tick.
 /// </para>
 /// </remarks>
 internal sealed partial class SyncMapRegistryMaintenanceService(
@@ -39,19 +39,15 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
 
     private readonly TimeSpan _purgeInterval = options.Value.PurgeInterval;
 
-    /// <summary>Purges the entries of every silo that <paramref name="snapshot"/> reports dead.</summary>
+    /// <summary>Purges the entries of every silo that <paramref name="snapshot"/> reports dead, in one walk.</summary>
     /// <returns>The number of entries removed.</returns>
     internal int PurgeDeadSilos(ClusterMembershipSnapshot snapshot, string trigger)
     {
         int total = 0;
-        foreach (SiloAddress silo in cache.FindSilos(silo => snapshot.GetSiloStatus(silo) == SiloStatus.Dead))
+        foreach ((SiloAddress silo, int removed) in cache.Purge(snapshot))
         {
-            int removed = cache.PurgeSilo(silo);
             total += removed;
-            if (removed > 0)
-            {
-                LogInformationPurged(silo, removed, trigger, snapshot.Version.Value);
-            }
+            LogInformationPurged(silo, removed, trigger, snapshot.Version.Value);
         }
 
         return total;
@@ -61,7 +57,23 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         LogDebugStarted(_purgeInterval);
-        return Task.WhenAll(FollowMembershipAsync(stoppingToken), SweepPeriodicallyAsync(stoppingToken));
+        return Task.WhenAll(
+            ReportFaultAsync(FollowMembershipAsync(stoppingToken), "following membership updates"),
+            ReportFaultAsync(SweepPeriodicallyAsync(stoppingToken), "the periodic sweep"));
+    }
+
+    /// <summary>Logs a loop's fault as soon as it happens: <see cref="Task.WhenAll(Task[])"/> alone would show it only once both loops end.</summary>
+    private async Task ReportFaultAsync(Task loop, string name)
+    {
+        try
+        {
+            await loop;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogCriticalLoopEnded(exception, name);
+            throw;
+        }
     }
 
     private async Task FollowMembershipAsync(CancellationToken stoppingToken)
@@ -111,37 +123,56 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
 
     private async Task SweepPeriodicallyAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_purgeInterval, timeProvider);
+        // Made inside the guard below: a timer that cannot be made is an error logged and retried like any other.
+        PeriodicTimer? timer = null;
         TimeSpan backoff = MinBackoff;
-        while (true)
+        try
         {
-            try
+            while (true)
             {
-                if (!await timer.WaitForNextTickAsync(stoppingToken))
+                try
+                {
+                    timer ??= new PeriodicTimer(_purgeInterval, timeProvider);
+                    if (!await timer.WaitForNextTickAsync(stoppingToken))
+                    {
+                        return;
+                    }
+
+                    Sweep();
+                    backoff = MinBackoff;
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
                     return;
                 }
-
-                int purged = PurgeDeadSilos(membership.CurrentSnapshot, "periodic sweep");
-                int deactivated = localActivations.RemoveDeactivated();
-                LogDebugSwept(purged, deactivated, cache.Count, localActivations.Count);
-                backoff = MinBackoff;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                LogErrorSweep(exception, backoff);
-                if (!await DelayAsync(backoff, stoppingToken))
+                catch (Exception exception)
                 {
-                    return;
-                }
+                    LogErrorSweep(exception, backoff);
+                    if (!await DelayAsync(backoff, stoppingToken))
+                    {
+                        return;
+                    }
 
-                backoff = Next(backoff);
+                    backoff = Next(backoff);
+                }
             }
         }
+        finally
+        {
+            timer?.Dispose();
+        }
+    }
+
+    private void Sweep()
+    {
+        int purged = PurgeDeadSilos(membership.CurrentSnapshot, "periodic sweep");
+        int corrected = cache.Recount();
+        if (corrected != 0)
+        {
+            LogWarningRecounted(corrected, cache.Count);
+        }
+
+        LogDebugSwept(purged, cache.Count, localActivations.Count);
     }
 
     /// <returns><c>false</c> when the host stopped during the delay.</returns>
@@ -178,8 +209,14 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Removed} directory cache entries pointing at dead silo {Silo} ({Trigger}, membership version {MembershipVersion})")]
     private partial void LogInformationPurged(SiloAddress silo, int removed, string trigger, long membershipVersion);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Swept the SyncMap registry: purged {Purged} entries of dead silos, dropped {Deactivated} deactivated activations; {CacheEntries} cached, {LocalActivations} local")]
-    private partial void LogDebugSwept(int purged, int deactivated, int cacheEntries, int localActivations);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Swept the SyncMap registry: purged {Purged} entries of dead silos; {CacheEntries} cached, {LocalActivations} local")]
+    private partial void LogDebugSwept(int purged, int cacheEntries, int localActivations);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The directory cache's count had drifted; corrected by {Correction} to {CacheEntries}")]
+    private partial void LogWarningRecounted(int correction, int cacheEntries);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The registry's maintenance stopped: {Loop} failed")]
+    private partial void LogCriticalLoopEnded(Exception exception, string loop);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Following membership updates failed; retrying in {Backoff}")]
     private partial void LogErrorMembershipLoop(Exception exception, TimeSpan backoff);

@@ -5,13 +5,25 @@ namespace SyncMapRegistry;
 
 /// <summary>
 /// The counters of one registry map. Lookups go to per-core striped cells (no shared write on the read path);
-/// everything else is counted with <see cref="Interlocked"/> on write paths, which are rare.
+/// everything else is counted with <see cref="Interlocked"/> on write paths, which are rare. Nothing here raises
+/// telemetry: callers do, once they hold no lock (<see cref="RegistryInstrumentation"/>).
 /// </summary>
 internal sealed class RegistryCounters : IObservedRegistry
 {
     private readonly StripedCounter? _hits;
     private readonly StripedCounter? _misses;
+
+    /// <summary>
+    /// Entries held. Each add of a key and each removal of one is counted exactly once by the writer that made
+    /// it, after its map operation, so it can lag the map by the writers in flight; it never drifts while the
+    /// map is only changed entry by entry (the cache's <c>Clear</c> included). <see cref="Corrected"/> heals it
+    /// should it ever drift.
+    /// </summary>
     private int _count;
+
+    /// <summary>Incremented by every change of <see cref="_count"/>: a recount applies only across a quiet spell.</summary>
+    private long _countChanges;
+
     private long _updates;
     private long _removals;
     private long _purged;
@@ -41,8 +53,11 @@ internal sealed class RegistryCounters : IObservedRegistry
 
     public long LookupMisses => _misses?.Sum() ?? 0;
 
-    /// <summary>Entries held: incremented when a key is added, decremented when one is removed.</summary>
+    /// <summary>Entries held, never below 0 (a removal can be counted before the add it undoes).</summary>
     internal int Count => Math.Max(0, Volatile.Read(ref _count));
+
+    /// <summary>See <see cref="_countChanges"/>.</summary>
+    internal long CountChanges => Interlocked.Read(ref _countChanges);
 
     internal void Hit() => _hits?.Increment();
 
@@ -53,37 +68,43 @@ internal sealed class RegistryCounters : IObservedRegistry
     internal int Updated(bool added)
     {
         Interlocked.Increment(ref _updates);
-        return added ? Interlocked.Increment(ref _count) : Volatile.Read(ref _count);
+        return added ? Change(1) : Volatile.Read(ref _count);
     }
 
-    internal void Removed()
+    internal void Removed(int entries = 1)
     {
-        Interlocked.Increment(ref _removals);
-        Interlocked.Decrement(ref _count);
+        Interlocked.Add(ref _removals, entries);
+        Change(-entries);
     }
 
     internal void Purged(int entries)
     {
         Interlocked.Add(ref _purged, entries);
-        Interlocked.Add(ref _count, -entries);
+        Change(-entries);
     }
 
     internal void Evicted(int entries)
     {
-        if (entries == 0)
-        {
-            return;
-        }
-
         Interlocked.Add(ref _evicted, entries);
-        Interlocked.Add(ref _count, -entries);
-        RegistryInstrumentation.Evicted.Add(entries, NameTag);
+        Change(-entries);
     }
 
-    internal void Cleared() => Volatile.Write(ref _count, 0);
+    /// <summary>
+    /// Sets the count to <paramref name="live"/>, a count of the map's entries, unless the count changed since
+    /// <paramref name="changesBefore"/> (a writer in flight would be counted twice or not at all).
+    /// </summary>
+    /// <returns>The correction applied: <paramref name="live"/> minus the count it replaced; 0 when it applied none.</returns>
+    internal int Corrected(int live, long changesBefore)
+    {
+        int counted = Volatile.Read(ref _count);
+        if (CountChanges != changesBefore || counted == live || Interlocked.CompareExchange(ref _count, live, counted) != counted)
+        {
+            return 0;
+        }
 
-    /// <summary>Resets the count to the map's real one, correcting drift left by a clear that raced with writers.</summary>
-    internal void Recounted(int count) => Volatile.Write(ref _count, count);
+        Interlocked.Increment(ref _countChanges);
+        return live - counted;
+    }
 
     internal GrainRegistryStatistics Snapshot(SyncMapStatistics map) => new(
         Name,
@@ -95,4 +116,10 @@ internal sealed class RegistryCounters : IObservedRegistry
         Interlocked.Read(ref _purged),
         Interlocked.Read(ref _evicted),
         map);
+
+    private int Change(int delta)
+    {
+        Interlocked.Increment(ref _countChanges);
+        return Interlocked.Add(ref _count, delta);
+    }
 }

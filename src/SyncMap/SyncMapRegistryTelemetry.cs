@@ -1,7 +1,7 @@
 namespace SyncMapRegistry;
 
 /// <summary>
-/// The names SyncMapRegistry publishes its telemetry under: one <see cref="System.Diagnostics.Metrics.Meter"/>,
+/// The names a <see cref="SyncMap{TKey, TValue}"/> publishes its telemetry under: one <see cref="System.Diagnostics.Metrics.Meter"/>,
 /// one <see cref="System.Diagnostics.ActivitySource"/>, their instruments, spans and tags.
 /// </summary>
 /// <remarks>Names follow OpenTelemetry's conventions: lowercase and dotted, with UCUM units.</remarks>
@@ -39,15 +39,6 @@ public static class SyncMapRegistryTelemetry
 
         /// <summary>Observable counter: lookups by result, tagged <see cref="Tags.Result"/>. Unit <c>{lookup}</c>.</summary>
         public const string Lookups = "syncmap.lookups";
-
-        /// <summary>Observable counter: registry lookups, tagged <see cref="Tags.RegistryResult"/>. Unit <c>{lookup}</c>.</summary>
-        public const string RegistryLookups = "registry.lookups";
-
-        /// <summary>Counter: registry entries removed because their silo left the cluster. Unit <c>{entry}</c>.</summary>
-        public const string RegistryPurged = "registry.purged";
-
-        /// <summary>Counter: registry entries removed by the entry cap. Unit <c>{entry}</c>.</summary>
-        public const string RegistryEvicted = "registry.evicted";
     }
 
     /// <summary>Span names.</summary>
@@ -58,9 +49,6 @@ public static class SyncMapRegistryTelemetry
 
         /// <summary>A dirty map rebuilt from the read snapshot (O(n)).</summary>
         public const string DirtyRebuild = "syncmap.dirty.rebuild";
-
-        /// <summary>Registry entries purged for a silo that left.</summary>
-        public const string RegistryPurge = "registry.purge";
     }
 
     /// <summary>Tag (attribute) keys and their bounded values.</summary>
@@ -75,9 +63,6 @@ public static class SyncMapRegistryTelemetry
         /// <summary>The result of a <see cref="Instruments.Lookups"/> measurement.</summary>
         public const string Result = "syncmap.result";
 
-        /// <summary>The result of a <see cref="Instruments.RegistryLookups"/> measurement: <see cref="RegistryHit"/> or <see cref="RegistryMiss"/>.</summary>
-        public const string RegistryResult = "registry.result";
-
         /// <summary>Span tag: entries in a promoted snapshot, or copied by a rebuild.</summary>
         public const string Entries = "syncmap.entries";
 
@@ -86,12 +71,6 @@ public static class SyncMapRegistryTelemetry
 
         /// <summary>Span tag: entries expunged by a rebuild.</summary>
         public const string ExpungedEntries = "syncmap.expunged";
-
-        /// <summary>Span tag: the silo whose entries a purge removed.</summary>
-        public const string Silo = "registry.silo";
-
-        /// <summary>Span tag: entries a purge removed.</summary>
-        public const string Removed = "registry.removed";
 
         /// <summary><see cref="Tier"/> value: the read snapshot.</summary>
         public const string TierRead = "read";
@@ -107,11 +86,5 @@ public static class SyncMapRegistryTelemetry
 
         /// <summary><see cref="Result"/> value: not found after going under the lock.</summary>
         public const string Miss = "miss";
-
-        /// <summary><see cref="RegistryResult"/> value: the registry held the grain.</summary>
-        public const string RegistryHit = "hit";
-
-        /// <summary><see cref="RegistryResult"/> value: the registry did not hold the grain.</summary>
-        public const string RegistryMiss = "miss";
     }
 }
