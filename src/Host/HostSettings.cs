@@ -32,9 +32,15 @@ internal static class HostSettings
             "workload of cross-silo grain calls and reports throughput, latency, CPU, allocations and the registry's " +
             $"statistics. Settings also come from appsettings.json (section {HostOptions.SectionName}) and environment " +
             $"variables ({HostOptions.SectionName}__Silos=5); OTEL_* variables configure OpenTelemetry's exporter.");
+        var defaults = new HostOptions();
         foreach (PropertyInfo property in Properties)
         {
             string description = property.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "";
+            if (property.GetValue(defaults) is { } value and not false && Convert.ToString(value, Invariant) is { Length: > 0 } text)
+            {
+                description += $" Default: {(value is Enum ? text.ToLowerInvariant() : text)}.";
+            }
+
             root.Options.Add(property.PropertyType == typeof(bool)
                 ? new Option<bool>(Flag(property)) { Description = description }
                 : new Option<string>(Flag(property)) { Description = description, HelpName = HelpName(property.PropertyType) });
