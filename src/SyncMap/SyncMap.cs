@@ -33,10 +33,14 @@ namespace SyncMapRegistry;
 /// <typeparam name="TValue">The value type. A value type is boxed once per store; a reference type is stored as is.</typeparam>
 [SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "The name carries Go's sync.Map, which the type ports.")]
 [DebuggerDisplay("Read = {_read.Count}, Dirty = {_dirty?.Count ?? 0}")]
-public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, IObservedSyncMap
+public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     where TKey : notnull
 {
-    /// <summary>Guards <see cref="_dirty"/>, <see cref="_misses"/>, the statistics, and every store to <see cref="_read"/>.</summary>
+    /// <summary>
+    /// Guards <see cref="_dirty"/>, <see cref="_misses"/>, the statistics, and every store to <see cref="_read"/>.
+    /// Nothing foreign runs while it is held: slow paths collect what they did in a <see cref="SlowPathEvents"/>
+    /// and hand it to the telemetry after releasing the lock.
+    /// </summary>
     private readonly Lock _lock = new();
 
     /// <summary>
@@ -74,17 +78,13 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// <summary>Read-hit counts in per-core cells; <c>null</c> unless <see cref="SyncMapOptions.CountReadHits"/>.</summary>
     private readonly StripedCounter? _readHits;
 
-    /// <summary>The map's instruments; <c>null</c> when it has no <see cref="SyncMapOptions.Name"/>.</summary>
+    /// <summary>The statistics, written only on slow paths with <see cref="_lock"/> held, read by anyone without it.</summary>
+    private readonly SyncMapCounters _counters;
+
+    /// <summary>The map's instruments; <c>null</c> when it has no <see cref="SyncMapOptions.Name"/>. Called only outside <see cref="_lock"/>.</summary>
     private readonly SyncMapTelemetry? _telemetry;
 
-    // Statistics: written only on slow paths with _lock held, never on the read-hit path.
-    private long _promotions;
-    private long _totalMisses;
-    private long _dirtyRebuilds;
-    private long _rebuildEntriesCopied;
-    private long _entriesExpunged;
-    private long _dirtyHits;
-    private long _lookupMisses;
+    // One constructor per arity, so that no call is ambiguous: `new SyncMap<TKey, TValue>(null)` is the map without options.
 
     /// <summary>Creates an empty map with the default comparers and no telemetry.</summary>
     public SyncMap()
@@ -92,10 +92,17 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     {
     }
 
+    /// <summary>Creates an empty map with telemetry settings and the default comparers.</summary>
+    /// <param name="options">The map's name in telemetry and whether it counts read hits; <c>null</c> for none.</param>
+    public SyncMap(SyncMapOptions? options)
+        : this(options, null, null)
+    {
+    }
+
     /// <summary>Creates an empty map with the given comparers and no telemetry.</summary>
     /// <param name="keyComparer">Compares keys; <c>null</c> for <see cref="EqualityComparer{T}.Default"/>.</param>
     /// <param name="valueComparer">Compares values for <see cref="CompareAndSwap"/> and <see cref="CompareAndDelete"/>; <c>null</c> for the default.</param>
-    public SyncMap(IEqualityComparer<TKey>? keyComparer, IEqualityComparer<TValue>? valueComparer = null)
+    public SyncMap(IEqualityComparer<TKey>? keyComparer, IEqualityComparer<TValue>? valueComparer)
         : this(null, keyComparer, valueComparer)
     {
     }
@@ -104,7 +111,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     /// <param name="options">The map's name in telemetry and whether it counts read hits; <c>null</c> for none.</param>
     /// <param name="keyComparer">Compares keys; <c>null</c> for <see cref="EqualityComparer{T}.Default"/>.</param>
     /// <param name="valueComparer">Compares values for <see cref="CompareAndSwap"/> and <see cref="CompareAndDelete"/>; <c>null</c> for the default.</param>
-    public SyncMap(SyncMapOptions? options, IEqualityComparer<TKey>? keyComparer = null, IEqualityComparer<TValue>? valueComparer = null)
+    public SyncMap(SyncMapOptions? options, IEqualityComparer<TKey>? keyComparer, IEqualityComparer<TValue>? valueComparer)
     {
         if (typeof(TKey).IsValueType)
         {
@@ -121,10 +128,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             _readHits = new StripedCounter();
         }
 
+        _counters = new SyncMapCounters(_readHits);
         if (options?.Name is { } name)
         {
-            _telemetry = new SyncMapTelemetry(name);
-            SyncMapInstrumentation.Observe(this);
+            _telemetry = new SyncMapTelemetry(name, _counters);
         }
     }
 
@@ -137,10 +144,6 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
 
     /// <summary>The map's name in telemetry, or <c>null</c>.</summary>
     public string? Name => _telemetry?.Name;
-
-    string IObservedSyncMap.Name => _telemetry?.Name ?? string.Empty;
-
-    bool IObservedSyncMap.CountsReadHits => _readHits is not null;
 
     /// <summary>
     /// The number of live entries. O(n): it walks the snapshot lock-free when no new keys are pending,
@@ -253,6 +256,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryGetValueSlow(TKey key, int hashCode, [MaybeNullWhen(false)] out TValue value)
     {
+        SlowPathEvents events = default;
+        bool found;
         lock (_lock)
         {
             // Look again: dirty may have been promoted while we waited for the lock, and then the
@@ -262,22 +267,26 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             if (entry is null && read.Amended)
             {
                 entry = _dirty!.Find(key, hashCode, _keyComparer);
-                bool found = TryLoad(entry, out value);
+                found = TryLoad(entry, out value);
                 if (found)
                 {
-                    _dirtyHits++;
+                    _counters.DirtyHitLocked();
                 }
                 else
                 {
-                    _lookupMisses++;
+                    _counters.LookupMissedLocked();
                 }
 
-                MissLocked();
-                return found;
+                MissLocked(ref events);
             }
-
-            return TryLoad(entry, out value);
+            else
+            {
+                found = TryLoad(entry, out value);
+            }
         }
+
+        Report(events);
+        return found;
     }
 
     /// <summary>Whether the map holds a live value for the key. The cost of <see cref="TryGetValue"/>.</summary>
@@ -317,6 +326,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     [MethodImpl(MethodImplOptions.NoInlining)]
     private object? SwapSlow(TKey key, int hashCode, object boxed)
     {
+        SlowPathEvents events = default;
+        object? previous = null;
         lock (_lock)
         {
             ReadOnly read = _read;
@@ -326,20 +337,23 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
                 if (entry.UnexpungeLocked())
                 {
                     // The entry was expunged, so dirty is non-null and lacks the key: put it back first.
-                    _dirty!.Add(key, hashCode, entry);
+                    AddToDirtyLocked(key, hashCode, entry);
                 }
 
-                return entry.SwapLocked(boxed);
+                previous = entry.SwapLocked(boxed);
             }
-
-            if (_dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+            else if (_dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
             {
-                return dirtyEntry.SwapLocked(boxed);
+                previous = dirtyEntry.SwapLocked(boxed);
             }
-
-            AddNewKeyLocked(read, key, hashCode, new Entry(boxed));
-            return null;
+            else
+            {
+                AddNewKeyLocked(read, key, hashCode, new Entry(boxed), ref events);
+            }
         }
+
+        Report(events);
+        return previous;
     }
 
     /// <summary>
@@ -370,6 +384,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     [MethodImpl(MethodImplOptions.NoInlining)]
     private TValue LoadOrStoreSlow(TKey key, int hashCode, TValue value, out bool loaded)
     {
+        SlowPathEvents events = default;
         TValue actual;
         lock (_lock)
         {
@@ -379,7 +394,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             {
                 if (entry.UnexpungeLocked())
                 {
-                    _dirty!.Add(key, hashCode, entry);
+                    AddToDirtyLocked(key, hashCode, entry);
                 }
 
                 TryLoadOrStore(entry, value, out actual, out loaded);
@@ -387,17 +402,18 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             else if (_dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
             {
                 TryLoadOrStore(dirtyEntry, value, out actual, out loaded);
-                MissLocked();
+                MissLocked(ref events);
             }
             else
             {
                 // A new key is no miss: the caller had nothing to find.
-                AddNewKeyLocked(read, key, hashCode, new Entry(Wrap(value)));
+                AddNewKeyLocked(read, key, hashCode, new Entry(Wrap(value)), ref events);
                 actual = value;
                 loaded = false;
             }
         }
 
+        Report(events);
         return actual;
     }
 
@@ -465,24 +481,25 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool CompareAndSwapSlow(TKey key, int hashCode, TValue expected, TValue value)
     {
+        SlowPathEvents events = default;
+        bool swapped = false;
         lock (_lock)
         {
             ReadOnly read = _read;
             Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
             if (entry is not null)
             {
-                return TryCompareAndReplace(entry, expected, value, delete: false);
+                swapped = TryCompareAndReplace(entry, expected, value, delete: false);
             }
-
-            if (_dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+            else if (_dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
             {
-                bool swapped = TryCompareAndReplace(dirtyEntry, expected, value, delete: false);
-                MissLocked();
-                return swapped;
+                swapped = TryCompareAndReplace(dirtyEntry, expected, value, delete: false);
+                MissLocked(ref events);
             }
-
-            return false;
         }
+
+        Report(events);
+        return swapped;
     }
 
     /// <summary>
@@ -516,18 +533,30 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
     [MethodImpl(MethodImplOptions.NoInlining)]
     private Entry? FindSlow(TKey key, int hashCode, bool removeFromDirty)
     {
+        SlowPathEvents events = default;
+        Entry? entry;
         lock (_lock)
         {
             ReadOnly read = _read;
-            Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
+            entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
             if (entry is null && read.Amended)
             {
-                entry = removeFromDirty ? _dirty!.Remove(key, hashCode, _keyComparer) : _dirty!.Find(key, hashCode, _keyComparer);
-                MissLocked();
-            }
+                if (removeFromDirty)
+                {
+                    entry = _dirty!.Remove(key, hashCode, _keyComparer);
+                    _counters.DirtyCountLocked = _dirty.Count;
+                }
+                else
+                {
+                    entry = _dirty!.Find(key, hashCode, _keyComparer);
+                }
 
-            return entry;
+                MissLocked(ref events);
+            }
         }
+
+        Report(events);
+        return entry;
     }
 
     /// <summary>
@@ -548,6 +577,65 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="visit"/> for each live entry until it returns <c>false</c>, without promoting: for
+    /// walks (eviction, purge, statistics) that must not make the next new key pay a dirty rebuild.
+    /// </summary>
+    /// <remarks>
+    /// Guarantee: every key that is live from the start of the walk until the walk reaches it is visited exactly
+    /// once, with a value it held during the walk. A key added or deleted during the walk may or may not be
+    /// visited; no key is visited twice. The read snapshot is walked without the lock; the keys that only the
+    /// dirty map holds are copied out under the lock (a bounded batch at a time) and visited after releasing it,
+    /// so <paramref name="visit"/> never runs under the lock and may call any method of the map.
+    /// </remarks>
+    internal void ForEachWithoutPromoting(Func<TKey, TValue, bool> visit)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        ReadOnly read = Volatile.Read(ref _read);
+        foreach (ref readonly Slot<TKey> slot in read.Slots.AsSpan())
+        {
+            if (TryLoad(slot.Entry, out TValue? value) && !visit(slot.Key, value))
+            {
+                return;
+            }
+        }
+
+        if (!read.Amended)
+        {
+            return;
+        }
+
+        foreach ((TKey key, Entry entry) in CopyKeysMissingFrom(read))
+        {
+            if (TryLoad(entry, out TValue? value) && !visit(key, value))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The entries that the map holds now and that <paramref name="walked"/> lacks: the dirty map's, or (after a
+    /// promotion since) the current snapshot's. Keys are matched by their entry's stored hash and the key comparer.
+    /// </summary>
+    private List<(TKey Key, Entry Entry)> CopyKeysMissingFrom(ReadOnly walked)
+    {
+        var missing = new List<(TKey, Entry)>();
+        lock (_lock)
+        {
+            Slot<TKey>[] slots = _dirty?.Slots ?? _read.Slots;
+            foreach (ref readonly Slot<TKey> slot in slots.AsSpan())
+            {
+                if (slot.Entry is not null && SyncTable<TKey>.Find(walked.Slots, walked.Shift, slot.Key, slot.HashCode, _keyComparer) is null)
+                {
+                    missing.Add((slot.Key, slot.Entry));
+                }
+            }
+        }
+
+        return missing;
     }
 
     /// <summary>Enumerates live entries with <see cref="Range"/>'s semantics. The struct enumerator allocates nothing.</summary>
@@ -574,30 +662,16 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             Volatile.Write(ref _read, ReadOnly.Empty);
             _dirty = null;
             _misses = 0;
+            _counters.ReadCountLocked = 0;
+            _counters.DirtyCountLocked = 0;
         }
     }
 
     /// <summary>
-    /// The read/dirty machinery's counters and sizes. Takes the lock briefly; the counters are maintained
+    /// The read/dirty machinery's counters and sizes, read without the lock; the counters are maintained
     /// on slow paths only, never on the read-hit path.
     /// </summary>
-    public SyncMapStatistics GetStatistics()
-    {
-        lock (_lock)
-        {
-            return new SyncMapStatistics(
-                _promotions,
-                _totalMisses,
-                _dirtyRebuilds,
-                _rebuildEntriesCopied,
-                _entriesExpunged,
-                _read.Count,
-                _dirty?.Count ?? 0,
-                _dirtyHits,
-                _lookupMisses,
-                _readHits?.Sum() ?? 0);
-        }
-    }
+    public SyncMapStatistics GetStatistics() => _counters.Read();
 
     /// <summary>The snapshot to walk: promotes the dirty map first when new keys are pending.</summary>
     private ReadOnly LoadForRange()
@@ -608,46 +682,65 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
             return read;
         }
 
+        SlowPathEvents events = default;
         lock (_lock)
         {
             if (_read.Amended)
             {
-                PromoteLocked();
+                PromoteLocked(ref events);
             }
 
-            return _read;
+            read = _read;
+        }
+
+        Report(events);
+        return read;
+    }
+
+    /// <summary>Hands what a slow path did to the telemetry. Call it only after releasing <see cref="_lock"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Report(in SlowPathEvents events)
+    {
+        if (_telemetry is not null && events.Any)
+        {
+            _telemetry.Report(events);
         }
     }
 
     /// <summary>Counts a miss and promotes the dirty map once the misses reach its size (Go's <c>missLocked</c>).</summary>
-    private void MissLocked()
+    private void MissLocked(ref SlowPathEvents events)
     {
         _misses++;
-        _totalMisses++;
-        _telemetry?.Missed();
+        _counters.MissedLocked();
+        events.Misses++;
         if (_misses < _dirty!.Count)
         {
             return;
         }
 
-        PromoteLocked();
+        PromoteLocked(ref events);
     }
 
     /// <summary>Publishes the dirty map as the new snapshot (O(1): its table becomes the snapshot) and drops it.</summary>
-    private void PromoteLocked()
+    private void PromoteLocked(ref SlowPathEvents events)
     {
         SyncTable<TKey> dirty = _dirty!;
-        Activity? span = _telemetry?.StartPromotion();
+        DateTime start = _telemetry is not null && SyncMapTelemetry.TracesSpans ? DateTime.UtcNow : default;
         Volatile.Write(ref _read, ReadOnly.FromTable(dirty));
         _dirty = null;
-        int misses = _misses;
+        events.Promoted = true;
+        events.PromotedEntries = dirty.Count;
+        events.PromotedMisses = _misses;
+        events.PromoteStart = start;
+        events.PromoteEnd = start == default ? default : DateTime.UtcNow;
         _misses = 0;
-        _promotions++;
-        _telemetry?.Promoted(span, dirty.Count, misses);
+        _counters.PromotedLocked();
+        _counters.ReadCountLocked = dirty.Count;
+        _counters.DirtyCountLocked = 0;
     }
 
     /// <summary>Adds a key absent from both tables, rebuilding dirty first if this is the first new key since a promotion.</summary>
-    private void AddNewKeyLocked(ReadOnly read, TKey key, int hashCode, Entry entry)
+    private void AddNewKeyLocked(ReadOnly read, TKey key, int hashCode, Entry entry, ref SlowPathEvents events)
     {
         if (read.Pending is { } pending)
         {
@@ -657,29 +750,38 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>, I
         {
             // The first new key since the snapshot was published: rebuild dirty, then publish the snapshot
             // as amended, with a filter that already holds this key.
-            DirtyLocked(read);
+            DirtyLocked(read, ref events);
             pending = new PendingKeys(read.Count);
             pending.Add(hashCode);
             Volatile.Write(ref _read, read.WithPending(pending));
         }
 
+        AddToDirtyLocked(key, hashCode, entry);
+    }
+
+    private void AddToDirtyLocked(TKey key, int hashCode, Entry entry)
+    {
         _dirty!.Add(key, hashCode, entry);
+        _counters.DirtyCountLocked = _dirty.Count;
     }
 
     /// <summary>Rebuilds the dirty map from the snapshot if there is none (Go's <c>dirtyLocked</c>): O(n).</summary>
-    private void DirtyLocked(ReadOnly read)
+    private void DirtyLocked(ReadOnly read, ref SlowPathEvents events)
     {
         if (_dirty is not null)
         {
             return;
         }
 
-        Activity? span = _telemetry?.StartRebuild();
+        DateTime start = _telemetry is not null && SyncMapTelemetry.TracesSpans ? DateTime.UtcNow : default;
         _dirty = SyncTable<TKey>.RebuildFrom(read.Slots, read.Count, out int expunged);
-        _dirtyRebuilds++;
-        _rebuildEntriesCopied += _dirty.Count;
-        _entriesExpunged += expunged;
-        _telemetry?.Rebuilt(span, _dirty.Count, expunged);
+        events.Rebuilt = true;
+        events.RebuildCopied = _dirty.Count;
+        events.RebuildExpunged = expunged;
+        events.RebuildStart = start;
+        events.RebuildEnd = start == default ? default : DateTime.UtcNow;
+        _counters.RebuiltLocked(_dirty.Count, expunged);
+        _counters.DirtyCountLocked = _dirty.Count;
     }
 
     private static int CountLive(Slot<TKey>[] slots)

@@ -1,23 +1,15 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using static SyncMapRegistry.SyncMapRegistryTelemetry;
 
 namespace SyncMapRegistry.Telemetry;
 
-/// <summary>A map that the observable instruments report on.</summary>
-internal interface IObservedSyncMap
-{
-    string Name { get; }
-
-    bool CountsReadHits { get; }
-
-    SyncMapStatistics GetStatistics();
-}
-
 /// <summary>
 /// Owns the <c>SyncMapRegistry</c> meter and activity source, and the instruments of every named map.
-/// Counters are added to on slow paths only (under the lock that the path already holds); the
-/// observable instruments read each live map's statistics when a listener collects.
+/// Nothing here is called while a map holds its lock: the maps report what their slow paths did after
+/// releasing it (<see cref="SyncMapTelemetry.Report"/>), and the observable instruments read each map's
+/// <see cref="SyncMapCounters"/> without any lock.
 /// </summary>
 internal static class SyncMapInstrumentation
 {
@@ -51,8 +43,8 @@ internal static class SyncMapInstrumentation
         tags: null,
         new InstrumentAdvice<long> { HistogramBucketBoundaries = [0, 4, 16, 64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304] });
 
-    /// <summary>The named maps that the observable instruments report on.</summary>
-    private static readonly ObservedSet<IObservedSyncMap> s_observed = new();
+    /// <summary>The named maps' telemetry that the observable instruments report on, held weakly.</summary>
+    private static readonly ObservedSet<SyncMapTelemetry> s_observed = new();
 
     static SyncMapInstrumentation()
     {
@@ -62,8 +54,8 @@ internal static class SyncMapInstrumentation
             Instruments.Lookups, ObserveLookups, "{lookup}", "Lookups by result; read_hit only where the map counts read hits.");
     }
 
-    /// <summary>Adds a map to those the observable instruments report; it is dropped once collected.</summary>
-    internal static void Observe(IObservedSyncMap map) => s_observed.Add(map);
+    /// <summary>Adds a map's telemetry to what the observable instruments report; it is dropped once collected with its map.</summary>
+    internal static void Observe(SyncMapTelemetry telemetry) => s_observed.Add(telemetry);
 
     // Maps that share a name are summed into one series: an observable callback must not report the same
     // tag set twice (the SDK would keep only one of the values).
@@ -93,14 +85,14 @@ internal static class SyncMapInstrumentation
     private static Dictionary<string, Totals> TotalsByName()
     {
         var totals = new Dictionary<string, Totals>(StringComparer.Ordinal);
-        foreach (IObservedSyncMap map in s_observed.Live())
+        foreach (SyncMapTelemetry map in s_observed.Live())
         {
-            SyncMapStatistics statistics = map.GetStatistics();
+            SyncMapStatistics statistics = map.Counters.Read();
             totals.TryGetValue(map.Name, out Totals sum);
             totals[map.Name] = new Totals(
                 sum.Read + statistics.ReadCount,
                 sum.Dirty + statistics.DirtyCount,
-                sum.CountsReadHits || map.CountsReadHits,
+                sum.CountsReadHits || map.Counters.CountsReadHits,
                 sum.ReadHits + statistics.ReadHits,
                 sum.DirtyHits + statistics.DirtyHits,
                 sum.Misses + statistics.LookupMisses);
@@ -113,72 +105,132 @@ internal static class SyncMapInstrumentation
 }
 
 /// <summary>
-/// One named map's view of the shared instruments: it carries the map's <c>syncmap.name</c> tag.
-/// Every method is called on a slow path with the map's lock held.
+/// One named map's telemetry: it carries the map's <c>syncmap.name</c> tag, registers itself with the
+/// observable instruments, and turns what a slow path did (<see cref="SlowPathEvents"/>) into counters and spans.
+/// The map calls it only after releasing its lock. A listener that throws fails nothing: the exception is
+/// swallowed and <see cref="Activity.Current"/> is put back as it was.
 /// </summary>
-internal sealed class SyncMapTelemetry(string name)
+internal sealed class SyncMapTelemetry
 {
-    private readonly KeyValuePair<string, object?> _nameTag = new(Tags.Name, name);
+    private readonly KeyValuePair<string, object?> _nameTag;
 
-    internal string Name { get; } = name;
-
-    internal void Missed() => SyncMapInstrumentation.Misses.Add(1, _nameTag);
-
-    /// <summary>Starts a <c>syncmap.promote</c> span, or returns <c>null</c> when nothing listens.</summary>
-    internal Activity? StartPromotion() => Start(Spans.Promote);
-
-    internal void Promoted(Activity? span, int entries, int misses)
+    internal SyncMapTelemetry(string name, SyncMapCounters counters)
     {
-        SyncMapInstrumentation.Promotions.Add(1, _nameTag);
-        SyncMapInstrumentation.PromotionSize.Record(entries, _nameTag);
-        if (span is not null)
+        Name = name;
+        Counters = counters;
+        _nameTag = new(Tags.Name, name);
+        SyncMapInstrumentation.Observe(this);
+    }
+
+    internal string Name { get; }
+
+    /// <summary>The map's counters; the observable instruments read them without a lock.</summary>
+    internal SyncMapCounters Counters { get; }
+
+    /// <summary>Whether span times are worth taking: something listens to the activity source.</summary>
+    internal static bool TracesSpans => SyncMapInstrumentation.ActivitySource.HasListeners();
+
+    /// <summary>Raises the counters and spans for what a slow path did. Never throws; call it outside the map's lock.</summary>
+    [SuppressMessage("Design", "CA1031:Do not catch general exception types", Justification = "A failing telemetry listener must fail no map operation.")]
+    internal void Report(in SlowPathEvents events)
+    {
+        Activity? current = Activity.Current;
+        try
         {
-            if (span.IsAllDataRequested)
+            if (events.Misses > 0)
             {
-                span.SetTag(Tags.Entries, entries);
-                span.SetTag(Tags.Misses, misses);
+                SyncMapInstrumentation.Misses.Add(events.Misses, _nameTag);
             }
 
-            span.Dispose();
+            if (events.Rebuilt)
+            {
+                Rebuilt(events);
+            }
+
+            if (events.Promoted)
+            {
+                Promoted(events);
+            }
+        }
+        catch (Exception)
+        {
+            // A listener threw: the operation itself has completed, and telemetry is best effort.
+        }
+        finally
+        {
+            if (!ReferenceEquals(Activity.Current, current))
+            {
+                Activity.Current = current;
+            }
         }
     }
 
-    /// <summary>Starts a <c>syncmap.dirty.rebuild</c> span, or returns <c>null</c> when nothing listens.</summary>
-    internal Activity? StartRebuild() => Start(Spans.DirtyRebuild);
-
-    internal void Rebuilt(Activity? span, int copied, int expunged)
+    private void Rebuilt(in SlowPathEvents events)
     {
         SyncMapInstrumentation.DirtyRebuilds.Add(1, _nameTag);
-        SyncMapInstrumentation.DirtyRebuildEntries.Add(copied, _nameTag);
-        if (expunged > 0)
+        SyncMapInstrumentation.DirtyRebuildEntries.Add(events.RebuildCopied, _nameTag);
+        if (events.RebuildExpunged > 0)
         {
-            SyncMapInstrumentation.Expunged.Add(expunged, _nameTag);
+            SyncMapInstrumentation.Expunged.Add(events.RebuildExpunged, _nameTag);
         }
 
-        if (span is not null)
-        {
-            if (span.IsAllDataRequested)
-            {
-                span.SetTag(Tags.Entries, copied);
-                span.SetTag(Tags.ExpungedEntries, expunged);
-            }
+        Span(Spans.DirtyRebuild, events.RebuildStart, events.RebuildEnd, Tags.Entries, events.RebuildCopied, Tags.ExpungedEntries, events.RebuildExpunged);
+    }
 
-            span.Dispose();
-        }
+    private void Promoted(in SlowPathEvents events)
+    {
+        SyncMapInstrumentation.Promotions.Add(1, _nameTag);
+        SyncMapInstrumentation.PromotionSize.Record(events.PromotedEntries, _nameTag);
+        Span(Spans.Promote, events.PromoteStart, events.PromoteEnd, Tags.Entries, events.PromotedEntries, Tags.Misses, events.PromotedMisses);
     }
 
     /// <summary>
-    /// Starts a span under <see cref="Activity.Current"/> (inside a grain call: Orleans' call span), or returns
-    /// <c>null</c> when no listener samples it; tags are set only when the span records them.
+    /// Records a span that already happened (under the lock), with its own start and end times, as a child of
+    /// <see cref="Activity.Current"/> (inside a grain call: Orleans' call span). Nothing is made when nobody samples it.
     /// </summary>
-    private Activity? Start(string spanName)
+    private void Span(string spanName, DateTime start, DateTime end, string firstTag, int first, string secondTag, int second)
     {
-        Activity? span = SyncMapInstrumentation.ActivitySource.StartActivity(spanName);
-        if (span is { IsAllDataRequested: true })
+        if (start == default)
         {
-            span.SetTag(Tags.Name, Name);
+            // Nobody listened when the work started.
+            return;
         }
 
-        return span;
+        // The tags go in at the start, so that samplers and listeners see which map the span is about.
+        KeyValuePair<string, object?>[] tags = [_nameTag, new(firstTag, first), new(secondTag, second)];
+        Activity? span = SyncMapInstrumentation.ActivitySource.StartActivity(
+            spanName, ActivityKind.Internal, parentContext: default, tags, links: null, startTime: start);
+        if (span is null)
+        {
+            return;
+        }
+
+        span.SetEndTime(end);
+        span.Stop();
     }
+}
+
+/// <summary>
+/// What a map's slow path did under the lock, for its telemetry to report once the lock is released.
+/// Times are set only when something listened to spans when the work started (see <see cref="SyncMapTelemetry.TracesSpans"/>).
+/// </summary>
+internal struct SlowPathEvents
+{
+    /// <summary>Misses counted (Go's <c>misses</c>).</summary>
+    internal int Misses;
+
+    internal bool Promoted;
+    internal int PromotedEntries;
+    internal int PromotedMisses;
+    internal DateTime PromoteStart;
+    internal DateTime PromoteEnd;
+
+    internal bool Rebuilt;
+    internal int RebuildCopied;
+    internal int RebuildExpunged;
+    internal DateTime RebuildStart;
+    internal DateTime RebuildEnd;
+
+    /// <summary>Whether there is anything to report.</summary>
+    internal readonly bool Any => Misses > 0 || Promoted || Rebuilt;
 }

@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace SyncMapRegistry.Host.Tests;
+namespace SyncMapRegistry.Testing;
 
-/// <summary>Finds ports on 127.0.0.1 that nothing listens on, so runs never collide with other processes.</summary>
+/// <summary>
+/// Finds ports on 127.0.0.1 that nothing listens on, so runs never collide with other processes. One source file for
+/// every test project that starts servers: each links it (<c>Compile Include="..\Shared\FreePorts.cs"</c>).
+/// </summary>
 internal static class FreePorts
 {
     private static readonly Lock s_lock = new();

@@ -2,7 +2,7 @@ using Orleans.Placement;
 
 namespace SyncMapRegistry.Host.Grains;
 
-/// <summary>A sample grain: a number that can be read, or updated (after which the grain deactivates).</summary>
+/// <summary>The workload's grain: a number that can be read, or updated (after which the grain deactivates).</summary>
 [Alias("SyncMapRegistry.Host.IRegistryDemoGrain")]
 public interface IRegistryDemoGrain : IGrainWithIntegerKey
 {
@@ -11,8 +11,8 @@ public interface IRegistryDemoGrain : IGrainWithIntegerKey
     ValueTask<DemoReply> ReadAsync();
 
     /// <summary>
-    /// Stores a value, then deactivates the grain. Its next call activates it again, on the calling silo
-    /// (<see cref="PreferLocalPlacementAttribute"/>), so every other silo's registry must correct the entry.
+    /// Stores a value, then deactivates the grain. Its next call activates it again on a random silo, so the silos
+    /// that cached its address must correct that entry.
     /// </summary>
     [Alias("Update")]
     ValueTask<DemoReply> UpdateAsync(long value);
@@ -25,14 +25,12 @@ public interface IRegistryDemoGrain : IGrainWithIntegerKey
 public readonly record struct DemoReply([property: Id(0)] long Value, [property: Id(1)] SiloAddress Silo);
 
 /// <summary>
-/// Activates on the silo that first calls it, so the host can spread grains evenly across silos and then
-/// call them from other silos on purpose.
+/// Activates on a random silo (<see cref="RandomPlacementAttribute"/>), whoever calls it, a silo or a client, so the
+/// grains spread over the cluster and the workload then picks where each call starts. After an update, or after its
+/// silo dies, the next call activates it again on a random (surviving) silo.
 /// </summary>
-[PreferLocalPlacement]
-internal sealed class RegistryDemoGrain(ILocalSiloDetails silo) : DemoGrain(silo), IRegistryDemoGrain;
-
-/// <summary>The demo grains' behaviour; each subclass picks a placement and a grain interface.</summary>
-internal abstract class DemoGrain(ILocalSiloDetails silo) : Grain
+[RandomPlacement]
+internal sealed class RegistryDemoGrain(ILocalSiloDetails silo) : Grain, IRegistryDemoGrain
 {
     private long _value;
 
