@@ -256,6 +256,25 @@ public sealed class SyncMapGrainDirectoryCacheTests
     }
 
     [Fact]
+    public void HousekeepingWalksNeverPromoteThePendingKeys()
+    {
+        SyncMapGrainDirectoryCache cache = NewCache();
+        SiloAddress alive = Silo(1000);
+        for (int i = 0; i < 200; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), alive), 1);
+        }
+
+        // A walk that removes nothing costs the map nothing: the new keys stay pending, and the next new key
+        // pays no rebuild. (Removals of pending keys count as the map's misses, and those may promote by its rule.)
+        long promotions = cache.GetStatistics().Map.Promotions;
+        Assert.Empty(cache.Purge(Membership(5, (alive, SiloStatus.Active))));
+        Assert.Equal(0, cache.Recount());
+        Assert.Equal(promotions, cache.GetStatistics().Map.Promotions);
+        Assert.Equal(200, cache.Count);
+    }
+
+    [Fact]
     public void ARecountCorrectsADriftOnlyAfterTwoWalksWithNoWriteBetween()
     {
         SyncMapGrainDirectoryCache cache = NewCache();
