@@ -20,37 +20,45 @@ internal struct Slot<TKey>
 /// so a hit costs the slot's cache line plus the entry.
 /// </summary>
 /// <remarks>
-/// The same table serves as the dirty map (mutated only under the map's lock) and, once promoted, as
-/// the read snapshot: promotion hands over <see cref="Slots"/> without copying. The invariant that makes
+/// The same table serves as a shard's dirty map (mutated only under the map's lock) and, once promoted, as
+/// the shard's read snapshot: promotion hands over <see cref="Slots"/> without copying. A table holds at most
+/// <see cref="MaximumShardEntries"/> keys (beyond that its shard splits), so no table operation, allocation or
+/// copy costs more than that bound. The invariant that makes
 /// the lock-free read safe: <b>an array that has been published in a snapshot is never written again</b>.
 /// Every mutation here happens on a dirty table whose array is not yet published; growth and rebuilds
 /// allocate new arrays. The capacity is a power of two of at least 4, at most half full, so every probe
-/// sequence ends at an empty slot.
+/// sequence ends at an empty slot. The home slot of a key comes from the top bits of one multiplicative mix
+/// of its hash code (<see cref="HomeIndex"/>); its shard comes from the top bits of another (<see cref="ShardIndex"/>),
+/// so the keys of one shard still spread over its table.
 /// </remarks>
 internal sealed class SyncTable<TKey> where TKey : notnull
 {
+    /// <summary>
+    /// The most keys one table holds: a shard whose table would grow past it splits first. 1,024 keys make a
+    /// table of at most 2,048 slots, under the large-object heap's threshold for slots of up to 40 bytes, and a
+    /// rebuild or split that copies tens of microseconds of work at most.
+    /// </summary>
+    internal const int MaximumShardEntries = 1_024;
+
     private const int MinimumCapacity = 4;
+
+    /// <summary>Multiplier whose top bits pick a key's shard; independent of <see cref="HomeIndex"/>'s golden-ratio multiplier.</summary>
+    private const int ShardMix = unchecked((int)0x85EBCA6B);
 
     /// <summary>Slots, a power-of-two count. Written only while this table is the (unpublished) dirty map.</summary>
     internal Slot<TKey>[] Slots;
-
-    /// <summary><c>32 - log2(Slots.Length)</c>: the shift that turns a Fibonacci-mixed hash into a home index.</summary>
-    internal int Shift;
 
     /// <summary>Occupied slots.</summary>
     internal int Count;
 
     internal SyncTable(int capacity)
     {
-        capacity = CapacityFor(capacity);
-        Slots = new Slot<TKey>[capacity];
-        Shift = ShiftFor(capacity);
+        Slots = new Slot<TKey>[CapacityFor(capacity)];
     }
 
     private SyncTable(Slot<TKey>[] slots, int count)
     {
         Slots = slots;
-        Shift = ShiftFor(slots.Length);
         Count = count;
     }
 
@@ -58,11 +66,25 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     private static int CapacityFor(int count) =>
         (int)Math.Max(MinimumCapacity, BitOperations.RoundUpToPowerOf2((uint)Math.Max(count, 1) * 2));
 
-    private static int ShiftFor(int capacity) => 32 - BitOperations.Log2((uint)capacity);
-
-    /// <summary>The home slot of a hash code: Fibonacci hashing spreads sequential keys and weak hashes.</summary>
+    /// <summary>
+    /// The home slot of a hash code in a table of <paramref name="capacity"/> slots (a power of two of at least 4):
+    /// the top bits of a Fibonacci mix, which spreads sequential keys and weak hashes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint HomeIndex(int hashCode, int shift) => (uint)(hashCode * -1640531527) >> shift;
+    private static uint HomeIndex(int hashCode, int capacity) =>
+        (uint)(hashCode * -1640531527) >> (BitOperations.LeadingZeroCount((uint)capacity) + 1);
+
+    /// <summary>
+    /// The index of a hash code's shard in a directory of <paramref name="length"/> entries (a power of two, 1 included):
+    /// the top log2(length) bits of <see cref="ShardMix"/>'s mix. A shard of depth d holds the keys that share the top
+    /// d of those bits, so it covers a contiguous run of 2^(D-d) entries of a directory of depth D.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int ShardIndex(int hashCode, int length) =>
+        (int)(((uint)(hashCode * ShardMix) >> 1) >> BitOperations.LeadingZeroCount((uint)length));
+
+    /// <summary>Bit <paramref name="depth"/> (from the top) of the shard mix: which half of a shard of that depth the key goes to when it splits.</summary>
+    internal static int SplitBit(int hashCode, int depth) => (int)(((uint)(hashCode * ShardMix) >> (31 - depth)) & 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int Hash(TKey key, IEqualityComparer<TKey>? comparer) =>
@@ -81,15 +103,15 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// so it keeps everything in registers; a custom comparer takes a separate loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Entry? Find(Slot<TKey>[] slots, int shift, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
+    internal static Entry? Find(Slot<TKey>[] slots, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
     {
         if (!typeof(TKey).IsValueType || comparer is not null)
         {
-            return FindWithComparer(slots, shift, key, hashCode, comparer!);
+            return FindWithComparer(slots, key, hashCode, comparer!);
         }
 
         ref Slot<TKey> first = ref MemoryMarshal.GetArrayDataReference(slots);
-        uint index = HomeIndex(hashCode, shift);
+        uint index = HomeIndex(hashCode, slots.Length);
         while (true)
         {
             ref Slot<TKey> slot = ref Unsafe.Add(ref first, index);
@@ -104,10 +126,10 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Entry? FindWithComparer(Slot<TKey>[] slots, int shift, TKey key, int hashCode, IEqualityComparer<TKey> comparer)
+    private static Entry? FindWithComparer(Slot<TKey>[] slots, TKey key, int hashCode, IEqualityComparer<TKey> comparer)
     {
         ref Slot<TKey> first = ref MemoryMarshal.GetArrayDataReference(slots);
-        uint index = HomeIndex(hashCode, shift);
+        uint index = HomeIndex(hashCode, slots.Length);
         while (true)
         {
             ref Slot<TKey> slot = ref Unsafe.Add(ref first, index);
@@ -122,7 +144,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     }
 
     internal Entry? Find(TKey key, int hashCode, IEqualityComparer<TKey>? comparer) =>
-        Find(Slots, Shift, key, hashCode, comparer);
+        Find(Slots, key, hashCode, comparer);
 
     /// <summary>Adds a key that the caller knows is absent. Caller holds the map's lock.</summary>
     internal void Add(TKey key, int hashCode, Entry entry)
@@ -132,14 +154,14 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             Resize(Slots.Length * 2);
         }
 
-        AddUnique(Slots, Shift, hashCode, key, entry);
+        AddUnique(Slots, hashCode, key, entry);
         Count++;
     }
 
-    private static void AddUnique(Slot<TKey>[] slots, int shift, int hashCode, TKey key, Entry entry)
+    private static void AddUnique(Slot<TKey>[] slots, int hashCode, TKey key, Entry entry)
     {
         uint mask = (uint)slots.Length - 1;
-        uint index = HomeIndex(hashCode, shift);
+        uint index = HomeIndex(hashCode, slots.Length);
         while (slots[index].Entry is not null)
         {
             index = (index + 1) & mask;
@@ -154,17 +176,15 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     private void Resize(int capacity)
     {
         var slots = new Slot<TKey>[capacity];
-        int shift = ShiftFor(capacity);
         foreach (ref readonly Slot<TKey> slot in Slots.AsSpan())
         {
             if (slot.Entry is not null)
             {
-                AddUnique(slots, shift, slot.HashCode, slot.Key, slot.Entry);
+                AddUnique(slots, slot.HashCode, slot.Key, slot.Entry);
             }
         }
 
         Slots = slots;
-        Shift = shift;
     }
 
     /// <summary>
@@ -176,7 +196,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     {
         Slot<TKey>[] slots = Slots;
         uint mask = (uint)slots.Length - 1;
-        uint hole = HomeIndex(hashCode, Shift);
+        uint hole = HomeIndex(hashCode, slots.Length);
         while (true)
         {
             ref Slot<TKey> slot = ref slots[hole];
@@ -209,7 +229,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     {
         Slot<TKey>[] slots = Slots;
         uint mask = (uint)slots.Length - 1;
-        uint index = HomeIndex(hashCode, Shift);
+        uint index = HomeIndex(hashCode, slots.Length);
         while (!ReferenceEquals(slots[index].Entry, entry))
         {
             Debug.Assert(slots[index].Entry is not null, "The entry to remove is not in the table.");
@@ -235,7 +255,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             }
 
             // The candidate may fill the hole only if its home is not cyclically within (hole, next].
-            uint home = HomeIndex(candidate.HashCode, Shift);
+            uint home = HomeIndex(candidate.HashCode, slots.Length);
             bool homeBetween = hole <= next ? hole < home && home <= next : hole < home || home <= next;
             if (!homeBetween)
             {
@@ -299,12 +319,45 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             // Expunged stays expunged while the lock is held, so this second look agrees with the first.
             if (slot.Entry is not null && !ReferenceEquals(slot.Entry.Load(), Entry.Expunged))
             {
-                AddUnique(table.Slots, table.Shift, slot.HashCode, slot.Key, slot.Entry);
+                AddUnique(table.Slots, slot.HashCode, slot.Key, slot.Entry);
             }
         }
 
         table.Count = survivors;
         Debug.Assert(survivors >= 0, "Expunged more entries than the snapshot held.");
         return table;
+    }
+
+    /// <summary>
+    /// Splits the occupied slots of <paramref name="source"/> by <see cref="SplitBit"/> at <paramref name="depth"/> into
+    /// two new tables, keeping every entry as it is (deleted and expunged ones included). Caller holds the lock.
+    /// O(source length), which <see cref="MaximumShardEntries"/> bounds.
+    /// </summary>
+    internal static (SyncTable<TKey> Lower, SyncTable<TKey> Upper) Split(Slot<TKey>[] source, int depth)
+    {
+        int upperCount = 0;
+        int count = 0;
+        foreach (ref readonly Slot<TKey> slot in source.AsSpan())
+        {
+            if (slot.Entry is not null)
+            {
+                count++;
+                upperCount += SplitBit(slot.HashCode, depth);
+            }
+        }
+
+        var lower = new SyncTable<TKey>(count - upperCount);
+        var upper = new SyncTable<TKey>(upperCount);
+        foreach (ref readonly Slot<TKey> slot in source.AsSpan())
+        {
+            if (slot.Entry is not null)
+            {
+                SyncTable<TKey> half = SplitBit(slot.HashCode, depth) == 0 ? lower : upper;
+                AddUnique(half.Slots, slot.HashCode, slot.Key, slot.Entry);
+                half.Count++;
+            }
+        }
+
+        return (lower, upper);
     }
 }
