@@ -730,6 +730,22 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
     }
 
+    /// <summary>The number of shards now (distinct shards of the directory). O(directory), lock-free.</summary>
+    internal int ShardCount
+    {
+        get
+        {
+            Shard<TKey>[] shards = Volatile.Read(ref _shards);
+            int count = 0;
+            for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+            {
+                count++;
+            }
+
+            return count;
+        }
+    }
+
     /// <summary>
     /// The read/dirty machinery's counters and sizes, read without the lock; the counters are maintained
     /// on slow paths only, never on the read-hit path.

@@ -260,4 +260,53 @@ public class DesignTests
         await stop.CancelAsync();
         await churn;
     }
+
+    [Fact]
+    public void A_big_map_splits_into_shards_and_the_first_new_key_after_a_promotion_copies_one_shard_only()
+    {
+        const int Keys = 100_000;
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < Keys; key++)
+        {
+            map.Store(key, key);
+        }
+
+        map.Range(static (_, _) => true); // promotes every shard
+        Assert.True(map.ShardCount >= Keys / SyncTable<int>.MaximumShardEntries, $"Only {map.ShardCount} shards.");
+        Assert.Equal(Keys, map.GetStatistics().ReadCount);
+        for (int round = 0; round < 50; round++)
+        {
+            Assert.True(map.Delete(round));
+            SyncMapStatistics before = map.GetStatistics();
+            map.Store(Keys + round, round);
+            SyncMapStatistics after = map.GetStatistics();
+
+            // Each store rebuilds at most its own shard's dirty map: bounded work, however big the map.
+            Assert.InRange(after.RebuildEntriesCopied - before.RebuildEntriesCopied, 0, SyncTable<int>.MaximumShardEntries);
+        }
+
+        Assert.Equal(Keys, map.Count);
+        for (int key = 50; key < Keys + 50; key++)
+        {
+            Assert.True(map.TryGetValue(key, out int value) && value == (key < Keys ? key : key - Keys), $"Key {key}.");
+        }
+    }
+
+    [Fact]
+    public void Shards_promote_independently_once_their_own_misses_reach_their_dirty_size()
+    {
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < 10_000; key++)
+        {
+            map.Store(key, key);
+        }
+
+        map.Range(static (_, _) => true);
+        long promotions = map.GetStatistics().Promotions;
+        map.Store(-1, -1); // one new key: one shard amended
+        Assert.True(map.TryGetValue(-1, out int value) && value == -1); // its dirty holds the shard's keys + 1: no promotion yet
+        Assert.Equal(promotions, map.GetStatistics().Promotions);
+        map.Range(static (_, _) => true); // promotes the one amended shard only
+        Assert.Equal(promotions + 1, map.GetStatistics().Promotions);
+    }
 }
