@@ -12,11 +12,11 @@ namespace SyncMapRegistry;
 /// object for its whole life, which is how a reader that searched a snapshot array finds the filter that
 /// amends it (<see cref="Pending"/> of the shard whose <see cref="Slots"/> is that array).
 /// </remarks>
-internal sealed class Shard<TKey>(Slot<TKey>[] slots, int count, int depth, int prefix, SyncTable<TKey>? dirty, PendingKeys? pending)
+internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, int prefix, SyncTable<TKey>? dirty, PendingKeys? pending)
     where TKey : notnull
 {
     /// <summary>The shard's read snapshot. Never written after the shard is published; safe to read without the lock.</summary>
-    internal readonly Slot<TKey>[] Slots = slots;
+    internal readonly Entry<TKey>?[] Slots = slots;
 
     /// <summary>Keys in <see cref="Slots"/>, deleted and expunged entries included.</summary>
     internal readonly int Count = count;

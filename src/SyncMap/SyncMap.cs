@@ -55,7 +55,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// sees one consistent set of snapshots, each shard as one run of equal entries. Stored after
     /// <see cref="_shards"/>, so a reader that loads this first and <see cref="_shards"/> second sees shards at least as new.
     /// </summary>
-    private Slot<TKey>[][] _snapshots;
+    private Entry<TKey>?[][] _snapshots;
 
     /// <summary>
     /// The shards, indexed like <see cref="_snapshots"/> (a shard of depth d fills a run of 2^(D-d) entries of a
@@ -218,14 +218,16 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        Slot<TKey>[][] snapshots = Volatile.Read(ref _snapshots);
-        Slot<TKey>[] slots = snapshots[SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length)];
-        Entry? entry = SyncTable<TKey>.Find(slots, key, hashCode, _keyComparer);
+        // One load of the comparer: the snapshot's volatile read below would otherwise make the JIT load it twice.
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
+        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
+        Entry<TKey>?[] slots = snapshots[SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length)];
+        Entry<TKey>? entry = SyncTable<TKey>.Find(slots, key, hashCode, comparer);
         if (entry is not null)
         {
             object? p = entry.Load();
-            if (Entry.IsLive(p))
+            if (EntryState.IsLive(p))
             {
                 if (_readHits is not null)
                 {
@@ -249,7 +251,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>A key absent from its shard's snapshot: absent at once unless the shard may hold it as a pending key.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetValueMissed(TKey key, int hashCode, Slot<TKey>[] searched, [MaybeNullWhen(false)] out TValue value)
+    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, [MaybeNullWhen(false)] out TValue value)
     {
         if (!MayBePending(hashCode, searched))
         {
@@ -264,7 +266,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             // Look again: the shard may have been promoted while we waited for the lock, and then the
             // key is in the snapshot and this is no miss.
             Shard<TKey> shard = ShardOfLocked(hashCode);
-            Entry? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is null && shard.Dirty is { } dirty)
             {
                 entry = dirty.Find(key, hashCode, _keyComparer);
@@ -297,7 +299,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <see cref="Shard{TKey}.Pending"/>). When the shard has been replaced since, the answer is <c>true</c>, and the
     /// caller looks again under the lock.
     /// </summary>
-    private bool MayBePending(int hashCode, Slot<TKey>[] searched)
+    private bool MayBePending(int hashCode, Entry<TKey>?[] searched)
     {
         Shard<TKey>[] shards = Volatile.Read(ref _shards);
         Shard<TKey> shard = shards[SyncTable<TKey>.ShardIndex(hashCode, shards.Length)];
@@ -333,7 +335,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
         int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
         object boxed = Wrap(value);
-        Entry? entry = FindInSnapshot(key, hashCode, out _);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, out _);
         object? p;
         if (entry is null || !entry.TrySwap(boxed, out p))
         {
@@ -351,13 +353,13 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         lock (_lock)
         {
             Shard<TKey> shard = ShardOfLocked(hashCode);
-            Entry? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
                 if (entry.UnexpungeLocked())
                 {
                     // The entry was expunged, so the shard's dirty is non-null and lacks the key: put it back first.
-                    AddToDirtyLocked(shard, key, hashCode, entry);
+                    AddToDirtyLocked(shard, entry);
                 }
 
                 previous = entry.SwapLocked(boxed);
@@ -368,7 +370,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             }
             else
             {
-                AddNewKeyLocked(shard, key, hashCode, new Entry(boxed), ref events);
+                AddNewKeyLocked(shard, new Entry<TKey>(key, hashCode, boxed), ref events);
             }
         }
 
@@ -391,7 +393,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
 
         int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        Entry? entry = FindInSnapshot(key, hashCode, out _);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, out _);
         if (entry is not null && TryLoadOrStore(entry, value, out TValue actual, out loaded))
         {
             return actual;
@@ -408,12 +410,12 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         lock (_lock)
         {
             Shard<TKey> shard = ShardOfLocked(hashCode);
-            Entry? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
                 if (entry.UnexpungeLocked())
                 {
-                    AddToDirtyLocked(shard, key, hashCode, entry);
+                    AddToDirtyLocked(shard, entry);
                 }
 
                 TryLoadOrStore(entry, value, out actual, out loaded);
@@ -426,7 +428,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             else
             {
                 // A new key is no miss: the caller had nothing to find.
-                AddNewKeyLocked(shard, key, hashCode, new Entry(Wrap(value)), ref events);
+                AddNewKeyLocked(shard, new Entry<TKey>(key, hashCode, Wrap(value)), ref events);
                 actual = value;
                 loaded = false;
             }
@@ -460,7 +462,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
 
         int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        Entry? entry = FindInSnapshot(key, hashCode, out Slot<TKey>[] searched);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, out Entry<TKey>?[] searched);
         if (entry is null && MayBePending(hashCode, searched))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: true);
@@ -486,7 +488,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
 
         int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        Entry? entry = FindInSnapshot(key, hashCode, out Slot<TKey>[] searched);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, out Entry<TKey>?[] searched);
         if (entry is not null)
         {
             return TryCompareAndReplace(entry, expected, value, delete: false);
@@ -503,7 +505,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         lock (_lock)
         {
             Shard<TKey> shard = ShardOfLocked(hashCode);
-            Entry? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
                 swapped = TryCompareAndReplace(entry, expected, value, delete: false);
@@ -532,7 +534,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
 
         int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        Entry? entry = FindInSnapshot(key, hashCode, out Slot<TKey>[] searched);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, out Entry<TKey>?[] searched);
         if (entry is null && MayBePending(hashCode, searched))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: false);
@@ -548,10 +550,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// the entry's value.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private Entry? FindSlow(TKey key, int hashCode, bool removeFromDirty)
+    private Entry<TKey>? FindSlow(TKey key, int hashCode, bool removeFromDirty)
     {
         SlowPathEvents events = default;
-        Entry? entry;
+        Entry<TKey>? entry;
         lock (_lock)
         {
             Shard<TKey> shard = ShardOfLocked(hashCode);
@@ -612,19 +614,19 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     internal void ForEachWithoutPromoting(Func<TKey, TValue, bool> visit)
     {
         ArgumentNullException.ThrowIfNull(visit);
-        Slot<TKey>[][] snapshots = Volatile.Read(ref _snapshots);
+        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
         for (int first = 0; first < snapshots.Length;)
         {
-            Slot<TKey>[] slots = snapshots[first];
+            Entry<TKey>?[] slots = snapshots[first];
             int end = first + 1;
             while (end < snapshots.Length && ReferenceEquals(snapshots[end], slots))
             {
                 end++;
             }
 
-            foreach (ref readonly Slot<TKey> slot in slots.AsSpan())
+            foreach (Entry<TKey>? entry in slots)
             {
-                if (TryLoad(slot.Entry, out TValue? value) && !visit(slot.Key, value))
+                if (TryLoad(entry, out TValue? value) && !visit(entry.Key, value))
                 {
                     return;
                 }
@@ -632,9 +634,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
             if (MayHaveKeysBeyond(snapshots, first, slots))
             {
-                foreach ((TKey key, Entry entry) in CopyKeysMissingFrom(snapshots.Length, first, end, slots))
+                foreach (Entry<TKey> entry in CopyKeysMissingFrom(snapshots.Length, first, end, slots))
                 {
-                    if (TryLoad(entry, out TValue? value) && !visit(key, value))
+                    if (TryLoad(entry, out TValue? value) && !visit(entry.Key, value))
                     {
                         return;
                     }
@@ -650,7 +652,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <paramref name="snapshots"/> may now hold keys that <paramref name="slots"/> lacks: <c>false</c> only when the
     /// same shard is still current and has never had a pending key.
     /// </summary>
-    private bool MayHaveKeysBeyond(Slot<TKey>[][] snapshots, int index, Slot<TKey>[] slots)
+    private bool MayHaveKeysBeyond(Entry<TKey>?[][] snapshots, int index, Entry<TKey>?[] slots)
     {
         Shard<TKey>[] shards = Volatile.Read(ref _shards);
         return shards.Length != snapshots.Length
@@ -664,9 +666,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// dirty map's, or its snapshot's when it has none. Matched by stored hash and key comparer. Under the lock, one
     /// walked shard's worth: the shards now covering its range (usually one).
     /// </summary>
-    private List<(TKey Key, Entry Entry)> CopyKeysMissingFrom(int length, int first, int end, Slot<TKey>[] walked)
+    private List<Entry<TKey>> CopyKeysMissingFrom(int length, int first, int end, Entry<TKey>?[] walked)
     {
-        var missing = new List<(TKey, Entry)>();
+        var missing = new List<Entry<TKey>>();
         lock (_lock)
         {
             Shard<TKey>[] shards = _shards;
@@ -687,11 +689,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 }
 
                 previous = shard;
-                foreach (ref readonly Slot<TKey> slot in (shard.Dirty?.Slots ?? shard.Slots).AsSpan())
+                foreach (Entry<TKey>? entry in shard.Dirty?.Slots ?? shard.Slots)
                 {
-                    if (slot.Entry is not null && SyncTable<TKey>.Find(walked, slot.Key, slot.HashCode, _keyComparer) is null)
+                    if (entry is not null && SyncTable<TKey>.Find(walked, entry.Key, entry.HashCode, _keyComparer) is null)
                     {
-                        missing.Add((slot.Key, slot.Entry));
+                        missing.Add(entry);
                     }
                 }
             }
@@ -722,7 +724,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
         lock (_lock)
         {
-            (Shard<TKey>[] empty, Slot<TKey>[][] snapshots) = EmptyDirectory();
+            (Shard<TKey>[] empty, Entry<TKey>?[][] snapshots) = EmptyDirectory();
             PublishLocked(empty, snapshots);
             _amendedShards = 0;
             _counters.ReadCountLocked = 0;
@@ -753,14 +755,15 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     public SyncMapStatistics GetStatistics() => _counters.Read();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Entry? FindInSnapshot(TKey key, int hashCode, out Slot<TKey>[] slots)
+    private Entry<TKey>? FindInSnapshot(TKey key, int hashCode, out Entry<TKey>?[] slots)
     {
-        Slot<TKey>[][] snapshots = Volatile.Read(ref _snapshots);
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
         slots = snapshots[SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length)];
-        return SyncTable<TKey>.Find(slots, key, hashCode, _keyComparer);
+        return SyncTable<TKey>.Find(slots, key, hashCode, comparer);
     }
 
-    private static (Shard<TKey>[] Shards, Slot<TKey>[][] Snapshots) EmptyDirectory()
+    private static (Shard<TKey>[] Shards, Entry<TKey>?[][] Snapshots) EmptyDirectory()
     {
         var shard = new Shard<TKey>(new SyncTable<TKey>(0).Slots, 0, 0, 0, dirty: null, pending: null);
         return ([shard], [shard.Slots]);
@@ -776,14 +779,14 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     private Shard<TKey> ShardOfLocked(int hashCode) => _shards[SyncTable<TKey>.ShardIndex(hashCode, _shards.Length)];
 
     /// <summary>Publishes a new directory: the shards first, so that a reader that loads the snapshots first sees shards at least as new.</summary>
-    private void PublishLocked(Shard<TKey>[] shards, Slot<TKey>[][] snapshots)
+    private void PublishLocked(Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
     {
         Volatile.Write(ref _shards, shards);
         Volatile.Write(ref _snapshots, snapshots);
     }
 
     /// <summary>The snapshots to walk: promotes every shard with pending keys first (one directory copy for all).</summary>
-    private Slot<TKey>[][] LoadForRange()
+    private Entry<TKey>?[][] LoadForRange()
     {
         if (Volatile.Read(ref _amendedShards) == 0)
         {
@@ -791,7 +794,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
 
         SlowPathEvents events = default;
-        Slot<TKey>[][] snapshots;
+        Entry<TKey>?[][] snapshots;
         lock (_lock)
         {
             if (_amendedShards > 0)
@@ -829,7 +832,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
         DateTime start = SpanStartLocked();
         Shard<TKey>[] shards = (Shard<TKey>[])_shards.Clone();
-        Slot<TKey>[][] snapshots = (Slot<TKey>[][])_snapshots.Clone();
+        Entry<TKey>?[][] snapshots = (Entry<TKey>?[][])_snapshots.Clone();
         PromoteIntoLocked(shard, shards, snapshots, ref events);
         PublishLocked(shards, snapshots);
         SpanEndLocked(ref events, start);
@@ -840,7 +843,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     {
         DateTime start = SpanStartLocked();
         Shard<TKey>[] shards = (Shard<TKey>[])_shards.Clone();
-        Slot<TKey>[][] snapshots = (Slot<TKey>[][])_snapshots.Clone();
+        Entry<TKey>?[][] snapshots = (Entry<TKey>?[][])_snapshots.Clone();
         for (int i = 0; i < shards.Length; i++)
         {
             if (shards[i].AmendedLocked)
@@ -857,7 +860,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// Replaces <paramref name="shard"/> in the unpublished directory copy by its promotion: a new shard whose snapshot
     /// is the dirty table (O(1), no copy), with no dirty map and no pending keys.
     /// </summary>
-    private void PromoteIntoLocked(Shard<TKey> shard, Shard<TKey>[] shards, Slot<TKey>[][] snapshots, ref SlowPathEvents events)
+    private void PromoteIntoLocked(Shard<TKey> shard, Shard<TKey>[] shards, Entry<TKey>?[][] snapshots, ref SlowPathEvents events)
     {
         SyncTable<TKey> dirty = shard.Dirty!;
         var promoted = new Shard<TKey>(dirty.Slots, dirty.Count, shard.Depth, shard.Prefix, dirty: null, pending: null);
@@ -878,7 +881,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         return (shard.Prefix * run, run);
     }
 
-    private static void Place(Shard<TKey> shard, (int Start, int Length) run, Shard<TKey>[] shards, Slot<TKey>[][] snapshots)
+    private static void Place(Shard<TKey> shard, (int Start, int Length) run, Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
     {
         Array.Fill(shards, shard, run.Start, run.Length);
         Array.Fill(snapshots, shard.Slots, run.Start, run.Length);
@@ -900,8 +903,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// Adds a key absent from its shard's tables. The shard's first new key since its promotion rebuilds its dirty map
     /// (O(shard)); a shard that would outgrow <see cref="SyncTable{TKey}.MaximumShardEntries"/> splits first (O(shard)).
     /// </summary>
-    private void AddNewKeyLocked(Shard<TKey> shard, TKey key, int hashCode, Entry entry, ref SlowPathEvents events)
+    private void AddNewKeyLocked(Shard<TKey> shard, Entry<TKey> entry, ref SlowPathEvents events)
     {
+        int hashCode = entry.HashCode;
         int size = shard.Dirty?.Count ?? shard.Count;
         if (size >= SyncTable<TKey>.MaximumShardEntries && shard.Depth < MaximumDepth)
         {
@@ -914,12 +918,12 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
 
         shard.Pending!.Add(hashCode);
-        AddToDirtyLocked(shard, key, hashCode, entry);
+        AddToDirtyLocked(shard, entry);
     }
 
-    private void AddToDirtyLocked(Shard<TKey> shard, TKey key, int hashCode, Entry entry)
+    private void AddToDirtyLocked(Shard<TKey> shard, Entry<TKey> entry)
     {
-        shard.Dirty!.Add(key, hashCode, entry);
+        shard.Dirty!.Add(entry);
         _counters.DirtyCountLocked++;
     }
 
@@ -953,10 +957,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     {
         int depth = shard.Depth;
         Shard<TKey>[] shards = _shards;
-        Slot<TKey>[][] snapshots = _snapshots;
+        Entry<TKey>?[][] snapshots = _snapshots;
         int length = depth < BitOperations.Log2((uint)shards.Length) ? shards.Length : shards.Length * 2;
         var newShards = new Shard<TKey>[length];
-        var newSnapshots = new Slot<TKey>[length][];
+        var newSnapshots = new Entry<TKey>?[length][];
         int scale = length / shards.Length;
         for (int i = 0; i < length; i++)
         {
@@ -981,11 +985,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>Go's <c>tryLoadOrStore</c>: fails, leaving the entry unchanged, only when it is expunged.</summary>
-    private static bool TryLoadOrStore(Entry entry, TValue value, out TValue actual, out bool loaded)
+    private static bool TryLoadOrStore(Entry<TKey> entry, TValue value, out TValue actual, out bool loaded)
     {
         object? p = entry.Load();
         object? boxed = null;
-        while (!ReferenceEquals(p, Entry.Expunged))
+        while (!ReferenceEquals(p, EntryState.Expunged))
         {
             if (p is not null)
             {
@@ -1013,11 +1017,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// CASes a live value equal to <paramref name="expected"/> to <paramref name="value"/>, or to deleted when
     /// <paramref name="delete"/>. The replacement is boxed only once the comparison has passed.
     /// </summary>
-    private bool TryCompareAndReplace(Entry entry, TValue expected, TValue value, bool delete)
+    private bool TryCompareAndReplace(Entry<TKey> entry, TValue expected, TValue value, bool delete)
     {
         object? p = entry.Load();
         object? replacement = null;
-        while (Entry.IsLive(p) && _valueComparer.Equals(Unwrap(p), expected))
+        while (EntryState.IsLive(p) && _valueComparer.Equals(Unwrap(p), expected))
         {
             if (!delete)
             {
@@ -1036,13 +1040,13 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         return false;
     }
 
-    private static bool TryLoad(Entry? entry, [MaybeNullWhen(false)] out TValue value) =>
+    private static bool TryLoad([NotNullWhen(true)] Entry<TKey>? entry, [MaybeNullWhen(false)] out TValue value) =>
         TryUnwrap(entry?.Load(), out value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryUnwrap(object? p, [MaybeNullWhen(false)] out TValue value)
     {
-        if (Entry.IsLive(p))
+        if (EntryState.IsLive(p))
         {
             value = Unwrap(p);
             return true;
@@ -1053,22 +1057,30 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static object Wrap(TValue value) => (object?)value ?? Entry.NullValue;
+    private static object Wrap(TValue value) => (object?)value ?? EntryState.NullValue;
 
     /// <summary>
     /// The value in a live slot. Only a <c>TValue</c> that can be null (a reference type or a nullable value
-    /// type) can meet <see cref="Entry.NullValue"/>; for other value types the test folds away. The slot's
+    /// type) can meet <see cref="EntryState.NullValue"/>; for other value types the test folds away. The slot's
     /// object is known to be a <c>TValue</c> or its box (only <see cref="Wrap"/> writes it), so a reference needs no cast check.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TValue Unwrap(object p)
     {
-        if (default(TValue) is null && ReferenceEquals(p, Entry.NullValue))
+        if (default(TValue) is null && ReferenceEquals(p, EntryState.NullValue))
         {
             return default!;
         }
 
-        return typeof(TValue).IsValueType ? (TValue)p : Unsafe.As<object, TValue>(ref p);
+        if (!typeof(TValue).IsValueType)
+        {
+            return Unsafe.As<object, TValue>(ref p);
+        }
+
+        // A box of a non-nullable value type is laid out like a StrongBox<TValue> (the method table, then the value):
+        // reading it that way skips the unbox type check, which only Wrap's own boxes could pass anyway. A nullable
+        // TValue boxes as its underlying type, so it is unboxed the ordinary way.
+        return default(TValue) is null ? (TValue)p : Unsafe.As<StrongBox<TValue>>(p).Value!;
     }
 
 
@@ -1076,13 +1088,13 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     public struct Enumerator : IEnumerator<KeyValuePair<TKey, TValue>>
     {
         /// <summary>The directory of snapshots loaded once; each shard's snapshot fills a run of equal entries.</summary>
-        private readonly Slot<TKey>[][] _snapshots;
+        private readonly Entry<TKey>?[][] _snapshots;
         private int _shard;
-        private Slot<TKey>[] _slots;
+        private Entry<TKey>?[] _slots;
         private int _index;
         private KeyValuePair<TKey, TValue> _current;
 
-        internal Enumerator(Slot<TKey>[][] snapshots)
+        internal Enumerator(Entry<TKey>?[][] snapshots)
         {
             _snapshots = snapshots;
             _shard = 0;
@@ -1103,10 +1115,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             {
                 while (++_index < _slots.Length)
                 {
-                    ref readonly Slot<TKey> slot = ref _slots[_index];
-                    if (TryLoad(slot.Entry, out TValue? value))
+                    Entry<TKey>? entry = _slots[_index];
+                    if (TryLoad(entry, out TValue? value))
                     {
-                        _current = new KeyValuePair<TKey, TValue>(slot.Key, value);
+                        _current = new KeyValuePair<TKey, TValue>(entry.Key, value);
                         return true;
                     }
                 }
