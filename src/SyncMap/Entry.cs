@@ -41,8 +41,12 @@ internal sealed class Entry<TKey>(TKey key, int hashCode, object? value)
     /// <summary>The key. Never changes.</summary>
     internal readonly TKey Key = key;
 
-    /// <summary>The key's hash code under the map's comparer. Never changes.</summary>
-    internal readonly int HashCode = hashCode;
+    /// <summary>
+    /// The key's hash code under the map's comparer. Changes only when the map switches from non-randomized to
+    /// randomized string hashing, under the map's lock; a reader that meets a changed code misses, and its miss
+    /// path sees the new comparer and looks again under the lock.
+    /// </summary>
+    internal int HashCode = hashCode;
 
     private object? _p = value;
 

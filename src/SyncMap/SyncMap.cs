@@ -71,8 +71,17 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// </summary>
     private int _amendedShards;
 
-    /// <summary><c>null</c> for a value-type key with the default comparer, so the JIT can devirtualize it.</summary>
-    private readonly IEqualityComparer<TKey>? _keyComparer;
+    /// <summary>
+    /// The comparer the tables hash with: <c>null</c> for a value-type key with the default comparer, so the JIT can
+    /// devirtualize it; <see cref="NonRandomizedStringComparer"/> for string keys with the default comparer, until a
+    /// long probe sequence switches the map to the randomized default (<see cref="SwitchToRandomizedHashingLocked"/>).
+    /// Written only then, with the lock held, after the rehashed directory is published. A reader loads it before
+    /// the snapshots; a miss made with a comparer that is no longer current looks again under the lock.
+    /// </summary>
+    private IEqualityComparer<TKey>? _keyComparer;
+
+    /// <summary>Probe sequences longer than this in a dirty table of non-randomized string hashes switch the map to randomized hashing.</summary>
+    private const int MaximumNonRandomizedProbe = 64;
 
     private readonly IEqualityComparer<TValue> _valueComparer;
 
@@ -118,6 +127,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         {
             _keyComparer = keyComparer is null || ReferenceEquals(keyComparer, EqualityComparer<TKey>.Default) ? null : keyComparer;
         }
+        else if (typeof(TKey) == typeof(string) && (keyComparer is null || ReferenceEquals(keyComparer, EqualityComparer<TKey>.Default)))
+        {
+            _keyComparer = (IEqualityComparer<TKey>)(object)NonRandomizedStringComparer.Instance;
+        }
         else
         {
             _keyComparer = keyComparer ?? EqualityComparer<TKey>.Default;
@@ -142,7 +155,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     // compiles to for a generic key, so the read path allocates nothing in any build.
 
     /// <summary>The comparer that decides key equality.</summary>
-    public IEqualityComparer<TKey> KeyComparer => _keyComparer ?? EqualityComparer<TKey>.Default;
+    public IEqualityComparer<TKey> KeyComparer =>
+        _keyComparer is null || _keyComparer is NonRandomizedStringComparer ? EqualityComparer<TKey>.Default : _keyComparer;
 
     /// <summary>The map's name in telemetry, or <c>null</c>.</summary>
     public string? Name => _telemetry?.Name;
@@ -242,7 +256,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             return false;
         }
 
-        return TryGetValueMissed(key, hashCode, slots, out value);
+        return TryGetValueMissed(key, hashCode, slots, comparer, out value);
     }
 
     /// <summary>Opt-in read-hit counting: one increment of this core's striped cell, out of line.</summary>
@@ -251,9 +265,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>A key absent from its shard's snapshot: absent at once unless the shard may hold it as a pending key.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, [MaybeNullWhen(false)] out TValue value)
+    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
     {
-        if (!MayBePending(hashCode, searched))
+        if (!MayBePending(hashCode, searched, comparer))
         {
             value = default;
             return false;
@@ -263,6 +277,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         bool found;
         lock (_lock)
         {
+            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
+
             // Look again: the shard may have been promoted while we waited for the lock, and then the
             // key is in the snapshot and this is no miss.
             Shard<TKey> shard = ShardOfLocked(hashCode);
@@ -299,8 +315,13 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <see cref="Shard{TKey}.Pending"/>). When the shard has been replaced since, the answer is <c>true</c>, and the
     /// caller looks again under the lock.
     /// </summary>
-    private bool MayBePending(int hashCode, Entry<TKey>?[] searched)
+    private bool MayBePending(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer)
     {
+        if (!ReferenceEquals(Volatile.Read(ref _keyComparer), comparer))
+        {
+            return true;
+        }
+
         Shard<TKey>[] shards = Volatile.Read(ref _shards);
         Shard<TKey> shard = shards[SyncTable<TKey>.ShardIndex(hashCode, shards.Length)];
         if (!ReferenceEquals(shard.Slots, searched))
@@ -333,9 +354,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
         object boxed = Wrap(value);
-        Entry<TKey>? entry = FindInSnapshot(key, hashCode, out _);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out _);
         object? p;
         if (entry is null || !entry.TrySwap(boxed, out p))
         {
@@ -352,6 +374,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         object? previous = null;
         lock (_lock)
         {
+            // The comparer may have switched to randomized hashing since the caller hashed the key.
+            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
             Shard<TKey> shard = ShardOfLocked(hashCode);
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
@@ -392,8 +416,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        Entry<TKey>? entry = FindInSnapshot(key, hashCode, out _);
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out _);
         if (entry is not null && TryLoadOrStore(entry, value, out TValue actual, out loaded))
         {
             return actual;
@@ -409,6 +434,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         TValue actual;
         lock (_lock)
         {
+            // The comparer may have switched to randomized hashing since the caller hashed the key.
+            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
             Shard<TKey> shard = ShardOfLocked(hashCode);
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
@@ -461,9 +488,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        Entry<TKey>? entry = FindInSnapshot(key, hashCode, out Entry<TKey>?[] searched);
-        if (entry is null && MayBePending(hashCode, searched))
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
+        if (entry is null && MayBePending(hashCode, searched, comparer))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: true);
         }
@@ -487,14 +515,15 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        Entry<TKey>? entry = FindInSnapshot(key, hashCode, out Entry<TKey>?[] searched);
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
         if (entry is not null)
         {
             return TryCompareAndReplace(entry, expected, value, delete: false);
         }
 
-        return MayBePending(hashCode, searched) && CompareAndSwapSlow(key, hashCode, expected, value);
+        return MayBePending(hashCode, searched, comparer) && CompareAndSwapSlow(key, hashCode, expected, value);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -504,6 +533,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         bool swapped = false;
         lock (_lock)
         {
+            // The comparer may have switched to randomized hashing since the caller hashed the key.
+            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
             Shard<TKey> shard = ShardOfLocked(hashCode);
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
@@ -533,9 +564,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        Entry<TKey>? entry = FindInSnapshot(key, hashCode, out Entry<TKey>?[] searched);
-        if (entry is null && MayBePending(hashCode, searched))
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
+        if (entry is null && MayBePending(hashCode, searched, comparer))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: false);
         }
@@ -556,6 +588,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         Entry<TKey>? entry;
         lock (_lock)
         {
+            // The comparer may have switched to randomized hashing since the caller hashed the key.
+            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
             Shard<TKey> shard = ShardOfLocked(hashCode);
             entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is null && shard.Dirty is { } dirty)
@@ -614,6 +648,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     internal void ForEachWithoutPromoting(Func<TKey, TValue, bool> visit)
     {
         ArgumentNullException.ThrowIfNull(visit);
+        IEqualityComparer<TKey>? comparer = Volatile.Read(ref _keyComparer);
         Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
         for (int first = 0; first < snapshots.Length;)
         {
@@ -634,7 +669,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
             if (MayHaveKeysBeyond(snapshots, first, slots))
             {
-                foreach (Entry<TKey> entry in CopyKeysMissingFrom(snapshots.Length, first, end, slots))
+                foreach (Entry<TKey> entry in CopyKeysMissingFrom(snapshots.Length, first, end, slots, comparer))
                 {
                     if (TryLoad(entry, out TValue? value) && !visit(entry.Key, value))
                     {
@@ -666,7 +701,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// dirty map's, or its snapshot's when it has none. Matched by stored hash and key comparer. Under the lock, one
     /// walked shard's worth: the shards now covering its range (usually one).
     /// </summary>
-    private List<Entry<TKey>> CopyKeysMissingFrom(int length, int first, int end, Entry<TKey>?[] walked)
+    private List<Entry<TKey>> CopyKeysMissingFrom(int length, int first, int end, Entry<TKey>?[] walked, IEqualityComparer<TKey>? walkedComparer)
     {
         var missing = new List<Entry<TKey>>();
         lock (_lock)
@@ -678,6 +713,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 return missing;
             }
 
+            // After a switch to randomized hashing the walked table's entries carry new hash codes: match them by reference.
+            HashSet<Entry<TKey>>? walkedEntries = ReferenceEquals(walkedComparer, _keyComparer)
+                ? null
+                : new HashSet<Entry<TKey>>(walked.OfType<Entry<TKey>>(), ReferenceEqualityComparer.Instance);
             int scale = shards.Length / length;
             Shard<TKey>? previous = null;
             for (int i = first * scale; i < end * scale; i++)
@@ -691,7 +730,13 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 previous = shard;
                 foreach (Entry<TKey>? entry in shard.Dirty?.Slots ?? shard.Slots)
                 {
-                    if (entry is not null && SyncTable<TKey>.Find(walked, entry.Key, entry.HashCode, _keyComparer) is null)
+                    if (entry is null)
+                    {
+                        continue;
+                    }
+
+                    bool inWalked = walkedEntries?.Contains(entry) ?? SyncTable<TKey>.Find(walked, entry.Key, entry.HashCode, walkedComparer) is not null;
+                    if (!inWalked)
                     {
                         missing.Add(entry);
                     }
@@ -755,9 +800,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     public SyncMapStatistics GetStatistics() => _counters.Read();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Entry<TKey>? FindInSnapshot(TKey key, int hashCode, out Entry<TKey>?[] slots)
+    private Entry<TKey>? FindInSnapshot(TKey key, int hashCode, IEqualityComparer<TKey>? comparer, out Entry<TKey>?[] slots)
     {
-        IEqualityComparer<TKey>? comparer = _keyComparer;
         Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
         slots = snapshots[SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length)];
         return SyncTable<TKey>.Find(slots, key, hashCode, comparer);
@@ -919,7 +963,67 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
         shard.Pending!.Add(hashCode);
         AddToDirtyLocked(shard, entry);
+        if (_keyComparer is NonRandomizedStringComparer && shard.Dirty!.ProbeLength(entry) > MaximumNonRandomizedProbe)
+        {
+            SwitchToRandomizedHashingLocked();
+        }
     }
+
+    /// <summary>
+    /// Leaves non-randomized string hashing for the randomized default comparer: rehashes every entry in place and
+    /// publishes a fresh directory of promoted shards (each key in a snapshot, no dirty maps), then the comparer.
+    /// O(n), once per map, and only when keys collide (as crafted keys would): the bounded-pause guarantee gives way
+    /// to resistance against hash flooding, as in the BCL's dictionaries.
+    /// </summary>
+    private void SwitchToRandomizedHashingLocked()
+    {
+        EqualityComparer<TKey> randomized = EqualityComparer<TKey>.Default;
+        var entries = new List<Entry<TKey>>();
+        Shard<TKey>[] shards = _shards;
+        for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+        {
+            // The dirty map holds every key of an amended shard; a shard without one has no expunged entries.
+            foreach (Entry<TKey>? entry in shards[i].Dirty?.Slots ?? shards[i].Slots)
+            {
+                if (entry is not null)
+                {
+                    entry.HashCode = randomized.GetHashCode(entry.Key);
+                    entries.Add(entry);
+                }
+            }
+        }
+
+        int depth = 0;
+        while (depth < MaximumDepth && entries.Count >> depth > SyncTable<TKey>.MaximumShardEntries / 2)
+        {
+            depth++;
+        }
+
+        var tables = new SyncTable<TKey>[1 << depth];
+        foreach (Entry<TKey> entry in entries)
+        {
+            int index = SyncTable<TKey>.ShardIndex(entry.HashCode, tables.Length);
+            (tables[index] ??= new SyncTable<TKey>(SyncTable<TKey>.MaximumShardEntries / 2)).Add(entry);
+        }
+
+        var newShards = new Shard<TKey>[tables.Length];
+        var snapshots = new Entry<TKey>?[tables.Length][];
+        for (int i = 0; i < tables.Length; i++)
+        {
+            SyncTable<TKey> table = tables[i] ?? new SyncTable<TKey>(0);
+            newShards[i] = new Shard<TKey>(table.Slots, table.Count, depth, i, dirty: null, pending: null);
+            snapshots[i] = table.Slots;
+        }
+
+        PublishLocked(newShards, snapshots);
+        Volatile.Write(ref _keyComparer, randomized);
+        _amendedShards = 0;
+        _counters.ReadCountLocked = entries.Count;
+        _counters.DirtyCountLocked = 0;
+    }
+
+    /// <summary>Whether the map has left non-randomized string hashing (for tests).</summary>
+    internal bool HashesStringsRandomized => typeof(TKey) == typeof(string) && _keyComparer is not NonRandomizedStringComparer;
 
     private void AddToDirtyLocked(Shard<TKey> shard, Entry<TKey> entry)
     {

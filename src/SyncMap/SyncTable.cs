@@ -147,6 +147,21 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         Count++;
     }
 
+    /// <summary>How many slots past its home an entry of this table sits (0 at home). Caller holds the map's lock.</summary>
+    internal int ProbeLength(Entry<TKey> entry)
+    {
+        uint mask = (uint)Slots.Length - 1;
+        uint index = HomeIndex(entry.HashCode, Slots.Length);
+        int length = 0;
+        while (!ReferenceEquals(Slots[index], entry))
+        {
+            index = (index + 1) & mask;
+            length++;
+        }
+
+        return length;
+    }
+
     private static void AddUnique(Entry<TKey>?[] slots, Entry<TKey> entry)
     {
         uint mask = (uint)slots.Length - 1;
