@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SyncMapRegistry.Telemetry;
 
 namespace SyncMapRegistry;
@@ -16,11 +17,14 @@ namespace SyncMapRegistry;
 /// (1) a key is written once and read many times, as in caches that only grow, or (2) threads read,
 /// write and overwrite disjoint sets of keys. Then a lookup that hits the read snapshot takes no lock,
 /// allocates nothing and writes no shared memory, and updates of existing keys take no lock either.
-/// Do not choose it for workloads that keep adding new keys: every first new key after a promotion copies
-/// the snapshot (O(n)), and lookups of the new keys take the one lock until they are promoted.
+/// Do not choose it for workloads that keep adding new keys: the first new key of a shard after its promotion
+/// copies that shard's snapshot, and lookups of the new keys take the one lock until they are promoted.
 /// </para>
 /// <para>
-/// One departure from Go: while new keys are pending, a lookup of a key that is in neither table is answered
+/// Departures from Go: the map is split into shards of at most 1,024 keys, each promoted and rebuilt on its own, so no operation copies more than one shard
+/// (plus, for a promotion or split, the directory of shard references) however big the map grows. String keys with
+/// the default comparer hash non-randomized until colliding keys switch the map to randomized hashing.
+/// And while new keys are pending, a lookup of a key that is in neither table is answered
 /// without the lock when a Bloom filter of the pending keys rules it out (<see cref="PendingKeys"/>). Go sends
 /// every such lookup under the lock and counts it as a miss, which is what makes its adversarial workloads slow.
 /// </para>
@@ -235,8 +239,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         // One load of the comparer: the snapshot's volatile read below would otherwise make the JIT load it twice.
         IEqualityComparer<TKey>? comparer = _keyComparer;
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
-        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
-        Entry<TKey>?[] slots = snapshots[SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length)];
+        Entry<TKey>?[] slots = SnapshotOf(hashCode);
         Entry<TKey>? entry = SyncTable<TKey>.Find(slots, key, hashCode, comparer);
         if (entry is not null)
         {
@@ -802,9 +805,19 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Entry<TKey>? FindInSnapshot(TKey key, int hashCode, IEqualityComparer<TKey>? comparer, out Entry<TKey>?[] slots)
     {
-        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
-        slots = snapshots[SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length)];
+        slots = SnapshotOf(hashCode);
         return SyncTable<TKey>.Find(slots, key, hashCode, comparer);
+    }
+
+    /// <summary>
+    /// The snapshot array of a hash code's shard, lock-free. <see cref="SyncTable{TKey}.ShardIndex"/> takes the top
+    /// log2(length) bits of a mix, so it is always within the directory: the element is read without a bounds check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Entry<TKey>?[] SnapshotOf(int hashCode)
+    {
+        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
+        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(snapshots), SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length));
     }
 
     private static (Shard<TKey>[] Shards, Entry<TKey>?[][] Snapshots) EmptyDirectory()
