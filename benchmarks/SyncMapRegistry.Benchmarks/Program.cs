@@ -12,7 +12,8 @@ namespace SyncMapRegistry.Benchmarks;
 /// runs everything; <c>--quick</c> runs every benchmark once with a small share of the operations, only to prove
 /// that each still runs (it asserts no timing). <c>--profile Workload [threads] [seconds]</c> runs one workload on
 /// SyncMap alone and prints its read/dirty statistics per operation (see <see cref="ProfileMode"/>). The Stopwatch
-/// modes need no BenchmarkDotNet: <c>hits</c> (see <see cref="HitsMode"/>) and <c>pauses</c> (<see cref="PausesMode"/>).
+/// modes need no BenchmarkDotNet: <c>hits</c> (see <see cref="HitsMode"/>), <c>pauses</c> (<see cref="PausesMode"/>), <c>memory</c>
+/// (<see cref="MemoryMode"/>) and <c>hitratio</c> (<see cref="HitRatioMode"/>); each takes <c>--quick</c>.
 /// </summary>
 public static class Program
 {
@@ -41,6 +42,8 @@ public static class Program
     {
         ["hits"] = HitsMode.Run,
         ["pauses"] = PausesMode.Run,
+        ["memory"] = MemoryMode.Run,
+        ["hitratio"] = HitRatioMode.Run,
     };
 
     /// <summary>
