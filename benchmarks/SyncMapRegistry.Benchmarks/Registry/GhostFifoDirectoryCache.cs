@@ -9,19 +9,24 @@ namespace SyncMapRegistry.Benchmarks.Registry;
 /// first-out queues:
 /// <list type="bullet">
 /// <item>a new grain enters the probation queue, unless it was evicted recently (it is in the ghost set, the keys of
-/// the last <c>capacity</c> evictions from probation): then it was wanted again, and enters the protected queue;</item>
-/// <item>over the cap, one walk evicts down to 90% of the cap, first the oldest probation entries beyond 10% of the
-/// cap (remembered as ghosts), then the oldest protected ones, oldest first by insertion number.</item>
+/// the last <c>capacity</c> evictions): then it was wanted again, and enters the protected queue;</item>
+/// <item>over the cap, one walk evicts down to 98% of the cap: first the oldest probation entries beyond 5% of the
+/// cap, then the oldest protected ones, by insertion number; every evicted key becomes a ghost.</item>
 /// </list>
+/// The shares were chosen with the <c>hitratio</c> mode (10% probation, 90% after eviction, ghosts from probation
+/// only, and twice the ghosts all did worse).
 /// </summary>
 internal sealed class GhostFifoDirectoryCache(int capacity) : DirectoryCacheBase
 {
+    private const double LowWatermark = 0.98;
+    private const double ProbationShare = 0.05;
+
     private readonly SyncMap<GrainId, Node> _map = new();
 
     // Guards the ghosts and the eviction walk; taken on the write path only.
     private readonly Lock _lock = new();
 
-    // The keys of recent evictions from probation, oldest first; the set and the queue hold the same keys.
+    // The keys of the last `capacity` evictions, oldest first; the set and the queue hold the same keys.
     private readonly Queue<GrainId> _ghostOrder = new();
     private readonly HashSet<GrainId> _ghosts = [];
     private long _inserted;
@@ -76,7 +81,7 @@ internal sealed class GhostFifoDirectoryCache(int capacity) : DirectoryCacheBase
     {
         lock (_lock)
         {
-            int excess = Volatile.Read(ref _count) - (int)(capacity * 0.9);
+            int excess = Volatile.Read(ref _count) - (int)(capacity * LowWatermark);
             if (excess <= 0)
             {
                 return;
@@ -90,26 +95,26 @@ internal sealed class GhostFifoDirectoryCache(int capacity) : DirectoryCacheBase
 
             probation.Sort(static (a, b) => a.Value.Inserted.CompareTo(b.Value.Inserted));
             protectedEntries.Sort(static (a, b) => a.Value.Inserted.CompareTo(b.Value.Inserted));
-            int probationQuota = capacity / 10;
+            int probationQuota = (int)(capacity * ProbationShare);
             int next = 0;
             for (; excess > 0 && probation.Count - next > probationQuota; next++)
             {
-                excess -= EvictProbation(probation[next]);
+                excess -= EvictToGhost(probation[next]);
             }
 
             for (int i = 0; excess > 0 && i < protectedEntries.Count; i++)
             {
-                excess -= Delete(protectedEntries[i]);
+                excess -= EvictToGhost(protectedEntries[i]);
             }
 
             for (; excess > 0 && next < probation.Count; next++)
             {
-                excess -= EvictProbation(probation[next]);
+                excess -= EvictToGhost(probation[next]);
             }
         }
     }
 
-    private int EvictProbation(KeyValuePair<GrainId, Node> pair)
+    private int EvictToGhost(KeyValuePair<GrainId, Node> pair)
     {
         int deleted = Delete(pair);
         if (deleted == 1 && _ghosts.Add(pair.Key))
