@@ -58,7 +58,9 @@ internal static class HitsMode
             map.Store(key, key);
         }
 
-        return [Peer.Of("ConcurrentDictionary", new IntDictionaryReader(dictionary)), Peer.Of("SyncMap", Primed(new IntSyncMapReader(map)))];
+        Peer syncMap = Peer.Of("SyncMap", Primed(new IntSyncMapReader(map)));
+        ModeReport.RequirePromoted("SyncMap<int, int>", map.GetStatistics());
+        return [Peer.Of("ConcurrentDictionary", new IntDictionaryReader(dictionary)), syncMap];
     }
 
     private static Peer[] StringPeers()
@@ -72,7 +74,9 @@ internal static class HitsMode
             map.Store(key, key);
         }
 
-        return [Peer.Of("ConcurrentDictionary", new StringDictionaryReader(dictionary, keys)), Peer.Of("SyncMap", Primed(new StringSyncMapReader(map, keys)))];
+        Peer syncMap = Peer.Of("SyncMap", Primed(new StringSyncMapReader(map, keys)));
+        ModeReport.RequirePromoted("SyncMap<string, object>", map.GetStatistics());
+        return [Peer.Of("ConcurrentDictionary", new StringDictionaryReader(dictionary, keys)), syncMap];
     }
 
     private static Peer[] RegistryPeers()
@@ -86,7 +90,17 @@ internal static class HitsMode
                 cache.AddOrUpdate(address, 1);
             }
 
-            return Primed(new CacheReader(cache, grains));
+            CacheReader reader = Primed(new CacheReader(cache, grains));
+            if (cache is SyncMapDirectoryCache direct)
+            {
+                ModeReport.RequirePromoted("SyncMapDirect", direct.GetStatistics());
+            }
+            else if (cache is global::SyncMapRegistry.SyncMapGrainDirectoryCache registry)
+            {
+                ModeReport.RequirePromoted("SyncMapGrainDirectoryCache", registry.GetStatistics().Map);
+            }
+
+            return reader;
         }
 
         IGrainDirectoryCache orleansLru = GrainDirectoryCacheFactory.CreateGrainDirectoryCache(

@@ -15,6 +15,15 @@ internal static class ModeReport
         Line($"# {mode}: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} logical cores, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, TieredCompilation {tiered}, TieredPGO {pgo}");
     }
 
+    /// <summary>Fails the run unless the map has promoted (holds no dirty table): its hits are then snapshot hits.</summary>
+    internal static void RequirePromoted(string name, SyncMapStatistics statistics)
+    {
+        if (statistics.DirtyCount != 0)
+        {
+            throw new InvalidOperationException($"{name} did not promote: {statistics}.");
+        }
+    }
+
     internal static double Median(IEnumerable<double> values)
     {
         double[] sorted = [.. values.Order()];
