@@ -17,8 +17,21 @@ public interface ISyncMapRegistry
 }
 
 /// <summary>Statistics of a silo's registry: its directory cache and its local-activation index.</summary>
-/// <param name="DirectoryCache">The grain directory cache's statistics.</param>
-/// <param name="LocalActivations">The local-activation index's statistics.</param>
-public readonly record struct SyncMapRegistryStatistics(
-    GrainRegistryStatistics DirectoryCache,
-    GrainRegistryStatistics LocalActivations);
+/// <remarks>Only the registry creates instances (<see cref="ISyncMapRegistry.GetStatistics"/>).</remarks>
+public sealed class SyncMapRegistryStatistics
+{
+    internal SyncMapRegistryStatistics(GrainRegistryStatistics directoryCache, GrainRegistryStatistics localActivations)
+    {
+        DirectoryCache = directoryCache;
+        LocalActivations = localActivations;
+    }
+
+    /// <summary>The grain directory cache's statistics.</summary>
+    public GrainRegistryStatistics DirectoryCache { get; }
+
+    /// <summary>The local-activation index's statistics.</summary>
+    public GrainRegistryStatistics LocalActivations { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"directory cache: {DirectoryCache}; local activations: {LocalActivations}";
+}

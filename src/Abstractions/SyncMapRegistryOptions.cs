@@ -12,24 +12,27 @@ public sealed class SyncMapRegistryOptions
     /// <summary>The default of <see cref="LocalActivationsName"/>.</summary>
     public const string DefaultLocalActivationsName = "local-activations";
 
-    /// <summary>The default of <see cref="MaxEntries"/>, the same as Orleans' <c>GrainDirectoryOptions.CacheSize</c> default.</summary>
-    public const int DefaultMaxEntries = 1_000_000;
-
     /// <summary>The default of <see cref="PurgeInterval"/>.</summary>
     public static readonly TimeSpan DefaultPurgeInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>The shortest <see cref="PurgeInterval"/> accepted: a periodic timer's resolution.</summary>
+    public static readonly TimeSpan MinPurgeInterval = TimeSpan.FromMilliseconds(1);
 
     /// <summary>The longest <see cref="PurgeInterval"/> accepted (a timer's limit).</summary>
     public static readonly TimeSpan MaxPurgeInterval = TimeSpan.FromDays(1);
 
     /// <summary>
-    /// The most entries the directory cache holds. An insert that takes it over the cap evicts a batch of
-    /// entries (see the cache's remarks). Must be positive. Default: <see cref="DefaultMaxEntries"/>.
+    /// The most entries the directory cache holds; must be positive when set. When it is <c>null</c> (the
+    /// default), the cap is Orleans' <c>GrainDirectoryOptions.CacheSize</c> (1,000,000 unless the silo sets it),
+    /// so a silo that sizes Orleans' cache sizes this one. When both are set, this one wins. Going over the cap
+    /// signals a background eviction (see the cache's remarks).
     /// </summary>
-    public int MaxEntries { get; set; } = DefaultMaxEntries;
+    public int? MaxEntries { get; set; }
 
     /// <summary>
     /// How often the maintenance service sweeps the cache for entries that point at dead silos, as a safety net
-    /// behind the membership updates it follows. Must be positive and at most <see cref="MaxPurgeInterval"/>.
+    /// behind the membership updates it follows, and recounts the cache. Must be at least <see cref="MinPurgeInterval"/>
+    /// and at most <see cref="MaxPurgeInterval"/>.
     /// Default: <see cref="DefaultPurgeInterval"/>.
     /// </summary>
     public TimeSpan PurgeInterval { get; set; } = DefaultPurgeInterval;
@@ -47,7 +50,7 @@ public sealed class SyncMapRegistryOptions
     public string LocalActivationsName { get; set; } = DefaultLocalActivationsName;
 
     /// <summary>
-    /// Counts registry lookups by result (<c>registry.lookups</c>, hit or miss) in per-core striped cells.
+    /// Counts registry lookups by result (<c>syncmap_registry.lookups</c>, hit or miss) in per-core striped cells.
     /// A grain call costs microseconds, so this is cheap there. Default: <c>true</c>.
     /// </summary>
     public bool CountLookups { get; set; } = true;

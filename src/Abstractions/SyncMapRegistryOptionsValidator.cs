@@ -13,14 +13,14 @@ public sealed class SyncMapRegistryOptionsValidator : IValidateOptions<SyncMapRe
     {
         ArgumentNullException.ThrowIfNull(options);
         List<string>? failures = null;
-        if (options.MaxEntries <= 0)
+        if (options.MaxEntries is <= 0)
         {
-            Fail(ref failures, nameof(SyncMapRegistryOptions.MaxEntries), $"must be positive, but is {options.MaxEntries}.");
+            Fail(ref failures, nameof(SyncMapRegistryOptions.MaxEntries), $"must be positive when set, but is {options.MaxEntries}.");
         }
 
-        if (options.PurgeInterval <= TimeSpan.Zero || options.PurgeInterval > SyncMapRegistryOptions.MaxPurgeInterval)
+        if (options.PurgeInterval < SyncMapRegistryOptions.MinPurgeInterval || options.PurgeInterval > SyncMapRegistryOptions.MaxPurgeInterval)
         {
-            Fail(ref failures, nameof(SyncMapRegistryOptions.PurgeInterval), $"must be positive and at most {SyncMapRegistryOptions.MaxPurgeInterval}, but is {options.PurgeInterval}.");
+            Fail(ref failures, nameof(SyncMapRegistryOptions.PurgeInterval), $"must be at least {SyncMapRegistryOptions.MinPurgeInterval} and at most {SyncMapRegistryOptions.MaxPurgeInterval}, but is {options.PurgeInterval}.");
         }
 
         if (string.IsNullOrWhiteSpace(options.Name))

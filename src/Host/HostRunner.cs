@@ -1,99 +1,183 @@
+using OpenTelemetry.Exporter;
 using SyncMapRegistry.Host.Cluster;
 using SyncMapRegistry.Host.Output;
 using SyncMapRegistry.Host.Registry;
+using SyncMapRegistry.Host.Status;
 using SyncMapRegistry.Host.Telemetry;
 using SyncMapRegistry.Host.Workload;
 
 namespace SyncMapRegistry.Host;
 
 /// <summary>
-/// One run of the host: start the silos, warm up, drive the workload while reporting, print the summary,
-/// stop the silos. Cancellation (Ctrl+C) ends the workload early and still prints the summary.
+/// One run of the host, whatever its role: start this process's silos (or its client), wait for the cluster when
+/// asked, warm up, drive the workload (or only host grains) while reporting, print the summary, stop. Cancellation
+/// (Ctrl+C) ends the run early and still prints the summary.
 /// </summary>
-internal sealed class HostRunner(HostOptions options, OtlpSettings? otlp, IRunReporter reporter, TimeProvider time)
+internal sealed class HostRunner(HostOptions options, IRunReporter reporter, TextWriter output, TimeProvider time)
 {
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan AwaitLimit = TimeSpan.FromMinutes(2);
+
+    // Below a timer's resolution a delay returns at once: the run is over.
+    private static readonly TimeSpan MinDelay = TimeSpan.FromMilliseconds(5);
 
     public async Task<RunSummary> RunAsync(CancellationToken cancellationToken)
     {
-        IReadOnlyList<SiloEndpoint> endpoints = LocalSiloCluster.Endpoints(options);
-        using HostTelemetry? telemetry = HostTelemetry.Start(otlp, [.. endpoints.Select(e => e.Name)], options.ClusterId);
-        if (telemetry is not null)
-        {
-            reporter.Message($"exporting traces and metrics by OTLP ({telemetry.Settings.Protocol}) to {telemetry.Settings.Endpoint}");
-        }
-
-        reporter.Message($"starting {options.Silos} silos on 127.0.0.1 (silo ports {options.SiloPort}..{options.SiloPort + options.Silos - 1})");
-        LocalSiloCluster cluster;
+        using HostTelemetry? telemetry = StartTelemetry();
+        SiloCluster? cluster = null;
+        StatusWriter? status = null;
+        GrainWorkload? workload = null;
+        TimeSpan elapsed = TimeSpan.Zero;
+        ProcessCost cost = default;
         try
         {
-            cluster = await LocalSiloCluster.StartAsync(options, LocalSiloCluster.LocalhostClustering(options), cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            var empty = new RunSummary(options, true, TimeSpan.Zero, default, [.. endpoints.Select(e => SiloRegistrySnapshot.Unavailable(e.Name))], otlp?.Endpoint);
-            reporter.Summary(empty);
-            return empty;
-        }
-
-        await using (cluster)
-        {
-            var callers = cluster.Silos.Select(s => new WorkloadCaller(s.Endpoint.Index, s.Name, s.GrainFactory, s.Address)).ToList();
-            var workload = new GrainWorkload(callers, options, time);
-            reporter.Message($"activating {options.Grains} grains across {options.Silos} silos");
-            long started = time.GetTimestamp();
             try
             {
-                await workload.ActivateAsync(cancellationToken);
-                reporter.Message($"running a read-mostly workload for {options.Duration.TotalSeconds:0.#} s (Ctrl+C stops it early)");
-                started = time.GetTimestamp();
+                reporter.Message(options.HostsSilos
+                    ? $"starting {options.Silos} silo(s) at {options.AdvertisedAddress} (silo ports {options.SiloPort}..{options.SiloPort + options.Silos - 1}), cluster '{options.ClusterId}', {PlainReporter.Name(options.Clustering)} clustering, directory cache {PlainReporter.Name(options.DirectoryCache)}"
+                    : $"connecting a client to cluster '{options.ClusterId}', {PlainReporter.Name(options.Clustering)} clustering");
+                cluster = await SiloCluster.StartAsync(options, cancellationToken);
+                status = new StatusWriter(options, output, time, cluster.Silos, () => workload);
+                status.Start();
+                List<Caller> callers = cluster.Client is { } client
+                    ? [new Caller(0, client, null)]
+                    : [.. cluster.Silos.Select(s => new Caller(s.Endpoint.Index, s.GrainFactory, s.Address))];
+                if (options.AwaitSilos > 0)
+                {
+                    status.Phase = "waiting";
+                    reporter.Message($"waiting for {options.AwaitSilos} active silos");
+                    await AwaitSilosAsync(callers[0], cancellationToken);
+                }
+
+                if (options.DrivesWorkload)
+                {
+                    workload = new GrainWorkload(callers, options, time);
+                    status.Phase = "warm-up";
+                    reporter.Message($"activating {options.Grains} grains");
+                    await workload.ActivateAsync(cancellationToken);
+                }
+
+                status.Phase = workload is null ? "hosting" : "running";
+                reporter.Message($"{(workload is null ? "hosting grains" : "running the workload")} for {options.Duration.TotalSeconds:0.#} s (Ctrl+C stops it early)");
+                ProcessCost before = ProcessCost.Now();
+                long started = time.GetTimestamp();
                 await reporter.RunAsync(publish => DriveAsync(workload, cluster, started, publish, cancellationToken));
+                elapsed = time.GetElapsedTime(started);
+                cost = ProcessCost.Now() - before;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // Ctrl+C during the warm-up: the summary says what was done.
+                // Ctrl+C while starting or warming up: the summary says what was done.
             }
 
-            TimeSpan elapsed = time.GetElapsedTime(started);
             var summary = new RunSummary(
                 options,
                 cancellationToken.IsCancellationRequested,
                 elapsed > options.Duration ? options.Duration : elapsed,
-                workload.Snapshot(),
-                ReadRegistries(cluster),
-                telemetry?.Settings.Endpoint);
+                workload?.Snapshot() ?? default,
+                workload?.Latency() ?? default,
+                cost,
+                ReadRegistries(cluster));
+            if (status is not null)
+            {
+                status.Phase = "stopping";
+                status.WriteNow();
+            }
+
             reporter.Summary(summary);
-            reporter.Message("stopping silos");
-            await cluster.StopAsync(StopGrace);
             return summary;
         }
-    }
-
-    private async Task DriveAsync(GrainWorkload workload, LocalSiloCluster cluster, long started, Action<ProgressReport> publish, CancellationToken cancellationToken)
-    {
-        long lastCalls = 0;
-        long lastTimestamp = started;
-        bool interrupted = await WorkloadDriver.RunAsync(
-            workload.RunAsync, options.Duration, options.ReportInterval, time, started, () => publish(Report("running")), cancellationToken);
-        publish(Report(interrupted ? "interrupted" : "done"));
-
-        ProgressReport Report(string phase)
+        finally
         {
-            long now = time.GetTimestamp();
-            WorkloadSnapshot snapshot = workload.Snapshot();
-            double seconds = time.GetElapsedTime(lastTimestamp, now).TotalSeconds;
-            TimeSpan elapsed = time.GetElapsedTime(started, now);
+            reporter.Message(options.HostsSilos ? "stopping silos" : "stopping the client");
+            if (status is not null)
+            {
+                await status.DisposeAsync();
+            }
 
-            // While running: the rate over the last interval; at the end: over the whole run.
-            double rate = phase != "running"
-                ? snapshot.Calls / Math.Max(elapsed.TotalSeconds, 1e-3)
-                : seconds <= 0 ? 0 : (snapshot.Calls - lastCalls) / seconds;
-            lastCalls = snapshot.Calls;
-            lastTimestamp = now;
-            return new ProgressReport(phase, elapsed > options.Duration ? options.Duration : elapsed, options.Duration, snapshot, rate, ReadRegistries(cluster));
+            if (cluster is not null)
+            {
+                await cluster.DisposeAsync();
+            }
         }
     }
 
-    private static List<SiloRegistrySnapshot> ReadRegistries(LocalSiloCluster cluster) =>
-        [.. cluster.Silos.Select(s => RegistryWiring.Read(s.Services, s.Name))];
+    /// <summary>Runs the workload (if any) for the duration, publishing progress every report interval.</summary>
+    private async Task DriveAsync(GrainWorkload? workload, SiloCluster cluster, long started, Action<ProgressReport> publish, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task running = workload?.RunAsync(stop.Token) ?? Task.CompletedTask;
+        long lastCalls = 0;
+        long lastTimestamp = started;
+        try
+        {
+            while (options.Duration - time.GetElapsedTime(started) is var remaining && remaining >= MinDelay)
+            {
+                await Task.Delay(remaining < options.ReportInterval ? remaining : options.ReportInterval, time, cancellationToken);
+                long now = time.GetTimestamp();
+                long calls = workload?.Snapshot().Calls ?? 0;
+                publish(Report(workload is null ? "hosting" : "running", (calls - lastCalls) / Math.Max(time.GetElapsedTime(lastTimestamp, now).TotalSeconds, 1e-3)));
+                (lastCalls, lastTimestamp) = (calls, now);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: stop the workload and report where it got to.
+        }
+
+        await stop.CancelAsync();
+        await running;
+        long total = workload?.Snapshot().Calls ?? 0;
+        publish(Report(cancellationToken.IsCancellationRequested ? "interrupted" : "done", total / Math.Max(time.GetElapsedTime(started).TotalSeconds, 1e-3)));
+
+        ProgressReport Report(string phase, double rate)
+        {
+            TimeSpan elapsed = time.GetElapsedTime(started);
+            return new ProgressReport(phase, options.DirectoryCache, elapsed > options.Duration ? options.Duration : elapsed, options.Duration, workload?.Snapshot() ?? default, rate, ReadRegistries(cluster));
+        }
+    }
+
+    /// <summary>Polls the management grain until the cluster has <see cref="HostOptions.AwaitSilos"/> active silos.</summary>
+    private async Task AwaitSilosAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        IManagementGrain management = caller.Grains.GetGrain<IManagementGrain>(0);
+        long started = time.GetTimestamp();
+        int active = 0;
+        while (active < options.AwaitSilos)
+        {
+            if (time.GetElapsedTime(started) > AwaitLimit)
+            {
+                throw new TimeoutException($"The cluster has {active} active silos after {AwaitLimit.TotalSeconds:0} s; --await-silos asks for {options.AwaitSilos}.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
+            try
+            {
+                SiloScope.Current = caller.Scope;
+                active = (await management.GetHosts(true, cancellationToken)).Count;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // A silo still joining may not answer yet.
+            }
+        }
+
+        reporter.Message($"{active} silos active");
+    }
+
+    private static List<SiloRegistrySnapshot> ReadRegistries(SiloCluster? cluster) =>
+        [.. (cluster?.Silos ?? []).Select(s => RegistryWiring.Read(s.Services, s.Name))];
+
+    /// <summary>OTLP export when an endpoint is set; the exporter reads the standard OTEL_* variables itself.</summary>
+    private HostTelemetry? StartTelemetry()
+    {
+        IReadOnlyList<string> scopes = options.HostsSilos ? [.. SiloCluster.Endpoints(options).Select(e => e.Name)] : [$"client-{Environment.ProcessId}"];
+        OtlpSettings? settings = options.OtlpEndpoint is { } endpoint ? new OtlpSettings(endpoint, OtlpExportProtocol.HttpProtobuf, options.OtlpTimeout, null, null) : null;
+        HostTelemetry? telemetry = HostTelemetry.Start(settings, scopes, options.ClusterId);
+        if (telemetry is not null)
+        {
+            reporter.Message($"exporting traces and metrics by OTLP to {telemetry.Settings.Endpoint}");
+        }
+
+        return telemetry;
+    }
 }

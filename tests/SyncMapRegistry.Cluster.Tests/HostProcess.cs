@@ -60,17 +60,17 @@ internal sealed record HostStatus(long ReceivedAtMs, JsonElement Root)
 
 /// <summary>
 /// A host process (<c>dotnet exec SyncMapRegistry.Host.dll ...</c>): collects its STATUS lines and keeps the
-/// rest of its output for failure messages. Disposing kills it if it still runs.
+/// rest of its output for failure messages. Disposing kills it if it still runs (a paused one too: SIGKILL ends it).
 /// </summary>
 internal sealed class HostProcess : IAsyncDisposable
 {
-    private const int KeptLines = 60;
+    private const int TailLines = 60;
 
     private readonly Process _process;
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private readonly List<HostStatus> _statuses = [];
-    private readonly Queue<string> _lines = new();
+    private readonly List<string> _lines = [];
 
     private HostProcess(string name, Process process, TimeProvider time)
     {
@@ -170,12 +170,36 @@ internal sealed class HostProcess : IAsyncDisposable
     /// <summary>SIGKILL: the process ends at once, without closing anything.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>SIGSTOP: the process hangs. Its sockets stay open, so peers see a silo that accepts connections and never answers.</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>SIGCONT: a paused process runs on from where it stopped.</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
+    /// <summary>The status lines written at or after <paramref name="unixMs"/> (by the process's clock).</summary>
+    public IReadOnlyList<HostStatus> Since(long unixMs)
+    {
+        lock (_lock)
+        {
+            return [.. _statuses.Where(s => s.T >= unixMs)];
+        }
+    }
+
+    /// <summary>Whether the process wrote a line (STATUS lines left out) that contains <paramref name="text"/>.</summary>
+    public bool Wrote(string text)
+    {
+        lock (_lock)
+        {
+            return _lines.Exists(line => line.Contains(text, StringComparison.Ordinal));
+        }
+    }
+
     /// <summary>The last lines the process wrote (STATUS lines left out), for failure messages.</summary>
     public string Tail()
     {
         lock (_lock)
         {
-            return $"--- {Name} (pid {_process.Id}{(_process.HasExited ? $", exited {_process.ExitCode}" : "")}) ---\n" + string.Join('\n', _lines);
+            return $"--- {Name} (pid {_process.Id}{(_process.HasExited ? $", exited {_process.ExitCode}" : "")}) ---\n" + string.Join('\n', _lines.TakeLast(TailLines));
         }
     }
 
@@ -250,11 +274,19 @@ internal sealed class HostProcess : IAsyncDisposable
     {
         lock (_lock)
         {
-            _lines.Enqueue(line);
-            while (_lines.Count > KeptLines)
-            {
-                _lines.Dequeue();
-            }
+            _lines.Add(line);
+        }
+    }
+
+    /// <summary>Sends a signal with kill(1): .NET has no API for SIGSTOP and SIGCONT.</summary>
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("kill(1) did not start.");
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} exited with {kill.ExitCode}.");
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using SyncMapRegistry.Testing;
 
 namespace SyncMapRegistry.Cluster.Tests;
 
@@ -34,7 +33,7 @@ public sealed class HostRolesTests(ITestOutputHelper output)
     [Fact]
     public async Task AGrainOnlySiloProcess_AndAWorkloadClient_FormOneCluster_AndEveryCallSucceeds()
     {
-        (int siloPort, int gatewayPort) = (ConsecutiveFreePorts(2), ConsecutiveFreePorts(2));
+        (int siloPort, int gatewayPort) = (FreePorts.Range(2), FreePorts.Range(2));
         string clusterId = "syncmap-roles-" + Guid.NewGuid().ToString("N")[..12];
         string[] common = ["--cluster-id", clusterId, "--silos", "2", "--silo-port", Text(siloPort), "--gateway-port", Text(gatewayPort), "--status-interval", "200ms"];
         await using HostProcess silos = HostProcess.Start("silos", [.. common, "--role", "silo", "--duration", "120s"], _time);
@@ -67,41 +66,6 @@ public sealed class HostRolesTests(ITestOutputHelper output)
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>The first of <paramref name="count"/> consecutive ports on 127.0.0.1 that nothing listens on.</summary>
-    private static int ConsecutiveFreePorts(int count)
-    {
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            int first;
-            using (var probe = new TcpListener(IPAddress.Loopback, 0))
-            {
-                probe.Start();
-                first = ((IPEndPoint)probe.LocalEndpoint).Port;
-            }
-
-            if (first + count <= IPEndPoint.MaxPort && Enumerable.Range(first, count).All(IsFree))
-            {
-                return first;
-            }
-        }
-
-        throw new InvalidOperationException($"No {count} consecutive free ports found.");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     private bool Dump(params HostProcess[] hosts)
     {

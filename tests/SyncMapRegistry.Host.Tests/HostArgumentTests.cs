@@ -9,8 +9,12 @@ public sealed class HostArgumentTests
     [InlineData("--read-ratio", "1.5", "--read-ratio")]
     [InlineData("--duration", "soon", "--duration")]
     [InlineData("--otlp-endpoint", "not-a-uri", "--otlp-endpoint")]
+    [InlineData("--directory-cache", "redis", "--directory-cache")]
+    [InlineData("--clustering", "etcd", "--clustering")]
+    [InlineData("--status-interval", "1ms", "--status-interval")]
+    [InlineData("--advertised-address", "0.0.0.0", "--advertised-address")]
     [InlineData("--bogus", "1", "--bogus")]
-    public async Task ABadArgument_ExitsWith2_AndNamesTheOption(string option, string value, string named)
+    public async Task ABadArgumentExitsWith2AndNamesTheOption(string option, string value, string named)
     {
         var error = new StringWriter();
 
@@ -22,7 +26,20 @@ public sealed class HostArgumentTests
     }
 
     [Fact]
-    public async Task ABadEnvironmentVariable_ExitsWith2_AndNamesTheOption()
+    public async Task EveryBadSettingIsReportedAtOnce()
+    {
+        var error = new StringWriter();
+
+        HostRunResult result = await HostProgram.RunAsync(["--silos", "x", "--grains", "y", "--duration", "z"], new HostConsole(new StringWriter(), error, false), CancellationToken.None, new Dictionary<string, string?>());
+
+        Assert.Equal(HostProgram.ExitUsage, result.ExitCode);
+        Assert.Contains("--silos (SyncMapHost:Silos): cannot read 'x' as integer", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--grains (SyncMapHost:Grains): cannot read 'y' as integer", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--duration (SyncMapHost:Duration): cannot read 'z' as duration", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABadEnvironmentVariableExitsWith2AndNamesTheOption()
     {
         var error = new StringWriter();
         var environment = new Dictionary<string, string?> { ["SyncMapHost__ReadRatio"] = "2" };
@@ -37,24 +54,24 @@ public sealed class HostArgumentTests
     public async Task TheCommandLineWinsOverTheEnvironment()
     {
         var error = new StringWriter();
-        var environment = new Dictionary<string, string?> { ["SyncMapHost__Silos"] = "0", ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "ftp://nowhere" };
+        var environment = new Dictionary<string, string?> { ["SyncMapHost__Silos"] = "0", ["SyncMapHost__Grains"] = "0" };
 
         HostRunResult result = await HostProgram.RunAsync(["--silos", "99"], new HostConsole(new StringWriter(), error, false), CancellationToken.None, environment);
 
         Assert.Equal(HostProgram.ExitUsage, result.ExitCode);
         Assert.Contains("--silos: must be between 1 and 16 (got 99)", error.ToString(), StringComparison.Ordinal);
-        Assert.Contains("OTEL_EXPORTER_OTLP_ENDPOINT", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--grains: must be between 1 and 10000000 (got 0)", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Help_ListsEveryOption_AndExits0()
+    public async Task HelpListsEveryOptionAndExits0()
     {
         var output = new StringWriter();
 
         HostRunResult result = await HostProgram.RunAsync(["--help"], new HostConsole(output, new StringWriter(), false), CancellationToken.None, new Dictionary<string, string?>());
 
         Assert.Equal(HostProgram.ExitSuccess, result.ExitCode);
-        foreach (string option in new[] { "--silos", "--grains", "--duration", "--read-ratio", "--otlp-endpoint" })
+        foreach (string option in new[] { "--silos", "--grains", "--duration", "--read-ratio", "--directory-cache", "--churn", "--role", "--status-interval", "--otlp-endpoint", "--dashboard" })
         {
             Assert.Contains(option, output.ToString(), StringComparison.Ordinal);
         }
@@ -68,7 +85,7 @@ public sealed class HostArgumentTests
     [InlineData("00:00:45", 45_000)]
     public void DurationsReadInEveryDocumentedForm(string text, int milliseconds)
     {
-        Assert.True(HostProgram.TryParseDuration(text, out TimeSpan duration));
+        Assert.True(HostSettings.TryParseDuration(text, out TimeSpan duration));
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), duration);
     }
 }

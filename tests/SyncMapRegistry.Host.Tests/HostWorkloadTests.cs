@@ -1,12 +1,13 @@
 using SyncMapRegistry.Host.Output;
 using SyncMapRegistry.Host.Registry;
+using SyncMapRegistry.Host.Status;
 
 namespace SyncMapRegistry.Host.Tests;
 
 public sealed class HostWorkloadTests
 {
     [Fact]
-    public async Task TheWorkloadRunsEndToEnd_AndTheRegistryServesItsCrossSiloLookups()
+    public async Task TheWorkloadRunsEndToEndAndTheRegistryServesItsCrossSiloLookups()
     {
         HostRun run = await HostRun.StartAsync(null, "--silos", "3", "--grains", "90", "--duration", "3s", "--read-ratio", "0.95", "--concurrency", "8");
 
@@ -34,12 +35,98 @@ public sealed class HostWorkloadTests
         Assert.InRange(total.LocalActivations, 1, 90);
 
         Assert.Contains("=== SyncMapRegistry host: summary ===", run.Output, StringComparison.Ordinal);
+        Assert.Contains("directory cache       syncmap", run.Output, StringComparison.Ordinal);
         Assert.Contains($"{total.Hits} served by the registry (hit)", run.Output, StringComparison.Ordinal);
-        Assert.Contains("progress phase=running", run.Output, StringComparison.Ordinal);
+        Assert.Contains("progress phase=running cache=syncmap", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task AnUnreachableOtlpEndpoint_NeitherFailsNorStallsTheRun()
+    public async Task TheSummaryReportsLatencyPercentilesCpuAllocationsAndCollections()
+    {
+        HostRun run = await HostRun.StartAsync(null, "--silos", "2", "--grains", "50", "--duration", "2s", "--concurrency", "4");
+
+        Assert.True(run.Result.ExitCode == HostProgram.ExitSuccess, run.Error);
+        RunSummary summary = Assert.IsType<RunSummary>(run.Result.Summary);
+        Assert.True(summary.Workload.Calls > 0, "no call completed");
+        Assert.True(summary.Elapsed > TimeSpan.FromSeconds(1.5) && summary.Elapsed <= TimeSpan.FromSeconds(2), $"ran {summary.Elapsed}");
+        Assert.InRange(summary.CallsPerSecond, summary.Workload.Calls / 2.0, summary.Workload.Calls / 1.5);
+
+        // Percentiles of real calls: positive and ordered, the mean between the median's neighbours and the max.
+        var latency = summary.Latency;
+        Assert.True(latency.P50 > 0, $"p50 {latency.P50}");
+        Assert.True(latency.P50 <= latency.P99 && latency.P99 <= latency.P999 && latency.P999 <= latency.Max, $"{latency}");
+        Assert.InRange(latency.Mean, 0.001, latency.Max);
+
+        // Cost of the run: silos and workload share the process, so every call costs processor time and allocations.
+        Assert.True(summary.Cost.CpuTime > TimeSpan.Zero, "no processor time");
+        Assert.True(summary.CpuMicrosecondsPerCall > 0);
+        Assert.True(summary.Cost.AllocatedBytes > 0, "nothing allocated");
+        Assert.True(summary.BytesPerCall > 0);
+        Assert.True(summary.Cost.Gen0 >= summary.Cost.Gen1 && summary.Cost.Gen1 >= summary.Cost.Gen2, $"{summary.Cost}");
+
+        Assert.Contains($"latency ms            p50 {latency.P50:0.000}  p99 {latency.P99:0.000}  p99.9 {latency.P999:0.000}  max {latency.Max:0.000}", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"cpu per call          {summary.CpuMicrosecondsPerCall:0.0} us", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"allocated per call    {summary.BytesPerCall:0} B", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"gc collections        gen0 {summary.Cost.Gen0}, gen1 {summary.Cost.Gen1}, gen2 {summary.Cost.Gen2}", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithTheLruCacheNoRegistryRunsAndTheReportsSaySo()
+    {
+        HostRun run = await HostRun.StartAsync(null, "--directory-cache", "lru", "--silos", "2", "--grains", "50", "--duration", "2s", "--concurrency", "4");
+
+        Assert.True(run.Result.ExitCode == HostProgram.ExitSuccess, run.Error);
+        RunSummary summary = Assert.IsType<RunSummary>(run.Result.Summary);
+        Assert.Equal(DirectoryCacheKind.Lru, summary.Options.DirectoryCache);
+        Assert.True(summary.Workload.Calls > 0, "no call completed");
+        Assert.True(summary.Workload.CrossSilo > 0, "no call crossed silos");
+        Assert.Equal(2, summary.Silos.Count);
+        Assert.All(summary.Silos, s => Assert.False(s.Available, $"{s.Silo} runs a registry"));
+        Assert.Contains("directory cache       lru", run.Output, StringComparison.Ordinal);
+        Assert.Contains("registry              none (lru ran)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("progress phase=running cache=lru", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnderChurnIdleGrainsAreCollectedAndTheIndexFollows()
+    {
+        // 1000 grains, then 50 calls a second: most grains stay idle past the 2 s collection age and deactivate.
+        HostRun run = await HostRun.StartAsync(null, "--churn", "--silos", "2", "--grains", "1000", "--rate", "50", "--duration", "8s");
+
+        Assert.True(run.Result.ExitCode == HostProgram.ExitSuccess, run.Error);
+        RunSummary summary = Assert.IsType<RunSummary>(run.Result.Summary);
+        Assert.Equal(1000, summary.Workload.Activated);
+        Assert.True(summary.Workload.Calls > 0, "no call completed");
+        Assert.True(summary.Total.LocalActivations < 500, $"{summary.Total.LocalActivations} of 1000 grains still active");
+        Assert.Contains("churn (idle grains collected after 2 s)", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusLinesReadBackAsTheSharedRecords()
+    {
+        HostRun run = await HostRun.StartAsync(null, "--status-interval", "200ms", "--silos", "2", "--grains", "40", "--duration", "2s", "--concurrency", "4");
+
+        Assert.True(run.Result.ExitCode == HostProgram.ExitSuccess, run.Error);
+        List<StatusLine> lines = [.. run.Output.Split('\n').Select(l => StatusLine.TryParse(l.TrimEnd('\r'), out StatusLine? s) ? s : null).OfType<StatusLine>()];
+        Assert.True(lines.Count >= 3, $"{lines.Count} status lines");
+        StatusLine last = lines[^1];
+        Assert.Equal("stopping", last.Phase);
+        Assert.Equal("all", last.Role);
+        Assert.Equal(Environment.ProcessId, last.Pid);
+        Assert.Equal(2, last.Silos.Count);
+        Assert.All(last.Silos, s => Assert.True(s.Registry is { Entries: > 0 }, $"{s.Name}: no registry entries"));
+        Assert.Equal(2, last.Membership!.Members.Count);
+        WorkloadStatusLine workload = last.Workload!;
+        Assert.Equal(40, workload.Activated);
+        Assert.Equal(run.Result.Summary!.Workload.Calls, workload.Calls);
+        Assert.Equal(workload.Calls + workload.Failed, workload.Targets.Values.Sum(t => t.Succeeded + t.Failed) + workload.Unknown.Succeeded + workload.Unknown.Failed);
+        Assert.Equal(40, workload.GrainsBySilo.Values.Sum());
+        Assert.Contains(lines, l => l.Phase == "running");
+        Assert.True(lines.Zip(lines.Skip(1)).All(p => p.First.T <= p.Second.T), "status lines out of order");
+    }
+
+    [Fact]
+    public async Task AnUnreachableOtlpEndpointNeitherFailsNorStallsTheRun()
     {
         int closed = FreePorts.Closed();
 
@@ -48,12 +135,11 @@ public sealed class HostWorkloadTests
         Assert.True(run.Result.ExitCode == HostProgram.ExitSuccess, run.Error);
         RunSummary summary = Assert.IsType<RunSummary>(run.Result.Summary);
         Assert.True(summary.Workload.Calls > 0);
-        Assert.Equal(new Uri($"http://127.0.0.1:{closed}"), summary.OtlpEndpoint);
         Assert.Contains($"otlp export           http://127.0.0.1:{closed}/", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task CtrlC_StopsTheWorkloadEarly_ExitsCleanly_AndStillPrintsTheSummary()
+    public async Task CtrlCStopsTheWorkloadEarlyExitsCleanlyAndStillPrintsTheSummary()
     {
         HostRun run = await HostRun.StartAsync(
             null,

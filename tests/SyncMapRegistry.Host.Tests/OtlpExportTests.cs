@@ -36,7 +36,7 @@ public sealed class OtlpExportTests
         // Metrics from both meters arrive too.
         string metrics = string.Join('\n', receiver.Bodies("/v1/metrics").Select(b => Encoding.UTF8.GetString(b)));
         Assert.Contains(SyncMapRegistryTelemetry.Instruments.Promotions, metrics, StringComparison.Ordinal);
-        Assert.Contains(SyncMapRegistryTelemetry.Instruments.RegistryLookups, metrics, StringComparison.Ordinal);
+        Assert.Contains(GrainRegistryTelemetry.Instruments.Lookups, metrics, StringComparison.Ordinal);
         Assert.Contains("orleans-", metrics, StringComparison.Ordinal);
     }
 }

@@ -16,8 +16,20 @@ public abstract class RegistryPathTests(ITestCluster cluster, ITestOutputHelper 
         RegistryScenarios.TheLocalIndexFollowsActivationsAndDeactivationsAsync(cluster, output, 3_000);
 
     [Fact]
-    public Task TheMaintenanceSweepSurvivesAnExceptionAndStopsWhenAsked() =>
-        MaintenanceServiceScenario.TheSweepSurvivesAnExceptionAndStopsWhenAskedAsync(cluster, output);
+    public Task StatelessWorkersStayOutOfTheLocalIndex() =>
+        RegistryScenarios.StatelessWorkersStayOutOfTheLocalIndexAsync(cluster, output, 4_000);
+
+    [Fact]
+    public Task TheIndexLeavesAnActivationsLazilyBuiltStateUnbuilt() =>
+        RegistryScenarios.TheIndexLeavesAnActivationsLazilyBuiltStateUnbuiltAsync(cluster, output, 5_000);
+
+    [Fact]
+    public Task TheMaintenanceSweepSurvivesAnExceptionHealsTheCountAndStopsWhenAsked() =>
+        MaintenanceServiceScenario.TheSweepSurvivesAnExceptionHealsTheCountAndStopsWhenAskedAsync(cluster, output);
+
+    [Fact]
+    public Task AMaintenanceSweepTimerThatCannotBeMadeIsReportedAtOnce() =>
+        MaintenanceServiceScenario.ASweepTimerThatCannotBeMadeIsReportedAtOnceAsync(cluster, output);
 }
 
 /// <summary>3 generic-host silos: Orleans' DHT directory (LocalGrainDirectory) uses the registry.</summary>

@@ -296,7 +296,7 @@ public abstract class GrainDirectoryCacheBehaviour : IAsyncDisposable
 public sealed class SyncMapGrainDirectoryCacheBehaviour : GrainDirectoryCacheBehaviour
 {
     protected override IGrainDirectoryCache Create(int maxEntries) =>
-        new SyncMapGrainDirectoryCache(new SyncMapRegistryOptions { MaxEntries = maxEntries, Name = "behaviour-test" });
+        new SyncMapGrainDirectoryCache(new SyncMapRegistryOptions { MaxEntries = maxEntries, Name = "behaviour-test" }, scheduleEviction: Inline);
 }
 
 public sealed class OrleansLruGrainDirectoryCacheBehaviour : GrainDirectoryCacheBehaviour

@@ -28,6 +28,7 @@ public sealed class OptionsAndRegistrationTests(ITestOutputHelper output)
 
         using ServiceProvider provider = services.BuildServiceProvider();
         Assert.Equal(5, provider.GetRequiredService<IOptions<SyncMapRegistryOptions>>().Value.MaxEntries);
+        Assert.Equal(5, provider.GetRequiredService<SyncMapGrainDirectoryCache>().MaxEntries);
     }
 
     [Fact]
@@ -85,12 +86,39 @@ public sealed class OptionsAndRegistrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheCapIsMaxEntriesWhenSetAndElseTheGrainDirectoryCacheSize()
+    {
+        static int CapOf(Action<IServiceCollection> configure)
+        {
+            var services = new ServiceCollection();
+            configure(services);
+            using ServiceProvider provider = services.BuildServiceProvider();
+            return provider.GetRequiredService<SyncMapGrainDirectoryCache>().MaxEntries;
+        }
+
+        Assert.Equal(new GrainDirectoryOptions().CacheSize, CapOf(services => services.AddSyncMapRegistry()));
+        Assert.Equal(500, CapOf(services => services.AddSyncMapRegistry().Configure<GrainDirectoryOptions>(o => o.CacheSize = 500)));
+        Assert.Equal(700, CapOf(services => services
+            .Configure<GrainDirectoryOptions>(o => o.CacheSize = 500)
+            .AddSyncMapRegistry(options => options.MaxEntries = 700)));
+    }
+
+    [Fact]
+    public async Task APurgeIntervalBelowATimersResolutionFailsTheSilosStartNamingTheOption()
+    {
+        OptionsValidationException exception = await StartSiloExpectingFailureAsync(silo =>
+            silo.UseSyncMapRegistry(options => options.PurgeInterval = TimeSpan.FromTicks(5_000)));
+        output.WriteLine(exception.Message);
+        Assert.Contains("SyncMapRegistryOptions.PurgeInterval: must be at least 00:00:00.0010000", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ACapOfZeroFailsTheSilosStartNamingTheOption()
     {
         OptionsValidationException exception = await StartSiloExpectingFailureAsync(silo =>
             silo.Services.AddSyncMapRegistry(options => options.MaxEntries = 0));
         output.WriteLine(exception.Message);
-        Assert.Contains("SyncMapRegistryOptions.MaxEntries: must be positive, but is 0.", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("SyncMapRegistryOptions.MaxEntries: must be positive when set, but is 0.", exception.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -60,8 +60,8 @@ internal static class RegistryScenarios
 
         GrainRegistryStatistics after = caller.Registry().GetStatistics().DirectoryCache;
         output.WriteLine($"caller's cache holds {cached.Count} of the 60 grains, {cached.Count(pair => !caller.Address().Equals(pair.Value.SiloAddress))} of them remote");
-        output.WriteLine("before: " + Describe(before));
-        output.WriteLine("after:  " + Describe(after));
+        output.WriteLine("before: " + before.ToString());
+        output.WriteLine("after:  " + after.ToString());
         Assert.True(after.Updates > before.Updates, "Orleans put no address into the registry.");
         Assert.True(after.LookupHits > before.LookupHits, "Orleans found no address in the registry.");
         Assert.True(after.Count >= cached.Count);
@@ -151,7 +151,7 @@ internal static class RegistryScenarios
         // Deactivate it on B (B's local index follows), and bring it back on C.
         await b.Grains().GetGrain<ILocalProbeGrain>(grainKey).Deactivate();
         Assert.True(await WaitUntilAsync(() => !b.Registry().LocalActivations.TryLookUp(grain, out _), Patience), "B's local index kept the deactivated grain.");
-        GrainAddress onC = await BringUpOnAsync(c, grainKey, output);
+        GrainAddress onC = await BringUpOnAsync(cluster, c, grainKey, output);
         output.WriteLine($"{cluster.PathName}: A={a.Address()} B={b.Address()} C={c.Address()}");
         var cache = (SyncMapGrainDirectoryCache)a.Registry().DirectoryCache;
         if (!cache.LookUp(grain, out GrainAddress? stale, out int version) || !stale.Equals(onB))
@@ -185,7 +185,7 @@ internal static class RegistryScenarios
     /// activation's registration, the call may still reach that old silo and activate the grain there; then
     /// it deactivates that one and tries again.
     /// </summary>
-    private static async Task<GrainAddress> BringUpOnAsync(IServiceProvider silo, long key, ITestOutputHelper output)
+    private static async Task<GrainAddress> BringUpOnAsync(ITestCluster cluster, IServiceProvider silo, long key, ITestOutputHelper output)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -200,8 +200,11 @@ internal static class RegistryScenarios
             // The silo had looked the old registration up and cached it, so its calls keep reaching the old silo,
             // which activates the grain anew: drop that entry so that the next call asks the directory again.
             output.WriteLine($"attempt {attempt}: the grain came up at {address}, not on {silo.Address()}; deactivating it");
+            IServiceProvider elsewhere = cluster.Silos.Single(s => s.Address().Equals(address.SiloAddress));
             await probe.Deactivate();
-            await Task.Delay(200);
+            Assert.True(
+                await WaitUntilAsync(() => !elsewhere.Registry().LocalActivations.TryLookUp(address.GrainId, out _), Patience),
+                "The stray activation did not deactivate.");
             silo.GetRequiredService<IGrainDirectoryCache>().Remove(address.GrainId);
         }
     }
@@ -214,24 +217,61 @@ internal static class RegistryScenarios
         GrainAddress address = await probe.WhereAmI();
         Assert.Equal(a.Address(), address.SiloAddress);
 
-        Assert.True(a.Registry().LocalActivations.TryLookUp(address.GrainId, out IGrainContext? context));
-        Assert.Equal(address, context.Address);
+        // The index applies Orleans' notifications off Orleans' locks, a moment after they arrive.
+        IGrainContext? context = null;
+        Assert.True(await WaitUntilAsync(() => a.Registry().LocalActivations.TryLookUp(address.GrainId, out context), Patience));
+        Assert.Equal(address, context!.Address);
         Assert.Contains(a.Registry().LocalActivations, pair => pair.Key.Equals(address.GrainId) && ReferenceEquals(pair.Value, context));
         Assert.False(b.Registry().LocalActivations.TryLookUp(address.GrainId, out _));
         GrainRegistryStatistics statistics = a.Registry().GetStatistics().LocalActivations;
         Assert.True(statistics.Count >= 1);
         Assert.True(statistics.Updates >= 1);
-        output.WriteLine($"{cluster.PathName}: " + Describe(statistics));
+        output.WriteLine($"{cluster.PathName}: " + statistics.ToString());
 
         await probe.Deactivate();
         Assert.True(await WaitUntilAsync(() => !a.Registry().LocalActivations.TryLookUp(address.GrainId, out _), Patience), "The index kept a deactivated activation.");
         Assert.True(a.Registry().GetStatistics().LocalActivations.Removals > statistics.Removals);
 
         // Activated again, on B this time: B's index has it, A's does not.
-        GrainAddress again = await BringUpOnAsync(b, key, output);
-        Assert.True(b.Registry().LocalActivations.TryLookUp(again.GrainId, out IGrainContext? second));
-        Assert.Equal(again, second.Address);
+        GrainAddress again = await BringUpOnAsync(cluster, b, key, output);
+        IGrainContext? second = null;
+        Assert.True(await WaitUntilAsync(() => b.Registry().LocalActivations.TryLookUp(again.GrainId, out second), Patience));
+        Assert.Equal(again, second!.Address);
         Assert.False(a.Registry().LocalActivations.TryLookUp(again.GrainId, out _));
+    }
+
+    internal static async Task StatelessWorkersStayOutOfTheLocalIndexAsync(ITestCluster cluster, ITestOutputHelper output, long key)
+    {
+        IServiceProvider a = cluster.Silos[0];
+
+        // Concurrent calls that each keep a worker busy make the silo start several workers under one GrainId.
+        IWorkerGrain worker = a.Grains().GetGrain<IWorkerGrain>(key);
+        ActivationId[] served = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => worker.Work(TimeSpan.FromMilliseconds(100))));
+        int workers = served.Distinct().Count();
+
+        // A plain grain activated after them: once the index holds it, it has applied the workers' notifications too.
+        GrainAddress probe = await a.Grains().GetGrain<ILocalProbeGrain>(key).WhereAmI();
+        Assert.True(await WaitUntilAsync(() => a.Registry().LocalActivations.TryLookUp(probe.GrainId, out _), Patience));
+        output.WriteLine($"{cluster.PathName}: {workers} worker activations served 8 calls");
+        Assert.True(workers > 1, "Only one worker was activated: the test would prove nothing.");
+        GrainId workerId = ((GrainReference)worker).GrainId;
+        Assert.False(a.Registry().LocalActivations.TryLookUp(workerId, out _));
+        Assert.DoesNotContain(a.Registry().LocalActivations, pair => pair.Key.Equals(workerId));
+    }
+
+    internal static async Task TheIndexLeavesAnActivationsLazilyBuiltStateUnbuiltAsync(ITestCluster cluster, ITestOutputHelper output, long key)
+    {
+        IServiceProvider a = cluster.Silos[0];
+        GrainAddress address = await a.Grains().GetGrain<ILocalProbeGrain>(key).WhereAmI();
+        IGrainContext? context = null;
+        Assert.True(await WaitUntilAsync(() => a.Registry().LocalActivations.TryLookUp(address.GrainId, out context), Patience));
+
+        // ActivationData builds its extras (a dictionary, and for Deactivated a TaskCompletionSource) only when
+        // something asks, under its lock. A plain grain asks for none of it: nor may the index.
+        System.Reflection.FieldInfo extras = context!.GetType().GetField("_extras", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)
+            ?? throw new InvalidOperationException($"{context.GetType()} has no _extras field: Orleans changed, update this test.");
+        output.WriteLine($"{cluster.PathName}: {context.GetType().Name}._extras = {extras.GetValue(context) ?? "null"}");
+        Assert.Null(extras.GetValue(context));
     }
 
     private static void PrintStatistics(ITestOutputHelper output, string when, IServiceProvider[] silos)
@@ -240,8 +280,8 @@ internal static class RegistryScenarios
         {
             SyncMapRegistryStatistics statistics = silo.Registry().GetStatistics();
             output.WriteLine($"{when}, silo {silo.Address()}:");
-            output.WriteLine("  " + Describe(statistics.DirectoryCache));
-            output.WriteLine("  " + Describe(statistics.LocalActivations));
+            output.WriteLine("  " + statistics.DirectoryCache.ToString());
+            output.WriteLine("  " + statistics.LocalActivations.ToString());
         }
     }
 }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using SyncMapRegistry.Telemetry;
 using static SyncMapRegistry.OrleansTests.TestSupport;
@@ -10,13 +12,13 @@ namespace SyncMapRegistry.OrleansTests;
 public sealed class RegistryTelemetryTests
 {
     private static SyncMapGrainDirectoryCache NewCache(string name, int maxEntries = 1_000) =>
-        new(new SyncMapRegistryOptions { Name = name, MaxEntries = maxEntries });
+        new(new SyncMapRegistryOptions { Name = name, MaxEntries = maxEntries }, scheduleEviction: Inline);
 
     private static string UniqueName() => "telemetry-" + Guid.NewGuid().ToString("N")[..8];
 
     private static long Sum(MetricCollector<long> collector, string name, string? result = null) =>
         collector.GetMeasurementSnapshot()
-            .Where(m => Equals(m.Tags[Tags.Name], name) && (result is null || Equals(m.Tags[Tags.RegistryResult], result)))
+            .Where(m => Equals(m.Tags[Tags.Name], name) && (result is null || Equals(m.Tags[GrainRegistryTelemetry.Tags.LookupResult], result)))
             .Select(m => m.Value)
             .DefaultIfEmpty()
             .Sum();
@@ -26,7 +28,7 @@ public sealed class RegistryTelemetryTests
     {
         string name = UniqueName();
         SyncMapGrainDirectoryCache cache = NewCache(name);
-        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, Instruments.RegistryLookups);
+        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, GrainRegistryTelemetry.Instruments.Lookups);
         cache.AddOrUpdate(Address(Grain(1), Silo(1000)), 1);
         for (int i = 0; i < 3; i++)
         {
@@ -35,8 +37,8 @@ public sealed class RegistryTelemetryTests
 
         cache.LookUp(Grain(2), out _, out _);
         collector.RecordObservableInstruments();
-        Assert.Equal(3, Sum(collector, name, Tags.RegistryHit));
-        Assert.Equal(1, Sum(collector, name, Tags.RegistryMiss));
+        Assert.Equal(3, Sum(collector, name, GrainRegistryTelemetry.Tags.Hit));
+        Assert.Equal(1, Sum(collector, name, GrainRegistryTelemetry.Tags.Miss));
         Assert.Equal("{lookup}", collector.Instrument!.Unit);
         Assert.All(collector.GetMeasurementSnapshot(), m => Assert.Equal(2, m.Tags.Count));
     }
@@ -45,7 +47,7 @@ public sealed class RegistryTelemetryTests
     public void EvictionsAreCountedWithTheName()
     {
         string name = UniqueName();
-        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, Instruments.RegistryEvicted);
+        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, GrainRegistryTelemetry.Instruments.Evicted);
         SyncMapGrainDirectoryCache cache = NewCache(name, maxEntries: 10);
         for (int i = 0; i < 100; i++)
         {
@@ -58,17 +60,18 @@ public sealed class RegistryTelemetryTests
     }
 
     [Fact]
-    public void APurgeIsCountedAndTracedUnderTheEnclosingActivity()
+    public void OnePurgeWalkRemovesEveryDeadSilosEntriesAndIsTracedOnceUnderTheEnclosingActivity()
     {
         string name = UniqueName();
         SyncMapGrainDirectoryCache cache = NewCache(name);
-        SiloAddress dead = Silo(1000);
+        SiloAddress alive = Silo(1000);
+        SiloAddress[] dead = [Silo(1001), Silo(1002), Silo(1003)];
         for (int i = 0; i < 12; i++)
         {
-            cache.AddOrUpdate(Address(Grain(i), i < 7 ? dead : Silo(1001)), 1);
+            cache.AddOrUpdate(Address(Grain(i), i < 9 ? dead[i % 3] : alive), 1);
         }
 
-        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, Instruments.RegistryPurged);
+        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, GrainRegistryTelemetry.Instruments.Purged);
         var spans = new List<Activity>();
         using var listener = new ActivityListener
         {
@@ -93,20 +96,145 @@ public sealed class RegistryTelemetryTests
 
         using (Activity parent = parentSource.StartActivity("grain call")!)
         {
-            Assert.Equal(7, cache.PurgeSilo(dead));
+            ClusterMembershipSnapshot membership = Membership(5, [(alive, SiloStatus.Active), .. dead.Select(silo => (silo, SiloStatus.Dead))]);
+            Assert.Equal(9, cache.Purge(membership).Values.Sum());
             Activity span;
             lock (spans)
             {
-                // The map's own spans (syncmap.promote, when the walk promotes pending keys) carry the name too.
-                span = Assert.Single(spans, s => s.OperationName == Spans.RegistryPurge && Equals(s.GetTagItem(Tags.Name), name));
+                span = Assert.Single(spans, s => s.OperationName == GrainRegistryTelemetry.Spans.Purge && Equals(s.GetTagItem(Tags.Name), name));
             }
 
-            Assert.Equal(dead.ToString(), span.GetTagItem(Tags.Silo));
-            Assert.Equal(7, span.GetTagItem(Tags.Removed));
+            Assert.Equal(dead.Select(silo => silo.ToString()).Order(), ((string[])span.GetTagItem(GrainRegistryTelemetry.Tags.PurgedSilos)!).Order());
+            Assert.Equal(9, span.GetTagItem(GrainRegistryTelemetry.Tags.PurgedEntries));
             Assert.Equal(parent.SpanId, span.ParentSpanId);
+            Assert.Same(parent, Activity.Current);
         }
 
-        Assert.Equal(7, Sum(collector, name));
+        Assert.Equal(9, Sum(collector, name));
+    }
+
+    // The two tests below listen to the registry's own instruments and span; the maps' are the map's tests' to prove.
+    [Fact]
+    public void AListenerThatThrowsFailsNoRegistryOperation()
+    {
+        string name = UniqueName();
+        SyncMapGrainDirectoryCache cache = NewCache(name, maxEntries: 10);
+        SiloAddress dead = Silo(1001);
+        int thrown = 0;
+        using var spans = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = activity => ThrowFor(activity),
+            ActivityStopped = activity => ThrowFor(activity),
+        };
+        ActivitySource.AddActivityListener(spans);
+        using var measurements = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name is GrainRegistryTelemetry.Instruments.Evicted or GrainRegistryTelemetry.Instruments.Purged)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        measurements.SetMeasurementEventCallback<long>((_, _, _, _) => Throw());
+        measurements.Start();
+
+        for (int i = 0; i < 100; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), dead), 1);
+        }
+
+        Activity? before = Activity.Current;
+        Assert.Equal(cache.Count, cache.Purge(Membership(5, (dead, SiloStatus.Dead))).Values.Sum());
+        Assert.Same(before, Activity.Current);
+        Assert.Equal(0, cache.Count);
+        Assert.True(cache.GetStatistics().Evicted > 0);
+        Assert.True(Volatile.Read(ref thrown) > 0, "No listener callback ran: the test would prove nothing.");
+
+        void ThrowFor(Activity activity)
+        {
+            if (activity.OperationName == GrainRegistryTelemetry.Spans.Purge)
+            {
+                Throw();
+            }
+        }
+
+        void Throw()
+        {
+            Interlocked.Increment(ref thrown);
+            throw new InvalidOperationException("A listener failed.");
+        }
+    }
+
+    [Fact]
+    public void AListenerThatWritesToTheCacheFromAnotherThreadIsNeverBlockedByTheRegistry()
+    {
+        string name = UniqueName();
+        const int cap = 10;
+        SyncMapGrainDirectoryCache cache = new(new SyncMapRegistryOptions { Name = name, MaxEntries = cap });
+        SiloAddress dead = Silo(1001);
+        int next = 1_000;
+        int callbacks = 0;
+        int blocked = 0;
+
+        // Each callback asks another thread to insert a new key over the cap (which needs the map's lock, and
+        // signals the evictor) and waits for it.
+        void WriteFromAnotherThread()
+        {
+            Interlocked.Increment(ref callbacks);
+            int key = Interlocked.Increment(ref next);
+            if (!Task.Run(() => cache.AddOrUpdate(Address(Grain(key), dead), 1)).Wait(TimeSpan.FromSeconds(5)))
+            {
+                Interlocked.Increment(ref blocked);
+            }
+        }
+
+        using var spans = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.OperationName == GrainRegistryTelemetry.Spans.Purge && Equals(activity.GetTagItem(Tags.Name), name))
+                {
+                    WriteFromAnotherThread();
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(spans);
+        using var measurements = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name is GrainRegistryTelemetry.Instruments.Evicted or GrainRegistryTelemetry.Instruments.Purged)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        measurements.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == Tags.Name && Equals(tag.Value, name) && Volatile.Read(ref callbacks) < 20)
+                {
+                    WriteFromAnotherThread();
+                }
+            }
+        });
+        measurements.Start();
+
+        for (int i = 0; i < 50; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), dead), 1);
+        }
+
+        cache.Purge(Membership(5, (dead, SiloStatus.Dead)));
+        Assert.True(Volatile.Read(ref callbacks) > 0, "No listener callback ran: the test would prove nothing.");
+        Assert.Equal(0, Volatile.Read(ref blocked));
     }
 
     [Fact]
@@ -120,11 +248,29 @@ public sealed class RegistryTelemetryTests
             cache.AddOrUpdate(Address(Grain(i), Silo(1000)), 1);
         }
 
-        _ = cache.AsEnumerable().Count(); // enumerating promotes the pending keys to the read snapshot
         collector.RecordObservableInstruments();
         Assert.Equal(5, collector.GetMeasurementSnapshot()
-            .Where(m => Equals(m.Tags[Tags.Name], name) && Equals(m.Tags[Tags.Tier], Tags.TierRead))
-            .Select(m => m.Value)
-            .Single());
+            .Where(m => Equals(m.Tags[Tags.Name], name))
+            .Max(m => m.Value)); // the tier that holds every key: dirty before a promotion, read after
+    }
+
+    [Fact]
+    public void TheMeterProviderExtensionRejectsNullAndReturnsItsBuilder()
+    {
+        Assert.Throws<ArgumentNullException>("builder", () => ((MeterProviderBuilder)null!).AddSyncMapRegistryInstrumentation());
+
+        MeterProviderBuilder builder = OpenTelemetry.Sdk.CreateMeterProviderBuilder();
+        Assert.Same(builder, builder.AddSyncMapRegistryInstrumentation());
+        builder.Build().Dispose();
+    }
+
+    [Fact]
+    public void TheTracerProviderExtensionRejectsNullAndReturnsItsBuilder()
+    {
+        Assert.Throws<ArgumentNullException>("builder", () => ((TracerProviderBuilder)null!).AddSyncMapRegistryInstrumentation());
+
+        TracerProviderBuilder builder = OpenTelemetry.Sdk.CreateTracerProviderBuilder();
+        Assert.Same(builder, builder.AddSyncMapRegistryInstrumentation());
+        builder.Build()?.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Orleans.Placement;
 
 namespace SyncMapRegistry.OrleansTests;
@@ -32,3 +33,19 @@ public sealed class RandomProbeGrain : ProbeGrain, IRandomProbeGrain;
 
 [PreferLocalPlacement]
 public sealed class LocalProbeGrain : ProbeGrain, ILocalProbeGrain;
+
+/// <summary>A stateless worker: several activations per silo can share its one GrainId.</summary>
+public interface IWorkerGrain : IGrainWithIntegerKey
+{
+    Task<ActivationId> Work(TimeSpan busyFor);
+}
+
+[StatelessWorker(4)]
+public sealed class WorkerGrain : Grain, IWorkerGrain
+{
+    public async Task<ActivationId> Work(TimeSpan busyFor)
+    {
+        await Task.Delay(busyFor);
+        return GrainContext.ActivationId;
+    }
+}

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -35,11 +36,12 @@ internal static class TestSupport
 
     internal static GrainId Grain(long key) => GrainId.Create("test", key.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    internal static GrainAddress Address(GrainId grain, SiloAddress silo, ActivationId? activation = null) => new()
+    internal static GrainAddress Address(GrainId grain, SiloAddress silo, ActivationId? activation = null, long membershipVersion = 0) => new()
     {
         GrainId = grain,
         SiloAddress = silo,
         ActivationId = activation ?? ActivationId.NewId(),
+        MembershipVersion = new MembershipVersion(membershipVersion),
     };
 
     /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes.</summary>
@@ -60,6 +62,55 @@ internal static class TestSupport
         return true;
     }
 
-    internal static string Describe(GrainRegistryStatistics s) =>
-        $"{s.Name}: count={s.Count} hits={s.LookupHits} misses={s.LookupMisses} updates={s.Updates} removals={s.Removals} purged={s.Purged} evicted={s.Evicted} | map: promotions={s.Map.Promotions} misses={s.Map.Misses} rebuilds={s.Map.DirtyRebuilds} copied={s.Map.RebuildEntriesCopied} expunged={s.Map.EntriesExpunged} read={s.Map.ReadCount} dirty={s.Map.DirtyCount}";
+    /// <summary>Runs background work at once, on the thread that asks for it.</summary>
+    internal static readonly Action<Action> Inline = static run => run();
+
+    /// <summary>A membership table at <paramref name="version"/> holding <paramref name="members"/>.</summary>
+    internal static ClusterMembershipSnapshot Membership(long version, params (SiloAddress Silo, SiloStatus Status)[] members) => new(
+        members.ToImmutableDictionary(member => member.Silo, member => new ClusterMember(member.Silo, member.Status, member.Silo.ToString())),
+        new MembershipVersion(version));
+}
+
+/// <summary>Background work queued by the code under test, run when the test says so: the test decides the interleaving.</summary>
+internal sealed class ManualScheduler
+{
+    private readonly Queue<Action> _queued = new();
+
+    /// <summary>Pass this where the code takes a scheduler.</summary>
+    internal Action<Action> Schedule => run =>
+    {
+        lock (_queued)
+        {
+            _queued.Enqueue(run);
+        }
+    };
+
+    internal int Queued
+    {
+        get
+        {
+            lock (_queued)
+            {
+                return _queued.Count;
+            }
+        }
+    }
+
+    /// <summary>Runs everything queued so far, and what that queues in turn.</summary>
+    internal void RunAll()
+    {
+        while (true)
+        {
+            Action run;
+            lock (_queued)
+            {
+                if (!_queued.TryDequeue(out run!))
+                {
+                    return;
+                }
+            }
+
+            run();
+        }
+    }
 }

@@ -6,7 +6,7 @@ using SyncMapRegistry.Host.Registry;
 namespace SyncMapRegistry.Host.Output;
 
 /// <summary>A live Spectre.Console display for a terminal: a progress bar and a table redrawn in place.</summary>
-internal sealed class LiveReporter(IAnsiConsole console, TextWriter output, TimeProvider time) : IRunReporter
+internal sealed class LiveReporter(IAnsiConsole console, TextWriter output) : IRunReporter
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -29,7 +29,7 @@ internal sealed class LiveReporter(IAnsiConsole console, TextWriter output, Time
     {
         ArgumentNullException.ThrowIfNull(summary);
         // Plain text, not a Spectre renderable: the summary is meant to be copied, so it must not wrap.
-        output.Write(PlainReporter.SummaryText(summary, time));
+        output.Write(PlainReporter.SummaryText(summary));
         output.Flush();
     }
 
@@ -40,13 +40,13 @@ internal sealed class LiveReporter(IAnsiConsole console, TextWriter output, Time
         int filled = (int)Math.Round(done * barWidth);
         string bar = new string('█', filled) + new string('░', barWidth - filled);
         var header = new Markup(string.Create(Invariant,
-            $"[bold]SyncMapRegistry host[/]  {report.Phase}  [green]{bar}[/] {report.Elapsed.TotalSeconds:0.0}/{report.Duration.TotalSeconds:0} s\n" +
+            $"[bold]SyncMapRegistry host[/]  directory cache [bold]{PlainReporter.Name(report.Cache)}[/]  {report.Phase}  [green]{bar}[/] {report.Elapsed.TotalSeconds:0.0}/{report.Duration.TotalSeconds:0} s\n" +
             $"calls/s [bold]{report.CallsPerSecond:N0}[/]   calls {report.Workload.Calls:N0}   cross-silo {report.Workload.CrossSiloShare:P1}   " +
             $"reads {report.Workload.Reads:N0}   updates {report.Workload.Updates:N0}   failed {report.Workload.Failed:N0}"));
 
         // A narrow terminal gets the columns that matter most: entries, lookups by result, promotions, rebuilds.
         bool wide = width >= 120;
-        var table = new Table().Border(TableBorder.Simple).Title("SyncMapRegistry per silo");
+        var table = new Table().Border(TableBorder.Simple).Title(report.Cache == DirectoryCacheKind.SyncMap ? "SyncMapRegistry per silo" : "per silo (Orleans' LRU cache: no registry statistics)");
         table.AddColumn(new TableColumn("silo").NoWrap());
         foreach (string column in wide ? WideColumns : NarrowColumns)
         {

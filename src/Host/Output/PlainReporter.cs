@@ -1,5 +1,6 @@
 using System.Globalization;
 using SyncMapRegistry.Host.Registry;
+using SyncMapRegistry.Host.Workload;
 
 namespace SyncMapRegistry.Host.Output;
 
@@ -7,7 +8,7 @@ namespace SyncMapRegistry.Host.Output;
 /// Plain lines for logs, CI and tests: one <c>progress</c> line per interval, in <c>key=value</c> form, and a
 /// summary block.
 /// </summary>
-internal sealed class PlainReporter(TextWriter output, TimeProvider time) : IRunReporter
+internal sealed class PlainReporter(TextWriter output) : IRunReporter
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -22,7 +23,7 @@ internal sealed class PlainReporter(TextWriter output, TimeProvider time) : IRun
     public void Summary(RunSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        output.Write(SummaryText(summary, time));
+        output.Write(SummaryText(summary));
         output.Flush();
     }
 
@@ -31,28 +32,34 @@ internal sealed class PlainReporter(TextWriter output, TimeProvider time) : IRun
     {
         ArgumentNullException.ThrowIfNull(report);
         SiloRegistrySnapshot total = report.Total;
-        var line = string.Create(Invariant, $"progress phase={report.Phase} t={report.Elapsed.TotalSeconds:0.0}/{report.Duration.TotalSeconds:0}s calls={report.Workload.Calls} rate={report.CallsPerSecond:0}/s cross-silo={report.Workload.CrossSiloShare:P1} failed={report.Workload.Failed} entries={total.Entries} hits={total.Hits} misses={total.Misses} promotions={total.Promotions} rebuilds={total.DirtyRebuilds}");
+        var line = string.Create(Invariant, $"progress phase={report.Phase} cache={Name(report.Cache)} t={report.Elapsed.TotalSeconds:0.0}/{report.Duration.TotalSeconds:0}s calls={report.Workload.Calls} rate={report.CallsPerSecond:0}/s cross-silo={report.Workload.CrossSiloShare:P1} failed={report.Workload.Failed} entries={total.Entries} hits={total.Hits} misses={total.Misses} promotions={total.Promotions} rebuilds={total.DirtyRebuilds}");
         return line + string.Concat(report.Silos.Select(s => string.Create(Invariant, $" | {s.Silo} entries={s.Entries} hits={s.Hits} misses={s.Misses} promotions={s.Promotions}")));
     }
 
     /// <summary>The summary block that closes every run, terminal or not.</summary>
-    public static string SummaryText(RunSummary summary, TimeProvider time)
+    public static string SummaryText(RunSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
         var w = new StringWriter(Invariant);
         HostOptions o = summary.Options;
+        WorkloadSnapshot calls = summary.Workload;
+        LatencySummary latency = summary.Latency;
+        ProcessCost cost = summary.Cost;
         SiloRegistrySnapshot total = summary.Total;
         w.WriteLine();
         w.WriteLine(summary.Interrupted ? "=== SyncMapRegistry host: summary (interrupted) ===" : "=== SyncMapRegistry host: summary ===");
-        w.WriteLine($"silos                 {o.Silos} on 127.0.0.1 (silo ports {o.SiloPort}..{o.SiloPort + o.Silos - 1}, gateways {o.GatewayPort}..{o.GatewayPort + o.Silos - 1})");
-        w.WriteLine($"workload              {o.Grains} grains, read ratio {o.ReadRatio:0.###}, cross-silo target {o.CrossSiloRatio:P0}, {o.Concurrency} calls in flight");
+        w.WriteLine($"directory cache       {Name(o.DirectoryCache)}{(o.Churn ? ", churn (idle grains collected after 2 s)" : "")}");
+        w.WriteLine($"silos                 {(o.HostsSilos ? $"{o.Silos} in this process (silo ports {o.SiloPort}..{o.SiloPort + o.Silos - 1}), " : "none in this process, ")}role {Name(o.Role)}, {Name(o.Clustering)} clustering");
+        w.WriteLine($"workload              {o.Grains} grains, read ratio {o.ReadRatio:0.###}, cross-silo target {o.CrossSiloRatio:P0}, {(o.Rate > 0 ? $"{o.Rate} calls/s open loop" : $"{o.Concurrency} calls in flight")}");
         w.WriteLine($"duration              {summary.Elapsed.TotalSeconds:0.0} s of {o.Duration.TotalSeconds:0.#} s");
-        w.WriteLine($"grain calls           {summary.Workload.Calls} ({summary.CallsPerSecond:0}/s), mean latency {summary.MeanLatency(time).TotalMilliseconds:0.000} ms, failed {summary.Workload.Failed}");
-        w.WriteLine($"reads / updates       {summary.Workload.Reads} / {summary.Workload.Updates}");
-        w.WriteLine($"cross-silo calls      {summary.Workload.CrossSilo} ({summary.Workload.CrossSiloShare:P1})");
+        w.WriteLine($"grain calls           {calls.Calls} ({summary.CallsPerSecond:0}/s), failed {calls.Failed}; reads {calls.Reads}, updates {calls.Updates}, cross-silo {calls.CrossSilo} ({calls.CrossSiloShare:P1})");
+        w.WriteLine($"latency ms            p50 {latency.P50:0.000}  p99 {latency.P99:0.000}  p99.9 {latency.P999:0.000}  max {latency.Max:0.000}  mean {latency.Mean:0.000}");
+        w.WriteLine($"cpu per call          {summary.CpuMicrosecondsPerCall:0.0} us ({cost.CpuTime.TotalSeconds:0.00} s of processor time, whole process)");
+        w.WriteLine($"allocated per call    {summary.BytesPerCall:0} B ({cost.AllocatedBytes} B in all)");
+        w.WriteLine($"gc collections        gen0 {cost.Gen0}, gen1 {cost.Gen1}, gen2 {cost.Gen2}");
         if (!total.Available)
         {
-            w.WriteLine("registry              not available on these silos");
+            w.WriteLine($"registry              none ({Name(o.DirectoryCache)} ran)");
         }
         else
         {
@@ -68,7 +75,11 @@ internal sealed class PlainReporter(TextWriter output, TimeProvider time) : IRun
             }
         }
 
-        w.WriteLine($"otlp export           {(summary.OtlpEndpoint is null ? "off" : summary.OtlpEndpoint.ToString())}");
+        w.WriteLine($"otlp export           {(o.OtlpEndpoint is null ? "off" : o.OtlpEndpoint.ToString())}");
         return w.ToString();
     }
+
+    /// <summary>An option value as written on the command line: <c>syncmap</c>, <c>lru</c>.</summary>
+    internal static string Name<T>(T value)
+        where T : struct, Enum => value.ToString().ToLowerInvariant();
 }

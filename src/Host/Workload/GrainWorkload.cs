@@ -1,182 +1,362 @@
+using System.Collections.Concurrent;
+using HdrHistogram;
 using SyncMapRegistry.Host.Grains;
+using SyncMapRegistry.Host.Status;
 using SyncMapRegistry.Host.Telemetry;
 
 namespace SyncMapRegistry.Host.Workload;
 
-/// <summary>A silo (or client) the workload makes calls from.</summary>
-/// <param name="Index">The caller's silo index in this process; also its <see cref="SiloScope"/>.</param>
-/// <param name="Name">The caller's name.</param>
+/// <summary>Where calls start: a silo of this process, or its cluster client.</summary>
+/// <param name="Scope">The <see cref="SiloScope"/> of calls made from it.</param>
 /// <param name="Grains">Where its calls start.</param>
-/// <param name="Silo">The silo's address, to tell local calls from cross-silo ones.</param>
-internal sealed record WorkloadCaller(int Index, string Name, IGrainFactory Grains, SiloAddress Silo);
+/// <param name="Silo">The silo's address, to tell local calls from cross-silo ones; <c>null</c> for a client.</param>
+internal sealed record Caller(int Scope, IGrainFactory Grains, SiloAddress? Silo);
 
-/// <summary>Workload counters at one moment, cumulative since the workload started.</summary>
-/// <param name="Activated">Grains activated by the warm-up.</param>
-/// <param name="Calls">Calls that completed.</param>
+/// <summary>Workload counters at one moment, cumulative; the warm-up's calls count only in <paramref name="Activated"/>.</summary>
+/// <param name="Activated">Grains the warm-up reached.</param>
+/// <param name="Calls">Calls that completed after the warm-up.</param>
 /// <param name="Reads">Completed calls that read.</param>
 /// <param name="Updates">Completed calls that updated (and so deactivated) a grain.</param>
-/// <param name="CrossSilo">Completed calls answered by a silo other than the caller's.</param>
+/// <param name="CrossSilo">Completed calls answered by a silo other than the calling one.</param>
 /// <param name="Failed">Calls that threw.</param>
-/// <param name="LatencyTicks">The summed latency of completed calls, in <see cref="TimeProvider"/> ticks.</param>
-public readonly record struct WorkloadSnapshot(long Activated, long Calls, long Reads, long Updates, long CrossSilo, long Failed, long LatencyTicks)
+public readonly record struct WorkloadSnapshot(long Activated, long Calls, long Reads, long Updates, long CrossSilo, long Failed)
 {
     /// <summary>The share of completed calls that crossed silos.</summary>
     public double CrossSiloShare => Calls == 0 ? 0 : (double)CrossSilo / Calls;
 }
 
+/// <summary>Call latency percentiles, in milliseconds, from an HdrHistogram (microsecond resolution, 3 significant digits).</summary>
+/// <param name="P50">The median.</param>
+/// <param name="P99">The 99th percentile.</param>
+/// <param name="P999">The 99.9th percentile.</param>
+/// <param name="Max">The longest call.</param>
+/// <param name="Mean">The mean.</param>
+public readonly record struct LatencySummary(double P50, double P99, double P999, double Max, double Mean);
+
 /// <summary>
-/// A read-mostly workload of grain calls. The warm-up activates grain k on silo k mod N (the grains prefer
-/// the calling silo); then <see cref="HostOptions.Concurrency"/> workers each pick a grain at random and call it
-/// from a silo other than the one it was last seen on (<see cref="HostOptions.CrossSiloRatio"/> of the calls),
-/// reading it (<see cref="HostOptions.ReadRatio"/>) or updating it.
+/// The host's one workload. The warm-up calls each grain once, activating it on a random silo of the cluster. Then, closed loop, <see cref="HostOptions.Concurrency"/> workers each call a random grain and wait for
+/// it, or, open loop, calls start at <see cref="HostOptions.Rate"/> per second. A call reads the grain
+/// (<see cref="HostOptions.ReadRatio"/>) or updates it, and starts from a silo other than the grain's
+/// (<see cref="HostOptions.CrossSiloRatio"/>) when this process has one.
 /// </summary>
+/// <remarks>
+/// Each call is also counted against its grain's home: the silo its first activation answered from. A test can so
+/// tell calls to the grains of a silo that died from calls to the grains of a survivor, even after the former were
+/// activated again elsewhere.
+/// </remarks>
 internal sealed class GrainWorkload
 {
-    private const int Unknown = -1;
+    /// <summary>Open loop: the most calls in flight at once.</summary>
+    public const int MaxInFlight = 10_000;
 
-    private readonly IReadOnlyList<WorkloadCaller> _callers;
+    private const long None = long.MinValue;
+    private const long MaxLatencyMicroseconds = 60_000_000;
+    private static readonly TimeSpan PacerTick = TimeSpan.FromMilliseconds(2);
+
+    private readonly IReadOnlyList<Caller> _callers;
+    private readonly Dictionary<SiloAddress, int> _callerOf;
     private readonly HostOptions _options;
     private readonly TimeProvider _time;
-    private readonly Dictionary<SiloAddress, int> _siloIndex;
 
-    // The silo each grain was last seen on, or Unknown. Written by whichever worker saw it last; a stale
+    // The silo each grain last answered from, or null before its first answer. Any call may write it; a stale
     // value only makes one call local instead of cross-silo.
-    private readonly int[] _locations;
-    private readonly WorkerCounters[] _workers;
-    private long _activated;
+    private readonly SiloAddress?[] _locations;
 
-    public GrainWorkload(IReadOnlyList<WorkloadCaller> callers, HostOptions options, TimeProvider time)
+    // The silo each grain first answered from, or null before its first answer. Written once.
+    private readonly SiloAddress?[] _homes;
+    private readonly ConcurrentDictionary<SiloAddress, Target> _targets = new();
+    private readonly Target _unknown = new();
+    private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
+
+    // Latencies of the calls completed after the warm-up, in microseconds; safe to copy while calls record.
+    private readonly LongConcurrentHistogram _latency = new(1, MaxLatencyMicroseconds, 3);
+
+    // Every counter below is written with Interlocked and read with Volatile.
+    private long _activated;
+    private long _reads;
+    private long _updates;
+    private long _crossSilo;
+    private long _inFlight;
+    private long _skipped;
+
+    public GrainWorkload(IReadOnlyList<Caller> callers, HostOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(callers);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
         if (callers.Count == 0)
         {
             throw new ArgumentException("The workload needs at least one caller.", nameof(callers));
         }
 
-        if (callers.Where((c, i) => c.Index != i).Any())
-        {
-            throw new ArgumentException("Caller i must have index i.", nameof(callers));
-        }
-
         _callers = callers;
+        _callerOf = callers.Select((c, i) => (c.Silo, i)).Where(c => c.Silo is not null).ToDictionary(c => c.Silo!, c => c.i);
         _options = options;
         _time = time;
-        _siloIndex = callers.ToDictionary(c => c.Silo, c => c.Index);
-        _locations = new int[options.Grains];
-        Array.Fill(_locations, Unknown);
-        _workers = [.. Enumerable.Range(0, options.Concurrency).Select(_ => new WorkerCounters())];
+        _locations = new SiloAddress?[options.Grains];
+        _homes = new SiloAddress?[options.Grains];
     }
 
-    /// <summary>Activates every grain once, from silo k mod N, a bounded number at a time.</summary>
-    public async Task ActivateAsync(CancellationToken cancellationToken)
-    {
-        await Parallel.ForAsync(
-            0,
-            _options.Grains,
-            new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
-            async (grain, _) =>
+    /// <summary>Calls in flight now (open loop).</summary>
+    public long InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Open loop: calls not started because <see cref="MaxInFlight"/> calls were in flight.</summary>
+    public long Skipped => Volatile.Read(ref _skipped);
+
+    /// <summary>The outcome of calls to grains that had not answered yet (no home silo).</summary>
+    public TargetOutcome UnknownTarget => _unknown.Outcome();
+
+    /// <summary>Calls every grain once (from caller k mod N), activating it; a failed call is retried a few times.</summary>
+    public Task ActivateAsync(CancellationToken cancellationToken) => Parallel.ForAsync(
+        0,
+        _options.Grains,
+        new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
+        async (grain, ct) =>
+        {
+            Caller caller = _callers[grain % _callers.Count];
+            SiloScope.Current = caller.Scope;
+            for (int attempt = 1; ; attempt++)
             {
-                WorkloadCaller caller = _callers[grain % _callers.Count];
-                SiloScope.Current = caller.Index;
-                DemoReply reply = await caller.Grains.GetGrain<IRegistryDemoGrain>(grain).ReadAsync();
-                Volatile.Write(ref _locations[grain], IndexOf(reply.Silo));
-                Interlocked.Increment(ref _activated);
-            });
-    }
+                try
+                {
+                    DemoReply reply = await caller.Grains.GetGrain<IRegistryDemoGrain>(grain).ReadAsync();
+                    Seen(grain, reply.Silo);
+                    Interlocked.Increment(ref _activated);
+                    return;
+                }
+                catch (Exception) when (attempt < 5 && !ct.IsCancellationRequested)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), _time, ct);
+                }
+            }
+        });
 
-    /// <summary>Runs the workers until <paramref name="cancellationToken"/> is canceled; never throws for that.</summary>
+    /// <summary>Runs until <paramref name="cancellationToken"/> is canceled; never throws for that.</summary>
     public Task RunAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_workers.Select((counters, worker) => Task.Run(() => RunWorkerAsync(worker, counters, cancellationToken), CancellationToken.None)));
+        _options.Rate > 0
+            ? Task.Run(() => RunOpenLoopAsync(cancellationToken), CancellationToken.None)
+            : Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(worker => Task.Run(() => RunWorkerAsync(worker, cancellationToken), CancellationToken.None)));
 
     public WorkloadSnapshot Snapshot()
     {
-        long calls = 0, reads = 0, updates = 0, cross = 0, failed = 0, ticks = 0;
-        foreach (WorkerCounters w in _workers)
-        {
-            reads += Volatile.Read(ref w.Reads);
-            updates += Volatile.Read(ref w.Updates);
-            cross += Volatile.Read(ref w.CrossSilo);
-            failed += Volatile.Read(ref w.Failed);
-            ticks += Volatile.Read(ref w.LatencyTicks);
-        }
-
-        calls = reads + updates;
-        return new WorkloadSnapshot(Volatile.Read(ref _activated), calls, reads, updates, cross, failed, ticks);
+        long failed = Volatile.Read(ref _unknown.Failed) + _targets.Values.Sum(t => Volatile.Read(ref t.Failed));
+        long reads = Volatile.Read(ref _reads), updates = Volatile.Read(ref _updates);
+        return new WorkloadSnapshot(Volatile.Read(ref _activated), reads + updates, reads, updates, Volatile.Read(ref _crossSilo), failed);
     }
 
-    private async Task RunWorkerAsync(int worker, WorkerCounters counters, CancellationToken cancellationToken)
+    public LatencySummary Latency()
     {
-        var random = new Random(unchecked((worker + 1) * 7919));
+        HistogramBase copy = _latency.Copy();
+        static double Ms(long microseconds) => microseconds / 1000.0;
+        return copy.TotalCount == 0
+            ? default
+            : new LatencySummary(Ms(copy.GetValueAtPercentile(50)), Ms(copy.GetValueAtPercentile(99)), Ms(copy.GetValueAtPercentile(99.9)), Ms(copy.GetMaxValue()), copy.GetMean() / 1000.0);
+    }
+
+    /// <summary>The outcome per home silo.</summary>
+    public IReadOnlyDictionary<SiloAddress, TargetOutcome> Targets() => _targets.ToDictionary(kv => kv.Key, kv => kv.Value.Outcome());
+
+    /// <summary>How many grains last answered from each silo.</summary>
+    public IReadOnlyDictionary<SiloAddress, int> GrainsBySilo()
+    {
+        var counts = new Dictionary<SiloAddress, int>();
+        for (int i = 0; i < _locations.Length; i++)
+        {
+            if (Volatile.Read(ref _locations[i]) is { } silo)
+            {
+                counts[silo] = counts.GetValueOrDefault(silo) + 1;
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>Failed calls by exception type.</summary>
+    public IReadOnlyDictionary<string, long> Errors() => _errors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+
+    private async Task RunWorkerAsync(int worker, CancellationToken cancellationToken)
+    {
+        var random = new Random(unchecked((worker + 1) * 7919) ^ Environment.ProcessId);
         while (!cancellationToken.IsCancellationRequested)
         {
-            int grain = random.Next(_options.Grains);
-            WorkloadCaller caller = PickCaller(random, Volatile.Read(ref _locations[grain]));
-            bool read = random.NextDouble() < _options.ReadRatio;
-            SiloScope.Current = caller.Index;
-            long started = _time.GetTimestamp();
-            try
-            {
-                IRegistryDemoGrain target = caller.Grains.GetGrain<IRegistryDemoGrain>(grain);
-                DemoReply reply = read ? await target.ReadAsync() : await target.UpdateAsync(started);
-                long elapsed = _time.GetTimestamp() - started;
-                int location = IndexOf(reply.Silo);
-
-                // An update deactivates the grain: where it lives next is not known until it answers again.
-                Volatile.Write(ref _locations[grain], read ? location : Unknown);
-                Volatile.Write(ref counters.LatencyTicks, counters.LatencyTicks + elapsed);
-                if (location != caller.Index)
-                {
-                    Volatile.Write(ref counters.CrossSilo, counters.CrossSilo + 1);
-                }
-
-                if (read)
-                {
-                    Volatile.Write(ref counters.Reads, counters.Reads + 1);
-                }
-                else
-                {
-                    Volatile.Write(ref counters.Updates, counters.Updates + 1);
-                }
-            }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                Volatile.Write(ref counters.Failed, counters.Failed + 1);
-            }
-            catch (Exception)
-            {
-                // A call cut short by the end of the run is neither a success nor a failure.
-            }
+            await CallAsync(random, cancellationToken);
         }
     }
 
-    private WorkloadCaller PickCaller(Random random, int location)
+    /// <summary>
+    /// Open loop: starts <see cref="HostOptions.Rate"/> calls a second whether or not earlier calls returned, so calls
+    /// to a silo that hangs do not hold back calls to the others. A call beyond <see cref="MaxInFlight"/> is skipped.
+    /// </summary>
+    private async Task RunOpenLoopAsync(CancellationToken cancellationToken)
     {
-        int silos = _callers.Count;
-        if (location == Unknown || silos == 1)
+        var calls = new List<Task>();
+        long started = _time.GetTimestamp();
+        long issued = 0;
+        while (!cancellationToken.IsCancellationRequested)
         {
-            return _callers[random.Next(silos)];
+            long due = (long)(_time.GetElapsedTime(started).TotalSeconds * _options.Rate);
+            for (; issued < due; issued++)
+            {
+                if (Volatile.Read(ref _inFlight) >= MaxInFlight)
+                {
+                    Interlocked.Increment(ref _skipped);
+                    continue;
+                }
+
+                Interlocked.Increment(ref _inFlight);
+                calls.Add(CallAndReleaseAsync(cancellationToken));
+            }
+
+            calls.RemoveAll(t => t.IsCompleted);
+            try
+            {
+                await Task.Delay(PacerTick, _time, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        // Calls still waiting on a silo that does not answer end with their response timeout at the latest.
+        await Task.WhenAll(calls);
+    }
+
+    private async Task CallAndReleaseAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Yield();
+            await CallAsync(Random.Shared, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>One call to a random grain, counted against the grain's home silo.</summary>
+    private async Task CallAsync(Random random, CancellationToken cancellationToken)
+    {
+        int grain = random.Next(_options.Grains);
+        Caller caller = PickCaller(random, Volatile.Read(ref _locations[grain]));
+        bool read = random.NextDouble() < _options.ReadRatio;
+        SiloAddress? home = Volatile.Read(ref _homes[grain]);
+        Target target = home is null ? _unknown : _targets.GetOrAdd(home, static _ => new Target());
+        SiloScope.Current = caller.Scope;
+        long started = _time.GetTimestamp();
+        long startedMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        try
+        {
+            IRegistryDemoGrain grainRef = caller.Grains.GetGrain<IRegistryDemoGrain>(grain);
+            DemoReply reply = read ? await grainRef.ReadAsync() : await grainRef.UpdateAsync(started);
+            long microseconds = (long)_time.GetElapsedTime(started).TotalMicroseconds;
+            _latency.RecordValue(Math.Clamp(microseconds, 1, MaxLatencyMicroseconds));
+            Interlocked.Increment(ref read ? ref _reads : ref _updates);
+            if (caller.Silo is not null && !reply.Silo.Equals(caller.Silo))
+            {
+                Interlocked.Increment(ref _crossSilo);
+            }
+
+            Seen(grain, reply.Silo);
+            Interlocked.Increment(ref target.Succeeded);
+            if (home is not null && !reply.Silo.Equals(home))
+            {
+                Interlocked.Increment(ref target.Moved);
+                Interlocked.CompareExchange(ref target.FirstMovedMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), None);
+            }
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            target.Fail(exception, startedMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            _errors.AddOrUpdate(exception.GetType().Name, 1, static (_, n) => n + 1);
+        }
+        catch (Exception)
+        {
+            // A call cut short by the end of the run is neither a success nor a failure.
+        }
+    }
+
+    private void Seen(int grain, SiloAddress silo)
+    {
+        Volatile.Write(ref _locations[grain], silo);
+        Interlocked.CompareExchange(ref _homes[grain], silo, null);
+    }
+
+    /// <summary>The grain's own silo (1 - <see cref="HostOptions.CrossSiloRatio"/> of the calls) or another; any caller when its silo is not one of ours.</summary>
+    private Caller PickCaller(Random random, SiloAddress? location)
+    {
+        int count = _callers.Count;
+        if (location is null || count == 1 || !_callerOf.TryGetValue(location, out int own))
+        {
+            return _callers[random.Next(count)];
         }
 
         if (random.NextDouble() >= _options.CrossSiloRatio)
         {
-            return _callers[location];
+            return _callers[own];
         }
 
-        // Any caller but the grain's own silo.
-        int other = random.Next(silos - 1);
-        return _callers[other >= location ? other + 1 : other];
+        int other = random.Next(count - 1);
+        return _callers[other >= own ? other + 1 : other];
     }
 
-    private int IndexOf(SiloAddress silo) => _siloIndex.TryGetValue(silo, out int index) ? index : Unknown;
-
-    /// <summary>One worker's counters; only that worker writes them, readers sum all workers.</summary>
-    private sealed class WorkerCounters
+    /// <summary>The counters of the calls to one home silo's grains; every field is written with <see cref="Interlocked"/>.</summary>
+    private sealed class Target
     {
-        public long Reads;
-        public long Updates;
-        public long CrossSilo;
+        public long Succeeded;
         public long Failed;
-        public long LatencyTicks;
+        public long DirectoryFailed;
+        public long Moved;
+        public long FirstFailedStartMs = None;
+        public long LastFailedStartMs = None;
+        public long LastFailedEndMs = None;
+        public long FirstMovedMs = None;
+
+        public void Fail(Exception exception, long startedMs, long endedMs)
+        {
+            Interlocked.Increment(ref Failed);
+
+            // The grain's directory registration lived on a silo that could not be reached, whichever silo hosts it.
+            if (exception.ToString().Contains("Orleans.Runtime.GrainDirectory", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref DirectoryFailed);
+            }
+
+            Interlocked.CompareExchange(ref FirstFailedStartMs, startedMs, None);
+            Max(ref LastFailedStartMs, startedMs);
+            Max(ref LastFailedEndMs, endedMs);
+        }
+
+        public TargetOutcome Outcome() => new(
+            Volatile.Read(ref Succeeded),
+            Volatile.Read(ref Failed),
+            Volatile.Read(ref DirectoryFailed),
+            Volatile.Read(ref Moved),
+            Read(ref FirstFailedStartMs),
+            Read(ref LastFailedStartMs),
+            Read(ref LastFailedEndMs),
+            Read(ref FirstMovedMs));
+
+        private static long? Read(ref long field)
+        {
+            long value = Volatile.Read(ref field);
+            return value == None ? null : value;
+        }
+
+        private static void Max(ref long location, long value)
+        {
+            long current = Volatile.Read(ref location);
+            while (value > current)
+            {
+                long seen = Interlocked.CompareExchange(ref location, value, current);
+                if (seen == current)
+                {
+                    return;
+                }
+
+                current = seen;
+            }
+        }
     }
 }

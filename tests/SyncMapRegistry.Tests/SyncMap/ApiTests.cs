@@ -96,13 +96,26 @@ public class ApiTests
     [Fact]
     public void It_is_a_read_only_dictionary()
     {
-        IReadOnlyDictionary<string, int> map = new SyncMap<string, int>(StringComparer.OrdinalIgnoreCase) { ["a"] = 1, ["B"] = 2 };
+        IReadOnlyDictionary<string, int> map = new SyncMap<string, int>(StringComparer.OrdinalIgnoreCase, null) { ["a"] = 1, ["B"] = 2 };
         Assert.Equal(2, map.Count);
         Assert.Equal(2, map["b"]);
         Assert.True(map.ContainsKey("A"));
         Assert.Equal(["B", "a"], map.Keys.Order(StringComparer.Ordinal));
         Assert.Equal([1, 2], map.Values.Order());
         Assert.Equal(2, map.Count());
+    }
+
+    [Fact]
+    public void A_null_argument_makes_a_map_without_options_and_with_the_default_comparers()
+    {
+        var map = new SyncMap<string, string>(null);
+        var withComparers = new SyncMap<string, string>(null, null);
+        map.Store("a", "b");
+        withComparers.Store("a", "b");
+        Assert.Null(map.Name);
+        Assert.Same(EqualityComparer<string>.Default, map.KeyComparer);
+        Assert.Same(EqualityComparer<string>.Default, withComparers.KeyComparer);
+        Assert.Equal("b", map["a"]);
     }
 
     [Fact]

@@ -159,4 +159,105 @@ public class DesignTests
         SyncMapStatistics s = map.GetStatistics();
         return new { Read = s.ReadCount, Dirty = s.DirtyCount, s.Promotions };
     }
+
+    [Fact]
+    public void A_walk_without_promoting_visits_snapshot_and_pending_keys_once_and_leaves_dirty_in_place()
+    {
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < 10; key++)
+        {
+            map.Store(key, key);
+        }
+
+        map.Range((_, _) => true); // promotes: 0..9 in the snapshot
+        Assert.True(map.Delete(3));
+        for (int key = 10; key < 15; key++)
+        {
+            map.Store(key, key); // the first rebuilds dirty; all five are pending, in dirty only
+        }
+
+        SyncMapStatistics before = map.GetStatistics();
+        var seen = new List<(int Key, int Value)>();
+        map.ForEachWithoutPromoting((key, value) =>
+        {
+            seen.Add((key, value));
+            return true;
+        });
+
+        Assert.Equal(Enumerable.Range(0, 15).Where(key => key != 3).Select(key => (key, key)), seen.Order());
+        map.Store(15, 15); // dirty is still there: no second rebuild
+        SyncMapStatistics after = map.GetStatistics();
+        Assert.Equal((before.Promotions, before.DirtyRebuilds), (after.Promotions, after.DirtyRebuilds));
+    }
+
+    [Fact]
+    public void A_walk_without_promoting_stops_when_the_visitor_says_so_and_lets_it_call_the_map()
+    {
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < 100; key++)
+        {
+            map.Store(key, key);
+        }
+
+        int visited = 0;
+        map.ForEachWithoutPromoting((key, _) =>
+        {
+            map.Store(1_000 + key, key); // new keys from inside the walk: it holds no lock
+            map.Delete(key);
+            return ++visited < 50;
+        });
+
+        Assert.Equal(50, visited);
+        Assert.Equal(100, map.Count);
+    }
+
+    [Fact]
+    public async Task A_walk_without_promoting_sees_each_stable_key_exactly_once_while_others_churn()
+    {
+        var map = new SyncMap<int, int>();
+        const int Stable = 5_000;
+        for (int key = 0; key < Stable; key++)
+        {
+            map.Store(key, key);
+        }
+
+        using var stop = new CancellationTokenSource();
+        Task churn = Task.Run(() =>
+        {
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                int key = Stable + (i % 20_000);
+                map.Store(key, key);
+                map.TryGetValue(key - 7, out _);
+                if (key - 13 >= Stable)
+                {
+                    map.Delete(key - 13);
+                }
+
+                if (i % 1_000 == 0)
+                {
+                    map.Range((_, _) => false); // promotes now and then
+                }
+            }
+        });
+
+        for (int walk = 0; walk < 20; walk++)
+        {
+            var counts = new int[Stable];
+            map.ForEachWithoutPromoting((key, value) =>
+            {
+                if (key < Stable)
+                {
+                    Assert.Equal(key, value);
+                    counts[key]++;
+                }
+
+                return true;
+            });
+            Assert.All(counts, count => Assert.Equal(1, count));
+        }
+
+        await stop.CancelAsync();
+        await churn;
+    }
 }

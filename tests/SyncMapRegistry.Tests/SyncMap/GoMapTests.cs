@@ -147,9 +147,10 @@ public class GoMapTests
     }
 
     [Fact]
-    public void Concurrent_clear_with_store_and_load_ends_empty()
+    public void Concurrent_clear_with_store_and_load_leaves_only_stored_values_and_ends_empty()
     {
-        // TestConcurrentClear, with more rounds.
+        // TestConcurrentClear, with more rounds, and asserted where it can fail: after each concurrent round, and
+        // after concurrent Clears that no store follows (Go's test asserts only after a final sequential Clear).
         var map = new SyncMap<int, int>();
         for (int round = 0; round < 200; round++)
         {
@@ -162,13 +163,39 @@ public class GoMapTests
                     default: map.Clear(); break;
                 }
             });
+
+            int ranged = 0;
+            map.Range((k, v) =>
+            {
+                Assert.Equal(k * 10, v);
+                Assert.Equal(0, k % 3);
+                Assert.True(map.TryGetValue(k, out int loaded) && loaded == v);
+                ranged++;
+                return true;
+            });
+            Assert.Equal(ranged, map.Count);
+
+            // Only Clears and loads now, started together: whatever order they run in, the map ends empty.
+            using var start = new Barrier(6);
+            Parallel.For(0, 6, new ParallelOptions { MaxDegreeOfParallelism = 6 }, i =>
+            {
+                start.SignalAndWait();
+                if (i % 2 == 0)
+                {
+                    map.Clear();
+                }
+                else
+                {
+                    map.TryGetValue(i, out _);
+                }
+            });
+
+            map.Range((k, v) => throw new InvalidOperationException($"Range saw {k}={v} after the Clears."));
+            Assert.Equal(0, map.Count);
+            Assert.Equal(0, map.GetStatistics().ReadCount);
+            Assert.Equal(0, map.GetStatistics().DirtyCount);
         }
 
-        map.Clear();
-        map.Range((k, v) => throw new InvalidOperationException($"Range saw {k}={v} after Clear."));
-        Assert.Equal(0, map.Count);
-        Assert.Equal(0, map.GetStatistics().ReadCount);
-        Assert.Equal(0, map.GetStatistics().DirtyCount);
         map.Store(1, 1);
         Assert.Equal(1, map[1]);
     }

@@ -58,7 +58,7 @@ public class LinearizabilityTests
             Gen.Select(Gen.OneOf("a", "b", "c"), MapOp.Values).Array[0, 3], Gen.Bool,
             (entries, promoted) =>
             {
-                var map = new SyncMap<string, string?>(StringComparer.Ordinal);
+                var map = new SyncMap<string, string?>(StringComparer.Ordinal, null);
                 var model = new ReferenceMap(StringComparer.Ordinal);
                 foreach ((string key, string? value) in entries)
                 {

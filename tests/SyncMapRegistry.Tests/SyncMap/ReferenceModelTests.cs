@@ -28,7 +28,7 @@ public class ReferenceModelTests
 
         ops.Array[0, 300].Sample(sequence =>
         {
-            var map = new SyncMap<string, string?>(comparer);
+            var map = new SyncMap<string, string?>(comparer, null);
             var model = new ReferenceMap(comparer);
             foreach (MapOp op in sequence)
             {

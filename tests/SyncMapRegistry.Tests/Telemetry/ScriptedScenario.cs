@@ -59,9 +59,11 @@ internal static class ScriptedScenario
     ];
 
     /// <summary>Runs steps 1 to 5; <paramref name="midway"/> is called there; then step 6.</summary>
-    internal static SyncMap<int, string> Run(string mapName, Action? midway = null)
+    internal static SyncMap<int, string> Run(string mapName, Action? midway = null) =>
+        Run(new SyncMap<int, string>(new SyncMapOptions { Name = mapName }), midway);
+
+    private static SyncMap<int, string> Run(SyncMap<int, string> map, Action? midway)
     {
-        var map = new SyncMap<int, string>(new SyncMapOptions { Name = mapName });
         for (int key = 0; key < 10; key++)
         {
             map.Store(key, $"v{key}");

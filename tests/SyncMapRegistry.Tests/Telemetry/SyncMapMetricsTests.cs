@@ -8,10 +8,10 @@ public sealed class SyncMapMetricsTests
     private static string UniqueName(string test) => $"{test}-{Guid.NewGuid():N}";
 
     [Fact]
-    public void ScriptedScenarioReportsExactlyTheCountsTheDesignPredicts()
+    public void Scripted_scenario_reports_exactly_the_counts_the_design_predicts()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(ScriptedScenarioReportsExactlyTheCountsTheDesignPredicts));
+        string name = UniqueName(nameof(Scripted_scenario_reports_exactly_the_counts_the_design_predicts));
 
         SyncMap<int, string> map = ScriptedScenario.Run(name);
         MapMetrics metrics = probe.Collect(name);
@@ -36,10 +36,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void EntriesReportTheSizeOfEachTierMidwayAndAfterThePromotion()
+    public void Entries_report_the_size_of_each_tier_midway_and_after_the_promotion()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(EntriesReportTheSizeOfEachTierMidwayAndAfterThePromotion));
+        string name = UniqueName(nameof(Entries_report_the_size_of_each_tier_midway_and_after_the_promotion));
         MapMetrics? midway = null;
 
         ScriptedScenario.Run(name, () => midway = probe.Collect(name));
@@ -56,10 +56,10 @@ public sealed class SyncMapMetricsTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void LookupsReportEachResultAndReadHitsOnlyWhenTheMapCountsThem(bool countReadHits)
+    public void Lookups_report_each_result_and_read_hits_only_when_the_map_counts_them(bool countReadHits)
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(LookupsReportEachResultAndReadHitsOnlyWhenTheMapCountsThem));
+        string name = UniqueName(nameof(Lookups_report_each_result_and_read_hits_only_when_the_map_counts_them));
         var map = new SyncMap<int, string>(new SyncMapOptions { Name = name, CountReadHits = countReadHits });
 
         // Keys 0..3 are new: dirty holds 4 (rebuild from the empty snapshot copies nothing).
@@ -107,10 +107,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void MapsThatShareANameReportOneSeriesWithTheirSum()
+    public void Maps_that_share_a_name_report_one_series_with_their_sum()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(MapsThatShareANameReportOneSeriesWithTheirSum));
+        string name = UniqueName(nameof(Maps_that_share_a_name_report_one_series_with_their_sum));
         var first = new SyncMap<int, int>(new SyncMapOptions { Name = name });
         var second = new SyncMap<int, int>(new SyncMapOptions { Name = name, CountReadHits = true });
         first.Store(1, 1);
@@ -126,10 +126,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void PromotionSizesFallIntoBucketsMadeForEntryCounts()
+    public void Promotion_sizes_fall_into_buckets_made_for_entry_counts()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(PromotionSizesFallIntoBucketsMadeForEntryCounts));
+        string name = UniqueName(nameof(Promotion_sizes_fall_into_buckets_made_for_entry_counts));
 
         ScriptedScenario.Run(name);
         MetricPoint sizes = Assert.Single(probe.Collect(name).Points(Instruments.PromotionSize));
@@ -148,10 +148,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void EveryInstrumentHasItsDocumentedUnitTypeAndDescriptionAndCarriesOnlyBoundedTags()
+    public void Every_instrument_has_its_documented_unit_type_and_description_and_carries_only_bounded_tags()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(EveryInstrumentHasItsDocumentedUnitTypeAndDescriptionAndCarriesOnlyBoundedTags));
+        string name = UniqueName(nameof(Every_instrument_has_its_documented_unit_type_and_description_and_carries_only_bounded_tags));
 
         ScriptedScenario.Run(name);
         MapMetrics metrics = probe.Collect(name);
@@ -196,23 +196,13 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void AMeterProviderWithoutTheInstrumentationExportsNoMapMetrics()
+    public void A_meter_provider_without_the_instrumentation_exports_no_map_metrics()
     {
         using var probe = new MetricsProbe(withInstrumentation: false);
-        string name = UniqueName(nameof(AMeterProviderWithoutTheInstrumentationExportsNoMapMetrics));
+        string name = UniqueName(nameof(A_meter_provider_without_the_instrumentation_exports_no_map_metrics));
 
         ScriptedScenario.Run(name);
 
         Assert.DoesNotContain(probe.Collect(name).All, metric => metric.MeterName == MeterName);
-    }
-
-    [Fact]
-    public void TheMeterProviderExtensionRejectsNullAndReturnsItsBuilder()
-    {
-        Assert.Throws<ArgumentNullException>("builder", () => ((MeterProviderBuilder)null!).AddSyncMapRegistryInstrumentation());
-
-        MeterProviderBuilder builder = OpenTelemetry.Sdk.CreateMeterProviderBuilder();
-        Assert.Same(builder, builder.AddSyncMapRegistryInstrumentation());
-        builder.Build().Dispose();
     }
 }

@@ -21,7 +21,7 @@ internal sealed class MetricsProbe : IDisposable
         MeterProviderBuilder builder = Sdk.CreateMeterProviderBuilder();
         if (withInstrumentation)
         {
-            builder.AddSyncMapRegistryInstrumentation();
+            builder.AddMeter(SyncMapRegistryTelemetry.MeterName);
         }
 
         _provider = builder.AddInMemoryExporter(_exported).Build();
@@ -101,7 +101,7 @@ internal sealed class SpansProbe : IDisposable
         TracerProviderBuilder builder = Sdk.CreateTracerProviderBuilder().AddSource(TestSourceName);
         if (withInstrumentation)
         {
-            builder.AddSyncMapRegistryInstrumentation();
+            builder.AddSource(SyncMapRegistryTelemetry.ActivitySourceName);
         }
 
         _provider = builder.AddInMemoryExporter(_exported).Build();

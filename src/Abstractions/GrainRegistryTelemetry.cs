@@ -1,0 +1,53 @@
+namespace SyncMapRegistry;
+
+/// <summary>
+/// The names the grain registry publishes its own telemetry under, on the same meter and activity source as its
+/// maps (<see cref="SyncMapRegistryTelemetry.MeterName"/>, <see cref="SyncMapRegistryTelemetry.ActivitySourceName"/>).
+/// The maps' instruments are in <see cref="SyncMapRegistryTelemetry"/>.
+/// </summary>
+/// <remarks>
+/// Names follow OpenTelemetry's conventions: lowercase, dotted, under the library's own namespace
+/// (<c>syncmap_registry.</c>), with UCUM units. Every measurement and span also carries the map's name,
+/// <see cref="SyncMapRegistryTelemetry.Tags.Name"/>.
+/// </remarks>
+public static class GrainRegistryTelemetry
+{
+    /// <summary>Instrument names, one per metric.</summary>
+    public static class Instruments
+    {
+        /// <summary>Observable counter: registry lookups, tagged <see cref="Tags.LookupResult"/>. Unit <c>{lookup}</c>.</summary>
+        public const string Lookups = "syncmap_registry.lookups";
+
+        /// <summary>Counter: registry entries removed because the silo they point at is dead. Unit <c>{entry}</c>.</summary>
+        public const string Purged = "syncmap_registry.purged";
+
+        /// <summary>Counter: registry entries removed by the entry cap. Unit <c>{entry}</c>.</summary>
+        public const string Evicted = "syncmap_registry.evicted";
+    }
+
+    /// <summary>Span names.</summary>
+    public static class Spans
+    {
+        /// <summary>One walk of the directory cache that removed the entries of every dead silo.</summary>
+        public const string Purge = "syncmap_registry.purge";
+    }
+
+    /// <summary>Tag (attribute) keys and their bounded values.</summary>
+    public static class Tags
+    {
+        /// <summary>The result of a <see cref="Instruments.Lookups"/> measurement: <see cref="Hit"/> or <see cref="Miss"/>.</summary>
+        public const string LookupResult = "syncmap_registry.lookup.result";
+
+        /// <summary>Span tag of <see cref="Spans.Purge"/>: the dead silos whose entries it removed (a string array).</summary>
+        public const string PurgedSilos = "syncmap_registry.purge.silos";
+
+        /// <summary>Span tag of <see cref="Spans.Purge"/>: the entries it removed.</summary>
+        public const string PurgedEntries = "syncmap_registry.purge.entries";
+
+        /// <summary><see cref="LookupResult"/> value: the registry held the grain.</summary>
+        public const string Hit = "hit";
+
+        /// <summary><see cref="LookupResult"/> value: the registry did not hold the grain.</summary>
+        public const string Miss = "miss";
+    }
+}

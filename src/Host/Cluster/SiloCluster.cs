@@ -1,0 +1,276 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using SyncMapRegistry.Host.Registry;
+using SyncMapRegistry.Host.Telemetry;
+
+namespace SyncMapRegistry.Host.Cluster;
+
+/// <summary>Where one silo of this process listens.</summary>
+/// <param name="Index">The silo's index in this process, from 0; also its <see cref="SiloScope"/>.</param>
+/// <param name="Name">The silo's name.</param>
+/// <param name="SiloPort">The silo-to-silo port.</param>
+/// <param name="GatewayPort">The client gateway port.</param>
+internal readonly record struct SiloEndpoint(int Index, string Name, int SiloPort, int GatewayPort);
+
+/// <summary>One running silo: its generic host and what the workload and the reports need from it.</summary>
+internal sealed class SiloNode(SiloEndpoint endpoint, IHost host)
+{
+    public SiloEndpoint Endpoint { get; } = endpoint;
+
+    public string Name => Endpoint.Name;
+
+    public IHost Host { get; } = host;
+
+    public IServiceProvider Services => Host.Services;
+
+    public IGrainFactory GrainFactory => Host.Services.GetRequiredService<IGrainFactory>();
+
+    public SiloAddress Address => Host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+}
+
+/// <summary>
+/// This process's silos, each a generic host of its own, or its cluster client. The silos cluster on 127.0.0.1
+/// (Orleans' localhost clustering, silo 0 the primary) or through a Redis membership table, which processes on
+/// any machine join.
+/// </summary>
+internal sealed class SiloCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+
+    private readonly HostOptions _options;
+    private readonly List<SiloNode> _silos = [];
+    private IHost? _client;
+
+    // Set once the cluster starts stopping. Silos of one process stop one after another, so the last ones log
+    // errors about the silos already gone; those are expected and would only bury the summary.
+    private volatile bool _stopping;
+
+    private SiloCluster(HostOptions options)
+    {
+        _options = options;
+    }
+
+    /// <summary>This process's silos, by index; empty for a client.</summary>
+    public IReadOnlyList<SiloNode> Silos => _silos;
+
+    /// <summary>The cluster client, for <see cref="HostRole.Client"/>.</summary>
+    public IClusterClient? Client => _client?.Services.GetRequiredService<IClusterClient>();
+
+    /// <summary>The endpoints of this process's silos.</summary>
+    public static IReadOnlyList<SiloEndpoint> Endpoints(HostOptions options) =>
+        [.. Enumerable.Range(0, options.Silos).Select(i => new SiloEndpoint(i, options.SiloName(i), options.SiloPort + i, options.GatewayPort + i))];
+
+    /// <summary>Starts the silos (the first, then the others together) or the client; stops what started if one fails.</summary>
+    public static async Task<SiloCluster> StartAsync(HostOptions options, CancellationToken cancellationToken)
+    {
+        var cluster = new SiloCluster(options);
+        try
+        {
+            if (options.HostsSilos)
+            {
+                IReadOnlyList<SiloEndpoint> endpoints = Endpoints(options);
+                await cluster.StartSiloAsync(endpoints[0], cancellationToken);
+                await Task.WhenAll(endpoints.Skip(1).Select(e => cluster.StartSiloAsync(e, cancellationToken)));
+            }
+            else
+            {
+                SiloScope.Current = 0;
+                cluster._client = cluster.BuildClient();
+                await cluster._client.StartAsync(cancellationToken);
+            }
+
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The membership settings of <see cref="MembershipProfile.Fast"/>: a silo killed outright is suspected after two
+    /// missed probes of at most 3 s each, by each of two silos, so it is declared dead within a few seconds.
+    /// </summary>
+    public static void ApplyFast(ClusterMembershipOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ProbeTimeout = TimeSpan.FromSeconds(1);
+        options.MinProbeTimeout = TimeSpan.FromMilliseconds(500);
+        options.MaxProbeTimeout = TimeSpan.FromSeconds(3);
+        options.NumMissedProbesLimit = 2;
+
+        // A silo that is only slow (a busy machine, a GC pause) must not be voted dead: probes wait longer while the
+        // prober itself is degraded, and a silo whose connection still carries messages is not suspected. A killed
+        // silo refuses connections, so neither delays its detection.
+        options.ExtendProbeTimeoutDuringDegradation = true;
+        options.EnableConnectionLivenessCheck = true;
+        options.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(10);
+        options.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+        options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+        options.MaxJoinAttemptTime = TimeSpan.FromSeconds(30);
+    }
+
+    private async Task StartSiloAsync(SiloEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        // Everything the silo starts inherits this scope; see SiloScope.
+        SiloScope.Current = endpoint.Index;
+        HostApplicationBuilder builder = CreateBuilder();
+        builder.UseOrleans(silo => ConfigureSilo(silo, endpoint));
+        IHost host = builder.Build();
+        lock (_silos)
+        {
+            _silos.Add(new SiloNode(endpoint, host));
+            _silos.Sort((a, b) => a.Endpoint.Index.CompareTo(b.Endpoint.Index));
+        }
+
+        await host.StartAsync(cancellationToken);
+    }
+
+    private void ConfigureSilo(ISiloBuilder silo, SiloEndpoint endpoint)
+    {
+        if (_options.Clustering == ClusteringMode.Redis)
+        {
+            silo.UseRedisClustering(_options.Redis!);
+            silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = _options.ClusterId);
+
+            // Listen on every interface once the silo is meant to be reached from other machines.
+            IPAddress advertised = _options.Advertised;
+            silo.ConfigureEndpoints(advertised, endpoint.SiloPort, endpoint.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+        }
+        else
+        {
+            var primary = new IPEndPoint(IPAddress.Loopback, _options.SiloPort);
+            silo.UseLocalhostClustering(endpoint.SiloPort, endpoint.GatewayPort, primary, serviceId: _options.ClusterId, clusterId: _options.ClusterId);
+        }
+
+        if (_options.Membership == MembershipProfile.Fast)
+        {
+            silo.Configure<ClusterMembershipOptions>(ApplyFast);
+        }
+
+        if (_options.Churn)
+        {
+            // Orleans collects a grain idle for CollectionAge at the next quantum, which must be the shorter.
+            silo.Configure<GrainCollectionOptions>(o =>
+            {
+                o.CollectionQuantum = HostOptions.ChurnCollectionAge / 2;
+                o.CollectionAge = HostOptions.ChurnCollectionAge;
+            });
+        }
+
+        silo.Configure<SiloOptions>(o => o.SiloName = endpoint.Name);
+        silo.AddActivityPropagation();
+        if (_options.DirectoryCache == DirectoryCacheKind.SyncMap)
+        {
+            RegistryWiring.AddRegistry(silo, endpoint.Name);
+        }
+    }
+
+    private IHost BuildClient()
+    {
+        HostApplicationBuilder builder = CreateBuilder();
+        builder.UseOrleansClient(client =>
+        {
+            if (_options.Clustering == ClusteringMode.Redis)
+            {
+                client.UseRedisClustering(_options.Redis!);
+                client.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = _options.ClusterId);
+            }
+            else
+            {
+                client.UseLocalhostClustering([.. Enumerable.Range(0, _options.Silos).Select(i => _options.GatewayPort + i)], serviceId: _options.ClusterId, clusterId: _options.ClusterId);
+            }
+
+            if (_options.Membership == MembershipProfile.Fast)
+            {
+                client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(2));
+            }
+
+            client.AddActivityPropagation();
+        });
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// A host builder for one silo or the client: no default configuration sources, the runner's lifetime (not each
+    /// host's Ctrl+C handler), and logs to standard error, so that standard output keeps progress and STATUS lines.
+    /// </summary>
+    private HostApplicationBuilder CreateBuilder()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ApplicationName = "SyncMapRegistry.Host",
+            EnvironmentName = Environments.Production,
+        });
+
+        builder.Services.AddSingleton<IHostLifetime, RunnerControlledLifetime>();
+        builder.Logging.ClearProviders();
+        LogLevel level = _options.LogLevel;
+        builder.Logging.SetMinimumLevel(level);
+        if (level != LogLevel.None)
+        {
+            builder.Logging.AddFilter((_, l) => l >= level && !_stopping);
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+
+        return builder;
+    }
+
+    /// <summary>Stops the client, or every silo with the first one last; a host still stopping after a grace period is abandoned.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _stopping = true;
+        SiloNode[] silos;
+        lock (_silos)
+        {
+            silos = [.. _silos];
+            _silos.Clear();
+        }
+
+        using var grace = new CancellationTokenSource(StopGrace);
+        if (_client is not null)
+        {
+            await StopOneAsync(_client, grace.Token);
+        }
+
+        await Task.WhenAll(silos.Where(s => s.Endpoint.Index != 0).Select(s => StopOneAsync(s.Host, grace.Token)));
+        await Task.WhenAll(silos.Where(s => s.Endpoint.Index == 0).Select(s => StopOneAsync(s.Host, grace.Token)));
+    }
+
+    private static async Task StopOneAsync(IHost host, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await host.StopAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Past the grace period: the host abandons the graceful shutdown.
+        }
+        finally
+        {
+            if (host is IAsyncDisposable asyncDisposable)
+            {
+                await asyncDisposable.DisposeAsync();
+            }
+            else
+            {
+                host.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The runner, not a Ctrl+C handler of each host, decides when the hosts stop.</summary>
+    private sealed class RunnerControlledLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

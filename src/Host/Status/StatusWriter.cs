@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using SyncMapRegistry.Host.Cluster;
+using SyncMapRegistry.Host.Workload;
+
+namespace SyncMapRegistry.Host.Status;
+
+/// <summary>
+/// Writes <c>STATUS {json}</c> lines for tests and scripts, and keeps the times they need: when this process
+/// first saw each silo declared dead (it follows the membership updates itself), and when its registries then
+/// no longer held an entry pointing at that silo (it polls every 10 ms from that moment).
+/// </summary>
+internal sealed class StatusWriter : IAsyncDisposable
+{
+    private static readonly TimeSpan PurgePoll = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan PurgeWatchLimit = TimeSpan.FromMinutes(2);
+
+    private readonly HostOptions _options;
+    private readonly TextWriter _output;
+    private readonly TimeProvider _time;
+    private readonly IReadOnlyList<SiloNode> _silos;
+    private readonly Func<GrainWorkload?> _workload;
+    private readonly ConcurrentDictionary<SiloAddress, long> _deadSince = new();
+    private readonly ConcurrentDictionary<SiloAddress, long> _purgedAt = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _tasks = [];
+    private readonly Lock _writeLock = new();
+
+    public StatusWriter(HostOptions options, TextWriter output, TimeProvider time, IReadOnlyList<SiloNode> silos, Func<GrainWorkload?> workload)
+    {
+        _options = options;
+        _output = output;
+        _time = time;
+        _silos = silos;
+        _workload = workload;
+    }
+
+    /// <summary>What the process is doing; shown in each line.</summary>
+    public string Phase { get; set; } = "starting";
+
+    /// <summary>Starts following membership and, when <see cref="HostOptions.StatusInterval"/> is set, writing lines.</summary>
+    public void Start()
+    {
+        lock (_tasks)
+        {
+            if (_silos.Count > 0)
+            {
+                IClusterMembershipService membership = _silos[0].Services.GetRequiredService<IClusterMembershipService>();
+                _tasks.Add(Task.Run(() => FollowMembershipAsync(membership, _stop.Token)));
+            }
+
+            if (_options.StatusInterval > TimeSpan.Zero)
+            {
+                _tasks.Add(Task.Run(() => WriteLinesAsync(_stop.Token)));
+            }
+        }
+    }
+
+    /// <summary>Writes one line now (when status lines are on).</summary>
+    public void WriteNow()
+    {
+        if (_options.StatusInterval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        string line = Read().ToLine();
+        lock (_writeLock)
+        {
+            _output.WriteLine(line);
+            _output.Flush();
+        }
+    }
+
+    /// <summary>The status now.</summary>
+    public StatusLine Read()
+    {
+        var silos = _silos.Select(ReadSilo).ToList();
+        MembershipStatusLine? membership = null;
+        if (_silos.Count > 0)
+        {
+            ClusterMembershipSnapshot snapshot = _silos[0].Services.GetRequiredService<IClusterMembershipService>().CurrentSnapshot;
+            membership = new MembershipStatusLine(
+                snapshot.Version.Value,
+                snapshot.Members.ToDictionary(m => m.Key.ToParsableString(), m => m.Value.Status.ToString(), StringComparer.Ordinal),
+                _deadSince.ToDictionary(kv => kv.Key.ToParsableString(), kv => kv.Value, StringComparer.Ordinal),
+                _purgedAt.ToDictionary(kv => kv.Key.ToParsableString(), kv => kv.Value, StringComparer.Ordinal));
+        }
+
+        WorkloadStatusLine? workload = null;
+        if (_workload() is { } w)
+        {
+            WorkloadSnapshot snapshot = w.Snapshot();
+            workload = new WorkloadStatusLine(
+                snapshot.Calls,
+                snapshot.Failed,
+                snapshot.CrossSilo,
+                snapshot.Activated,
+                w.GrainsBySilo().ToDictionary(kv => kv.Key.ToParsableString(), kv => kv.Value, StringComparer.Ordinal),
+                w.Targets().ToDictionary(kv => kv.Key.ToParsableString(), kv => kv.Value, StringComparer.Ordinal),
+                w.UnknownTarget,
+                w.Errors(),
+                w.InFlight,
+                w.Skipped);
+        }
+
+        return new StatusLine(
+            _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            Environment.ProcessId,
+            _options.Role.ToString().ToLowerInvariant(),
+            _options.ClusterId,
+            Phase,
+            silos,
+            membership,
+            workload);
+    }
+
+    private static SiloStatusLine ReadSilo(SiloNode silo)
+    {
+        RegistryStatusLine? registry = null;
+        if (silo.Services.GetService<ISyncMapRegistry>() is { } r)
+        {
+            var bySilo = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (KeyValuePair<GrainId, GrainAddress> entry in r.DirectoryCache)
+            {
+                string key = entry.Value.SiloAddress?.ToParsableString() ?? "none";
+                bySilo[key] = bySilo.GetValueOrDefault(key) + 1;
+            }
+
+            SyncMapRegistryStatistics statistics = r.GetStatistics();
+            GrainRegistryStatistics cache = statistics.DirectoryCache;
+            registry = new RegistryStatusLine(cache.Count, bySilo, cache.Purged, cache.Removals, cache.Evicted, cache.LookupHits, cache.LookupMisses, statistics.LocalActivations.Count);
+        }
+
+        return new SiloStatusLine(silo.Name, silo.Address.ToParsableString(), registry);
+    }
+
+    /// <summary>Entries pointing at <paramref name="dead"/> in all of this process's registries.</summary>
+    private int EntriesPointingAt(SiloAddress dead)
+    {
+        int count = 0;
+        foreach (SiloNode silo in _silos)
+        {
+            if (silo.Services.GetService<ISyncMapRegistry>() is { } registry)
+            {
+                foreach (KeyValuePair<GrainId, GrainAddress> entry in registry.DirectoryCache)
+                {
+                    if (dead.Equals(entry.Value.SiloAddress))
+                    {
+                        count++;
+                    }
+                }
+            }
+        }
+
+        return count;
+    }
+
+    private async Task FollowMembershipAsync(IClusterMembershipService membership, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (ClusterMembershipSnapshot snapshot in membership.MembershipUpdates.WithCancellation(cancellationToken))
+            {
+                long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+                foreach ((SiloAddress silo, ClusterMember member) in snapshot.Members)
+                {
+                    if (member.Status == SiloStatus.Dead && _deadSince.TryAdd(silo, now))
+                    {
+                        lock (_tasks)
+                        {
+                            _tasks.Add(Task.Run(() => WatchPurgeAsync(silo, cancellationToken), CancellationToken.None));
+                        }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task WatchPurgeAsync(SiloAddress dead, CancellationToken cancellationToken)
+    {
+        long started = _time.GetTimestamp();
+        try
+        {
+            while (_time.GetElapsedTime(started) < PurgeWatchLimit)
+            {
+                if (EntriesPointingAt(dead) == 0)
+                {
+                    _purgedAt.TryAdd(dead, _time.GetUtcNow().ToUnixTimeMilliseconds());
+                    return;
+                }
+
+                await Task.Delay(PurgePoll, _time, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task WriteLinesAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.StatusInterval, _time);
+        try
+        {
+            do
+            {
+                WriteNow();
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        Task[] tasks;
+        lock (_tasks)
+        {
+            tasks = [.. _tasks];
+        }
+
+        try
+        {
+            await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            // A membership stream that ignores cancellation is left behind; the process is stopping anyway.
+        }
+
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,125 @@
+using SyncMapRegistry.Telemetry;
+using static SyncMapRegistry.SyncMapRegistryTelemetry;
+
+namespace SyncMapRegistry;
+
+/// <summary>
+/// The counters of one registry map. Lookups go to per-core striped cells (no shared write on the read path);
+/// everything else is counted with <see cref="Interlocked"/> on write paths, which are rare. Nothing here raises
+/// telemetry: callers do, once they hold no lock (<see cref="RegistryInstrumentation"/>).
+/// </summary>
+internal sealed class RegistryCounters : IObservedRegistry
+{
+    private readonly StripedCounter? _hits;
+    private readonly StripedCounter? _misses;
+
+    /// <summary>
+    /// Entries held. Each add of a key and each removal of one is counted exactly once by the writer that made
+    /// it, after its map operation, so it can lag the map by the writers in flight; it never drifts while the
+    /// map is only changed entry by entry (the cache's <c>Clear</c> included). <see cref="Corrected"/> heals it
+    /// should it ever drift.
+    /// </summary>
+    private int _count;
+
+    /// <summary>Incremented by every change of <see cref="_count"/>: a recount applies only across a quiet spell.</summary>
+    private long _countChanges;
+
+    private long _updates;
+    private long _removals;
+    private long _purged;
+    private long _evicted;
+
+    internal RegistryCounters(string name, bool countLookups)
+    {
+        Name = name;
+        NameTag = new(Tags.Name, name);
+        if (countLookups)
+        {
+            _hits = new StripedCounter();
+            _misses = new StripedCounter();
+        }
+
+        RegistryInstrumentation.Observe(this);
+    }
+
+    public string Name { get; }
+
+    /// <summary>The <c>syncmap.name</c> tag of this map's measurements.</summary>
+    internal KeyValuePair<string, object?> NameTag { get; }
+
+    public bool CountsLookups => _hits is not null;
+
+    public long LookupHits => _hits?.Sum() ?? 0;
+
+    public long LookupMisses => _misses?.Sum() ?? 0;
+
+    /// <summary>Entries held, never below 0 (a removal can be counted before the add it undoes).</summary>
+    internal int Count => Math.Max(0, Volatile.Read(ref _count));
+
+    /// <summary>See <see cref="_countChanges"/>.</summary>
+    internal long CountChanges => Interlocked.Read(ref _countChanges);
+
+    internal void Hit() => _hits?.Increment();
+
+    internal void Miss() => _misses?.Increment();
+
+    /// <summary>Counts an update; <paramref name="added"/> when it added a key rather than replaced a value.</summary>
+    /// <returns>The entry count after the update.</returns>
+    internal int Updated(bool added)
+    {
+        Interlocked.Increment(ref _updates);
+        return added ? Change(1) : Volatile.Read(ref _count);
+    }
+
+    internal void Removed(int entries = 1)
+    {
+        Interlocked.Add(ref _removals, entries);
+        Change(-entries);
+    }
+
+    internal void Purged(int entries)
+    {
+        Interlocked.Add(ref _purged, entries);
+        Change(-entries);
+    }
+
+    internal void Evicted(int entries)
+    {
+        Interlocked.Add(ref _evicted, entries);
+        Change(-entries);
+    }
+
+    /// <summary>
+    /// Sets the count to <paramref name="live"/>, a count of the map's entries, unless the count changed since
+    /// <paramref name="changesBefore"/> (a writer in flight would be counted twice or not at all).
+    /// </summary>
+    /// <returns>The correction applied: <paramref name="live"/> minus the count it replaced; 0 when it applied none.</returns>
+    internal int Corrected(int live, long changesBefore)
+    {
+        int counted = Volatile.Read(ref _count);
+        if (CountChanges != changesBefore || counted == live || Interlocked.CompareExchange(ref _count, live, counted) != counted)
+        {
+            return 0;
+        }
+
+        Interlocked.Increment(ref _countChanges);
+        return live - counted;
+    }
+
+    internal GrainRegistryStatistics Snapshot(SyncMapStatistics map) => new(
+        Name,
+        Count,
+        LookupHits,
+        LookupMisses,
+        Interlocked.Read(ref _updates),
+        Interlocked.Read(ref _removals),
+        Interlocked.Read(ref _purged),
+        Interlocked.Read(ref _evicted),
+        map);
+
+    private int Change(int delta)
+    {
+        Interlocked.Increment(ref _countChanges);
+        return Interlocked.Add(ref _count, delta);
+    }
+}

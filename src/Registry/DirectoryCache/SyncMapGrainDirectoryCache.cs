@@ -1,0 +1,393 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Runtime.GrainDirectory;
+using SyncMapRegistry.Telemetry;
+
+namespace SyncMapRegistry;
+
+/// <summary>
+/// Orleans' silo-local grain directory cache (<see cref="IGrainDirectoryCache"/>) on a read-mostly
+/// <see cref="SyncMap{TKey, TValue}"/>: the lookup on a cross-silo call takes no lock and writes nothing shared
+/// (apart from the per-core lookup counter, when <see cref="SyncMapRegistryOptions.CountLookups"/> is on).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Semantics are Orleans' own (<c>LruGrainDirectoryCache</c>), checked by a test suite that runs against both:
+/// <see cref="AddOrUpdate"/> overwrites; <see cref="Remove(GrainId)"/> removes whatever is cached;
+/// <see cref="Remove(GrainAddress)"/> removes only when the cached entry is for the same grain on the same silo,
+/// as a compare-and-delete on the very entry it read, so it never removes a newer entry written meanwhile;
+/// <see cref="KeyValues"/> tolerates concurrent mutation. Unlike Orleans' LRU, entries do not expire with time:
+/// stale entries are corrected by Orleans' invalidation on a misdirected message, and entries for dead silos
+/// are purged by the registry's maintenance service (<see cref="Purge"/>).
+/// </para>
+/// <para>
+/// Eviction policy. Reads record nothing, so there is no recency to evict by: eviction is random with respect
+/// to use. An insert of a new key that takes the count over <see cref="MaxEntries"/> only signals the evictor
+/// and returns: the eviction runs on a thread-pool thread, never on Orleans' message path. It walks the entries
+/// in hash-table order from a random starting point and removes them until the count is back to 90% of the cap,
+/// keeping the newest insert; the count drops with each batch of <see cref="EvictionBatch"/>. Inserts that arrive
+/// while it runs may take the count past the cap for that long: the cap is a target, not a hard bound.
+/// </para>
+/// <para>
+/// Counting. <see cref="Count"/> is kept by the writers, each add and each removal counted once by the writer
+/// that made it. <see cref="Clear"/> removes entry by entry for that reason: a writer still holding the map as
+/// it was before the clear then changes an entry that the clear also visits, never an orphan the count has
+/// forgotten. <see cref="Recount"/> heals the count, should it ever drift, across a quiet spell.
+/// </para>
+/// </remarks>
+internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainRegistryView<GrainAddress>
+{
+    /// <summary>The count drops, and the evicted counter rises, after each batch of this many evictions.</summary>
+    internal const int EvictionBatch = 1_024;
+
+    /// <summary>Evictions bring the count down to this share of the cap.</summary>
+    private const double EvictionLowWatermark = 0.9;
+
+    /// <summary>
+    /// The entries. Values are compared by reference, so a compare-and-delete removes exactly the entry that
+    /// was read and never an equal one written since.
+    /// </summary>
+    private readonly SyncMap<GrainId, CachedAddress> _map;
+
+    private readonly RegistryCounters _counters;
+    private readonly int _maxEntries;
+    private readonly int _lowWatermark;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+
+    /// <summary>Runs <see cref="EvictOverCap"/>, one run at a time, when an insert takes the count over the cap.</summary>
+    private readonly BackgroundWork _evictor;
+
+    /// <summary>The value of the latest insert over the cap: the evictor keeps it. Written by inserters, read by the evictor.</summary>
+    private CachedAddress? _newest;
+
+    /// <summary>
+    /// The live count and <see cref="RegistryCounters.CountChanges"/> seen by the last <see cref="Recount"/> that
+    /// found the count off; <c>null</c> when it was right. Touched only by <see cref="Recount"/>'s one caller.
+    /// </summary>
+    private (int Live, long Changes)? _suspectedDrift;
+
+    /// <summary>Creates an empty cache.</summary>
+    /// <param name="options">The cap, the telemetry name and the counting switches; validated here.</param>
+    /// <param name="directoryOptions">Orleans' directory options: their <see cref="GrainDirectoryOptions.CacheSize"/> is the cap when <see cref="SyncMapRegistryOptions.MaxEntries"/> is not set.</param>
+    /// <param name="timeProvider">The clock of the purge span; <see cref="TimeProvider.System"/> when <c>null</c>.</param>
+    /// <param name="logger">Where a failed eviction is reported.</param>
+    /// <param name="scheduleEviction">Queues an eviction run; the thread pool when <c>null</c>. Tests drive it by hand.</param>
+    /// <exception cref="OptionsValidationException">When <paramref name="options"/> are invalid.</exception>
+    public SyncMapGrainDirectoryCache(
+        SyncMapRegistryOptions options,
+        GrainDirectoryOptions? directoryOptions = null,
+        TimeProvider? timeProvider = null,
+        ILogger<SyncMapGrainDirectoryCache>? logger = null,
+        Action<Action>? scheduleEviction = null)
+    {
+        RegistryOptionsGuard.Validated(options);
+        _maxEntries = ResolveMaxEntries(options, directoryOptions ?? new GrainDirectoryOptions());
+        _lowWatermark = Math.Max(1, (int)(_maxEntries * EvictionLowWatermark));
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<SyncMapGrainDirectoryCache>.Instance;
+        _map = new SyncMap<GrainId, CachedAddress>(
+            new SyncMapOptions { Name = options.Name, CountReadHits = options.CountReadHits },
+            keyComparer: null,
+            valueComparer: ReferenceEqualityComparer.Instance);
+        _counters = new RegistryCounters(options.Name, options.CountLookups);
+        _evictor = new BackgroundWork(EvictOverCap, exception => LogErrorEviction(exception), scheduleEviction);
+    }
+
+    /// <inheritdoc/>
+    public string Name => _counters.Name;
+
+    /// <inheritdoc/>
+    public int Count => _counters.Count;
+
+    /// <summary>The cap on entries: <see cref="SyncMapRegistryOptions.MaxEntries"/>, or else <see cref="GrainDirectoryOptions.CacheSize"/>.</summary>
+    public int MaxEntries => _maxEntries;
+
+    /// <inheritdoc/>
+    public IEnumerable<(GrainAddress ActivationAddress, int Version)> KeyValues
+    {
+        get
+        {
+            foreach (KeyValuePair<GrainId, CachedAddress> pair in SyncMapWalk.Entries(_map))
+            {
+                yield return (pair.Value.Address, pair.Value.Version);
+            }
+        }
+    }
+
+    /// <summary>The precedence of the cap: the registry's own option when set, else Orleans' cache size.</summary>
+    internal static int ResolveMaxEntries(SyncMapRegistryOptions options, GrainDirectoryOptions directoryOptions) =>
+        options.MaxEntries ?? directoryOptions.CacheSize;
+
+    /// <inheritdoc/>
+    /// <remarks>O(1) on the caller's thread, also over the cap: eviction only gets signalled (see the type's remarks).</remarks>
+    public void AddOrUpdate(GrainAddress value, int version)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var cached = new CachedAddress(value, version);
+        bool replaced = _map.Swap(value.GrainId, cached, out _);
+        if (_counters.Updated(added: !replaced) > _maxEntries)
+        {
+            Volatile.Write(ref _newest, cached);
+            _evictor.Signal();
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool Remove(GrainId key)
+    {
+        if (_map.Delete(key))
+        {
+            _counters.Removed();
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Removes the cached entry only when it is for the same grain on the same silo, as Orleans' cache does.</remarks>
+    public bool Remove(GrainAddress key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        while (_map.TryGetValue(key.GrainId, out CachedAddress? cached))
+        {
+            if (!MatchesGrainIdAndSilo(key, cached.Address))
+            {
+                return false;
+            }
+
+            if (_map.CompareAndDelete(key.GrainId, cached))
+            {
+                _counters.Removed();
+                return true;
+            }
+
+            // The entry was replaced or removed since we read it: judge the current one.
+        }
+
+        return false;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Removes entry by entry (O(n)), so that the count stays exact under writers that race with it (see the
+    /// type's remarks). Orleans clears the cache when its directory stops.
+    /// </remarks>
+    public void Clear()
+    {
+        var removals = new Batch(this, static (counters, entries) => counters.Removed(entries));
+        foreach (KeyValuePair<GrainId, CachedAddress> pair in SyncMapWalk.Entries(_map))
+        {
+            if (_map.CompareAndDelete(pair.Key, pair.Value))
+            {
+                removals.Add();
+            }
+        }
+
+        removals.Flush();
+    }
+
+    /// <inheritdoc/>
+    public bool LookUp(GrainId key, [NotNullWhen(true)] out GrainAddress? result, out int version)
+    {
+        if (_map.TryGetValue(key, out CachedAddress? cached))
+        {
+            _counters.Hit();
+            result = cached.Address;
+            version = cached.Version;
+            return true;
+        }
+
+        _counters.Miss();
+        result = null;
+        version = 0;
+        return false;
+    }
+
+    /// <inheritdoc/>
+    public bool TryLookUp(GrainId grainId, [NotNullWhen(true)] out GrainAddress? value) => LookUp(grainId, out value, out _);
+
+    /// <summary>
+    /// Removes, in one walk, every entry whose silo <paramref name="membership"/> reports dead by Orleans' own rule
+    /// for a cached address (<c>LocalGrainDirectory.IsDefunctActivation</c>): the silo is <see cref="SiloStatus.Dead"/>,
+    /// or it is absent from the table although the table is newer than the address's
+    /// <see cref="GrainAddress.MembershipVersion"/>. An entry replaced meanwhile by a newer one is kept. Counts the
+    /// entries as purged, and records a <c>syncmap_registry.purge</c> span when something listens.
+    /// </summary>
+    /// <returns>The entries removed, by silo; empty when none.</returns>
+    public IReadOnlyDictionary<SiloAddress, int> Purge(ClusterMembershipSnapshot membership)
+    {
+        ArgumentNullException.ThrowIfNull(membership);
+        DateTimeOffset started = _timeProvider.GetUtcNow();
+        var statuses = new Dictionary<SiloAddress, SiloStatus>();
+        Dictionary<SiloAddress, int>? removedBySilo = null;
+        var purges = new Batch(this, static (counters, entries) => counters.Purged(entries));
+        foreach (KeyValuePair<GrainId, CachedAddress> pair in SyncMapWalk.Entries(_map))
+        {
+            GrainAddress address = pair.Value.Address;
+            if (address.SiloAddress is { } silo
+                && IsDefunct(membership, statuses, silo, address.MembershipVersion)
+                && _map.CompareAndDelete(pair.Key, pair.Value))
+            {
+                removedBySilo ??= [];
+                removedBySilo[silo] = removedBySilo.GetValueOrDefault(silo) + 1;
+                purges.Add();
+            }
+        }
+
+        purges.Flush();
+        if (removedBySilo is null)
+        {
+            return new Dictionary<SiloAddress, int>();
+        }
+
+        RegistryInstrumentation.RecordPurge(_counters.NameTag, started, purges.Total, [.. removedBySilo.Keys.Select(silo => silo.ToString())]);
+        return removedBySilo;
+    }
+
+    /// <summary>
+    /// Counts the live entries (O(n)) and, when the count is off by the same amount as at the previous call and no
+    /// write has changed it in between, corrects it. A single walk cannot tell drift from a writer in flight;
+    /// two walks with no count change between them can.
+    /// </summary>
+    /// <returns>The correction applied (live minus counted), or 0.</returns>
+    public int Recount()
+    {
+        long changes = _counters.CountChanges;
+        int live = 0;
+        foreach (KeyValuePair<GrainId, CachedAddress> _ in SyncMapWalk.Entries(_map))
+        {
+            live++;
+        }
+
+        if (_suspectedDrift == (live, changes))
+        {
+            _suspectedDrift = null;
+            return _counters.Corrected(live, changes);
+        }
+
+        _suspectedDrift = live != _counters.Count && _counters.CountChanges == changes ? (live, changes) : null;
+        return 0;
+    }
+
+    /// <inheritdoc/>
+    public GrainRegistryStatistics GetStatistics() => _counters.Snapshot(_map.GetStatistics());
+
+    /// <inheritdoc/>
+    public IEnumerator<KeyValuePair<GrainId, GrainAddress>> GetEnumerator()
+    {
+        foreach (KeyValuePair<GrainId, CachedAddress> pair in SyncMapWalk.Entries(_map))
+        {
+            yield return new(pair.Key, pair.Value.Address);
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Orleans' <c>GrainAddress.MatchesGrainIdAndSilo</c> (internal there): same grain, same silo, any activation.</summary>
+    private static bool MatchesGrainIdAndSilo(GrainAddress address, GrainAddress other) =>
+        address.GrainId.Equals(other.GrainId)
+        && (address.SiloAddress is null ? other.SiloAddress is null : address.SiloAddress.Equals(other.SiloAddress));
+
+    /// <summary>Orleans' <c>GetSiloStatus(silo, seenAtVersion) == Dead</c>, with the version-free part computed once per silo and walk.</summary>
+    private static bool IsDefunct(ClusterMembershipSnapshot membership, Dictionary<SiloAddress, SiloStatus> statuses, SiloAddress silo, MembershipVersion seenAt)
+    {
+        if (!statuses.TryGetValue(silo, out SiloStatus status))
+        {
+            status = membership.GetSiloStatus(silo);
+            statuses[silo] = status;
+        }
+
+        return status == SiloStatus.Dead || (status == SiloStatus.None && membership.Version > seenAt);
+    }
+
+    /// <summary>Evicts down to the low watermark, keeping the newest insert. Runs on the evictor only. See the type's remarks.</summary>
+    private void EvictOverCap()
+    {
+        if (_counters.Count <= _maxEntries)
+        {
+            return;
+        }
+
+        // Start at a random live entry so that repeated evictions do not always hit the same hash range, then
+        // wrap around to the entries before it.
+        int skip = Random.Shared.Next(Math.Max(1, _counters.Count));
+        var evictions = new Batch(this, static (counters, entries) => counters.Evicted(entries), countEvicted: true);
+        EvictBetween(ref evictions, skip, int.MaxValue);
+        EvictBetween(ref evictions, 0, skip);
+        evictions.Flush();
+    }
+
+    /// <summary>Evicts live entries at positions [start, end) of the walk while the count is above the low watermark.</summary>
+    private void EvictBetween(ref Batch evictions, int start, int end)
+    {
+        CachedAddress? keep = Volatile.Read(ref _newest);
+        int position = 0;
+        foreach (KeyValuePair<GrainId, CachedAddress> pair in SyncMapWalk.Entries(_map))
+        {
+            if (position >= end || _counters.Count - evictions.Unflushed <= _lowWatermark)
+            {
+                return;
+            }
+
+            if (position++ >= start && !ReferenceEquals(pair.Value, keep) && _map.CompareAndDelete(pair.Key, pair.Value))
+            {
+                evictions.Add();
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Evicting from the SyncMap grain directory cache failed; the next insert over the cap tries again")]
+    private partial void LogErrorEviction(Exception exception);
+
+    /// <summary>
+    /// Removals made by one walk, applied to the counters a batch at a time, so that the count drops as the walk
+    /// goes rather than at its end.
+    /// </summary>
+    private struct Batch(SyncMapGrainDirectoryCache cache, Action<RegistryCounters, int> apply, bool countEvicted = false)
+    {
+        /// <summary>Removals made and not yet applied.</summary>
+        internal int Unflushed { get; private set; }
+
+        /// <summary>Removals applied.</summary>
+        internal int Total { get; private set; }
+
+        internal void Add()
+        {
+            if (++Unflushed == EvictionBatch)
+            {
+                Flush();
+            }
+        }
+
+        internal void Flush()
+        {
+            if (Unflushed == 0)
+            {
+                return;
+            }
+
+            apply(cache._counters, Unflushed);
+            if (countEvicted)
+            {
+                RegistryInstrumentation.CountEvicted(cache._counters.NameTag, Unflushed);
+            }
+
+            Total += Unflushed;
+            Unflushed = 0;
+        }
+    }
+
+    /// <summary>One cached address with the version its writer passed; immutable, compared by reference.</summary>
+    private sealed class CachedAddress(GrainAddress address, int version)
+    {
+        internal GrainAddress Address { get; } = address;
+
+        internal int Version { get; } = version;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace SyncMapRegistry.Cluster.Tests;
+
+/// <summary>
+/// Three Host processes clustered through a Redis server of the test's own, under load; the server is stopped for
+/// 10 s and started again. Membership needs the store only to change the cluster: calls between silos never go through it.
+/// </summary>
+[Trait("Category", "Faults")]
+public sealed class MembershipStoreOutageTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    private readonly TimeProvider _time = TimeProvider.System;
+
+    [SkippableFact]
+    public async Task WhileTheMembershipStoreIsDown_EveryCallSucceeds_NoSiloOrGrainIsLost_AndTheRegistriesAgreeWithTheDirectoryAfterwards()
+    {
+        await using RedisServer redis = await RedisServer.StartAsync(_time);
+        await using HostCluster cluster = await HostCluster.StartAsync(redis.Endpoint, 3, output, _time);
+        IReadOnlyList<HostProcess> hosts = cluster.Hosts;
+        try
+        {
+            string[] silos = [.. hosts.Select(h => h.Latest!.SiloAddress)];
+            string tableKey = Assert.Single((await redis.CommandAsync("KEYS", "*")).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            HostStatus[] before = [.. hosts.Select(h => h.Latest!)];
+
+            // 1. The store goes down for 10 s; the processes must not exit meanwhile.
+            long stopAt = Now();
+            await redis.StopAsync();
+            await cluster.WaitUntilAsync(hosts, $"the membership store has been down for {Outage.TotalSeconds:0} s", Outage * 2, () => Now() - stopAt >= Outage.TotalMilliseconds);
+            HostStatus[] atRestart = [.. hosts.Select(h => h.Latest!)];
+
+            // 2. It comes back with the table it had, and the silos write to it again (each publishes its IAmAlive).
+            long startAt = Now();
+            await redis.StartAgainAsync();
+            string restored = await redis.CommandAsync("HGETALL", tableKey);
+            TimeSpan rewritten = await cluster.WaitUntilAsync(
+                hosts,
+                "the silos write to the restarted store",
+                MembershipWindow.Fast.IAmAliveTablePublishTimeout * 3,
+                async () => await redis.CommandAsync("HGETALL", tableKey) != restored);
+
+            // 3. The load goes on over a table refresh, so every view has read the restored table.
+            await cluster.WaitUntilAsync(hosts, "every process refreshes its membership view", Limit, () =>
+                hosts.All(h => h.Latest!.T - startAt >= MembershipWindow.Fast.TableRefreshTimeout.TotalMilliseconds * 2));
+            await cluster.WaitForMoreCallsAsync(hosts, HostCluster.RatePerProcess, Limit);
+            HostStatus[] final = [.. hosts.Select(h => h.Latest!)];
+
+            long[] duringOutage = [.. Enumerable.Range(0, hosts.Count).Select(i => atRestart[i].Calls - before[i].Calls)];
+            string figures = string.Create(
+                CultureInfo.InvariantCulture,
+                $"OUTAGE-TEST calls={final.Sum(s => s.Calls)} failed={final.Sum(s => s.Failed)} calls-while-store-down={string.Join('/', duringOutage)} store-down-ms={startAt - stopAt} restart-to-first-table-write-ms={rewritten.TotalMilliseconds:0} skipped={final.Sum(s => s.Workload.GetProperty("skipped").GetInt64())}");
+            output.WriteLine(figures);
+            Console.WriteLine(figures);
+            for (int i = 0; i < hosts.Count; i++)
+            {
+                HostStatus f = final[i];
+                output.WriteLine($"{hosts[i].Name} {f.SiloAddress}: calls {f.Calls}, failed {f.Failed}, local activations {f.Registry.GetProperty("localActivations")}, cache entries by silo {f.Registry.GetProperty("entriesBySilo")}, grains by silo {f.Workload.GetProperty("grainsBySilo")}, membership {f.Membership.GetProperty("members")} (version {f.Membership.GetProperty("version")}), errors {f.Workload.GetProperty("errors")}");
+            }
+
+            Assert.All(silos, silo => Assert.Contains(Endpoint(silo), restored, StringComparison.Ordinal));
+            for (int i = 0; i < hosts.Count; i++)
+            {
+                HostStatus f = final[i];
+                string who = $"{hosts[i].Name} ({f.SiloAddress})";
+
+                // Every call succeeds, while the store is down too, and none is dropped.
+                Assert.True(duringOutage[i] > 0, $"{who} made no call while the store was down: the test proves nothing.");
+                Assert.Equal(0, f.Failed);
+                Assert.Equal(0, f.Workload.GetProperty("skipped").GetInt64());
+
+                // No silo is lost: each stays active in every view; no grain moves.
+                Assert.All(silos, silo => Assert.Equal("Active", f.MemberStatus(silo)));
+                Assert.All(silos, silo => Assert.Equal(before[i].GrainsOn(silo), f.GrainsOn(silo)));
+                Assert.Equal(HostCluster.Grains, silos.Sum(f.GrainsOn));
+                Assert.All(f.Workload.GetProperty("targets").EnumerateObject(), t => Assert.Equal(0, t.Value.GetProperty("moved").GetInt64()));
+
+                // The registries agree with the directory: each silo's index holds the grains that answer from it (and
+                // at most one more: the management grain that --await-silos called, a stateless worker activated on
+                // each silo, if the index keeps stateless workers), as many as before the outage; and each cache
+                // points only at live silos, at no more grains than each one's index holds.
+                int indexed = f.Registry.GetProperty("localActivations").GetInt32();
+                Assert.InRange(indexed, f.GrainsOn(f.SiloAddress), f.GrainsOn(f.SiloAddress) + 1);
+                Assert.Equal(before[i].Registry.GetProperty("localActivations").GetInt32(), indexed);
+                foreach (JsonProperty entries in f.Registry.GetProperty("entriesBySilo").EnumerateObject())
+                {
+                    Assert.Contains(entries.Name, silos);
+                    int held = final[Array.IndexOf(silos, entries.Name)].Registry.GetProperty("localActivations").GetInt32();
+                    Assert.True(entries.Value.GetInt32() <= held, $"{who} caches {entries.Value} grains on {entries.Name}, whose index holds {held}.");
+                }
+            }
+        }
+        catch (Exception) when (cluster.Dump())
+        {
+            throw;
+        }
+    }
+
+    /// <summary><c>ip:port</c> of a silo address (<c>ip:port@generation</c>), as the membership table's keys hold it.</summary>
+    private static string Endpoint(string silo) => silo[..silo.IndexOf('@', StringComparison.Ordinal)];
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+}
