@@ -14,7 +14,8 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 /// round is the wall time from the start signal until the last thread is done, over the reads of one thread. The
 /// peers of a case run one after the other in each round, in alternating order, and a round's ratio is the peer's
 /// time over ConcurrentDictionary's; the table gives the median over the rounds. Every read must hit: a miss fails
-/// the run. Cases: <c>SyncMap&lt;int, int&gt;</c>, <c>SyncMap&lt;string, object&gt;</c> and the registry's
+/// the run. Beside the wall-clock figures, the table gives the same from each thread's CPU time (Linux), which
+/// leaves out the time a thread waited for a core on a shared machine. Cases: <c>SyncMap&lt;int, int&gt;</c>, <c>SyncMap&lt;string, object&gt;</c> and the registry's
 /// <c>GrainId</c> lookup through <see cref="IGrainDirectoryCache"/> (our cache as shipped, a ConcurrentDictionary-backed
 /// one, a bare SyncMap behind the same interface, and Orleans' LRU cache). <c>--quick</c> skips the warm-up.
 /// </summary>
@@ -36,8 +37,8 @@ internal static class HitsMode
         ModeReport.PrintEnvironment("hits");
         ModeReport.Line($"# {KeyCount} keys read in order, {reads:N0} reads per thread, {rounds} alternating rounds; ns per read of one thread (wall time / reads per thread), median ratio to ConcurrentDictionary");
         ModeReport.Line($"");
-        ModeReport.Line($"| Case | Threads | Peer | ns/read (median) | Ratio to ConcurrentDictionary (median) | Ratio range |");
-        ModeReport.Line($"|---|---:|---|---:|---:|---|");
+        ModeReport.Line($"| Case | Threads | Peer | ns/read (median) | Ratio to ConcurrentDictionary (median) | Ratio range | CPU ns/read (median) | CPU-time ratio (median) | CPU-time ratio range |");
+        ModeReport.Line($"|---|---:|---|---:|---:|---|---:|---:|---|");
         foreach (int threads in threadCounts)
         {
             Measure("int keys, int values", threads, rounds, reads, !arguments.Quick, IntPeers());
@@ -135,7 +136,7 @@ internal static class HitsMode
             peer.WarmUp();
         }
 
-        var times = peers.Select(_ => new List<double>()).ToArray();
+        var times = peers.Select(_ => new List<RoundTime>()).ToArray();
         for (int round = 0; round < rounds; round++)
         {
             for (int n = 0; n < peers.Length; n++)
@@ -147,8 +148,11 @@ internal static class HitsMode
 
         for (int index = 0; index < peers.Length; index++)
         {
-            double[] ratios = [.. times[index].Zip(times[0], (time, baseline) => time / baseline)];
-            ModeReport.Line($"| {name} | {threads} | {peers[index].Name} | {ModeReport.Median(times[index]):F2} | {ModeReport.Median(ratios):F2}x | {ratios.Min():F2}-{ratios.Max():F2}x |");
+            double[] wall = [.. times[index].Select(time => time.Wall)];
+            double[] cpu = [.. times[index].Select(time => time.Cpu)];
+            double[] ratios = [.. times[index].Zip(times[0], (time, baseline) => time.Wall / baseline.Wall)];
+            double[] cpuRatios = [.. times[index].Zip(times[0], (time, baseline) => time.Cpu / baseline.Cpu)];
+            ModeReport.Line($"| {name} | {threads} | {peers[index].Name} | {ModeReport.Median(wall):F2} | {ModeReport.Median(ratios):F2}x | {ratios.Min():F2}-{ratios.Max():F2}x | {ModeReport.Median(cpu):F2} | {ModeReport.Median(cpuRatios):F2}x | {cpuRatios.Min():F2}-{cpuRatios.Max():F2}x |");
         }
     }
 
@@ -169,7 +173,7 @@ internal static class HitsMode
     }
 
     /// <summary>One peer of a case: its name, its warm-up and one timed round.</summary>
-    private sealed class Peer(string name, Action warmUp, Func<ParallelRunner, int, double> time)
+    private sealed class Peer(string name, Action warmUp, Func<ParallelRunner, int, RoundTime> time)
     {
         internal string Name { get; } = name;
 
@@ -179,8 +183,8 @@ internal static class HitsMode
 
         internal void WarmUp() => warmUp();
 
-        /// <summary>One round: ns per read of one thread.</summary>
-        internal double Time(ParallelRunner runner, int reads) => time(runner, reads);
+        /// <summary>One round: ns per read of one thread, by the wall clock and by the threads' CPU time.</summary>
+        internal RoundTime Time(ParallelRunner runner, int reads) => time(runner, reads);
 
         /// <summary>
         /// More than 30 calls of the loop (the call count that promotes a method from tier 0), then a pause
@@ -201,23 +205,35 @@ internal static class HitsMode
             }
         }
 
-        private static double Time<TReader>(ParallelRunner runner, TReader reader, int reads)
+        private static RoundTime Time<TReader>(ParallelRunner runner, TReader reader, int reads)
             where TReader : IHitReader
         {
             int[] hits = new int[runner.Threads];
+            long[] cpu = new long[runner.Threads];
             runner.Arm();
             Thread.Sleep(1); // lets the woken helpers reach their spin loop
             long start = Stopwatch.GetTimestamp();
-            runner.Run(worker => hits[worker] = ReadLoop(reader, reads));
+            runner.Run(worker =>
+            {
+                long cpuStart = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() : 0;
+                hits[worker] = ReadLoop(reader, reads);
+                cpu[worker] = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() - cpuStart : 0;
+            });
             TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
             if (hits.Any(count => count != reads))
             {
                 throw new InvalidOperationException($"A read missed: {string.Join(", ", hits)} hits of {reads} per thread.");
             }
 
-            return elapsed.TotalNanoseconds / reads;
+            return new RoundTime(elapsed.TotalNanoseconds / reads, (double)cpu.Sum() / cpu.Length / reads);
         }
     }
+
+    /// <summary>
+    /// One peer's round: wall time over the reads of one thread, and the threads' mean CPU time over the same (the
+    /// thread CPU clock leaves out the time a thread waited for a core; 0 where the platform has no such clock).
+    /// </summary>
+    private readonly record struct RoundTime(double Wall, double Cpu);
 
     private readonly struct IntDictionaryReader(ConcurrentDictionary<int, int> map) : IHitReader
     {
