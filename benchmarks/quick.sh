@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Runs every benchmark once (BenchmarkDotNet's Dry job, in process, 1/256 of the operations) only to prove
-# that each still builds and runs. It asserts no timing; it fails when a benchmark throws or reports no result.
+# Runs every benchmark once (BenchmarkDotNet's Dry job, in process, 1/256 of the operations) and every Stopwatch
+# mode (hits, pauses, memory, hitratio) with --quick (tiny sizes), only to prove that each still builds and runs.
+# It asserts no timing; it fails when a benchmark or a mode throws, reports no result, or a mode's own checks fail
+# (a read that should hit misses, a map that does not promote).
 # Usage (from .ci/run): benchmarks/quick.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 artifacts="$(mktemp -d)"
 trap 'rm -rf "$artifacts"' EXIT
-dotnet run -c Release --project benchmarks/SyncMapRegistry.Benchmarks -- --quick --filter '*' --artifacts "$artifacts"
+dotnet build -c Release benchmarks/SyncMapRegistry.Benchmarks
+run() { dotnet run -c Release --no-build --project benchmarks/SyncMapRegistry.Benchmarks -- "$@"; }
+run --quick --filter '*' --artifacts "$artifacts"
+for mode in hits pauses memory hitratio; do
+  run "$mode" --quick
+done

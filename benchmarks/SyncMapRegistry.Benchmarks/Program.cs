@@ -3,6 +3,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using SyncMapRegistry.Benchmarks.Infrastructure;
+using SyncMapRegistry.Benchmarks.Modes;
 
 namespace SyncMapRegistry.Benchmarks;
 
@@ -10,7 +11,9 @@ namespace SyncMapRegistry.Benchmarks;
 /// The suite's entry point. <c>dotnet run -c Release --project benchmarks/SyncMapRegistry.Benchmarks -- --filter '*'</c>
 /// runs everything; <c>--quick</c> runs every benchmark once with a small share of the operations, only to prove
 /// that each still runs (it asserts no timing). <c>--profile Workload [threads] [seconds]</c> runs one workload on
-/// SyncMap alone and prints its read/dirty statistics per operation (see <see cref="ProfileMode"/>).
+/// SyncMap alone and prints its read/dirty statistics per operation (see <see cref="ProfileMode"/>). The Stopwatch
+/// modes need no BenchmarkDotNet: <c>hits</c> (see <see cref="HitsMode"/>), <c>pauses</c> (<see cref="PausesMode"/>), <c>memory</c>
+/// (<see cref="MemoryMode"/>) and <c>hitratio</c> (<see cref="HitRatioMode"/>); each takes <c>--quick</c>.
 /// </summary>
 public static class Program
 {
@@ -21,6 +24,11 @@ public static class Program
             return ProfileMode.Run(args[1..]);
         }
 
+        if (args.Length > 0 && Modes.TryGetValue(args[0], out Func<ModeArguments, int>? mode))
+        {
+            return mode(new ModeArguments(args[1..]));
+        }
+
         BenchmarkSettings.Quick = args.Contains("--quick");
         string[] switcherArgs = [.. args.Where(arg => arg != "--quick")];
         IConfig config = DefaultConfig.Instance.AddJob(BenchmarkSettings.Quick ? QuickJob : ParallelJob);
@@ -28,6 +36,15 @@ public static class Program
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(switcherArgs, config);
         return summaries.Any(summary => summary.HasCriticalValidationErrors || summary.Reports.Any(report => !report.Success)) ? 1 : 0;
     }
+
+    /// <summary>The Stopwatch modes, run without BenchmarkDotNet: the first argument names one.</summary>
+    private static readonly Dictionary<string, Func<ModeArguments, int>> Modes = new(StringComparer.Ordinal)
+    {
+        ["hits"] = HitsMode.Run,
+        ["pauses"] = PausesMode.Run,
+        ["memory"] = MemoryMode.Run,
+        ["hitratio"] = HitRatioMode.Run,
+    };
 
     /// <summary>
     /// The measuring job: one invocation (one Go run of <see cref="ParallelBenchmark.Ops"/> operations on a fresh

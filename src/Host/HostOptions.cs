@@ -186,8 +186,11 @@ public sealed class HostOptions
     [Description("The longest one OTLP export may take.")]
     public TimeSpan OtlpTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>Whether to serve the dashboard while the host runs.</summary>
-    [Description("Serve the dashboard while the host runs.")]
+    /// <summary>
+    /// Whether to start the Aspire Dashboard (from its NuGet package, on free ports of 127.0.0.1) and export to it;
+    /// on a terminal it stays open after the run until Ctrl+C. Default off.
+    /// </summary>
+    [Description("Start the Aspire Dashboard on 127.0.0.1, export to it and print its address; on a terminal it stays open after the run until Ctrl+C.")]
     public bool Dashboard { get; set; }
 
     /// <summary>How long an idle grain stays active under <see cref="Churn"/>.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using SyncMapRegistry.Host.Dashboard;
 using SyncMapRegistry.Host.Output;
 
 namespace SyncMapRegistry.Host;
@@ -68,7 +69,10 @@ public static class HostProgram
 
         try
         {
-            RunSummary summary = await new HostRunner(options, CreateReporter(options, console), console.Out, TimeProvider.System).RunAsync(cancellationToken);
+            var runner = new HostRunner(options, CreateReporter(options, console), console.Out, TimeProvider.System);
+            RunSummary summary = options.Dashboard
+                ? await DashboardRun.RunAsync(console, endpoint => { options.OtlpEndpoint = endpoint; return runner.RunAsync(cancellationToken); }, cancellationToken)
+                : await runner.RunAsync(cancellationToken);
             return new HostRunResult(ExitSuccess, summary);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)

@@ -1,4 +1,3 @@
-using OpenTelemetry.Exporter;
 using SyncMapRegistry.Host.Cluster;
 using SyncMapRegistry.Host.Output;
 using SyncMapRegistry.Host.Registry;
@@ -167,11 +166,11 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
     private static List<SiloRegistrySnapshot> ReadRegistries(SiloCluster? cluster) =>
         [.. (cluster?.Silos ?? []).Select(s => RegistryWiring.Read(s.Services, s.Name))];
 
-    /// <summary>OTLP export when an endpoint is set; the exporter reads the standard OTEL_* variables itself.</summary>
+    /// <summary>OTLP export when an endpoint is set; the SDK reads the standard OTEL_* variables itself.</summary>
     private HostTelemetry? StartTelemetry()
     {
         IReadOnlyList<string> scopes = options.HostsSilos ? [.. SiloCluster.Endpoints(options).Select(e => e.Name)] : [$"client-{Environment.ProcessId}"];
-        OtlpSettings? settings = options.OtlpEndpoint is { } endpoint ? new OtlpSettings(endpoint, OtlpExportProtocol.HttpProtobuf, options.OtlpTimeout, null, null) : null;
+        OtlpSettings? settings = OtlpSettings.For(options.OtlpEndpoint, options.OtlpTimeout, Environment.GetEnvironmentVariable);
         HostTelemetry? telemetry = HostTelemetry.Start(settings, scopes, options.ClusterId);
         if (telemetry is not null)
         {

@@ -6,6 +6,7 @@ using System.Reflection;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using SyncMapRegistry.Host.Dashboard;
 
 namespace SyncMapRegistry.Host;
 
@@ -31,9 +32,15 @@ internal static class HostSettings
             "workload of cross-silo grain calls and reports throughput, latency, CPU, allocations and the registry's " +
             $"statistics. Settings also come from appsettings.json (section {HostOptions.SectionName}) and environment " +
             $"variables ({HostOptions.SectionName}__Silos=5); OTEL_* variables configure OpenTelemetry's exporter.");
+        var defaults = new HostOptions();
         foreach (PropertyInfo property in Properties)
         {
             string description = property.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "";
+            if (property.GetValue(defaults) is { } value and not false && Convert.ToString(value, Invariant) is { Length: > 0 } text)
+            {
+                description += $" Default: {(value is Enum ? text.ToLowerInvariant() : text)}.";
+            }
+
             root.Options.Add(property.PropertyType == typeof(bool)
                 ? new Option<bool>(Flag(property)) { Description = description }
                 : new Option<string>(Flag(property)) { Description = description, HelpName = HelpName(property.PropertyType) });
@@ -262,6 +269,8 @@ internal sealed class HostOptionsValidator : IValidateOptions<HostOptions>
             options.OtlpEndpoint is null || (options.OtlpEndpoint.IsAbsoluteUri && options.OtlpEndpoint.Scheme is "http" or "https"),
             nameof(options.OtlpEndpoint),
             $"must be an absolute http:// or https:// URI (got '{options.OtlpEndpoint}').");
+        Check(!options.Dashboard || options.OtlpEndpoint is null, nameof(options.Dashboard), "exports to the dashboard it starts; leave out --otlp-endpoint.");
+        Check(!options.Dashboard || DashboardRun.Unavailable() is null, nameof(options.Dashboard), DashboardRun.Unavailable() ?? "");
         Check(options.OtlpTimeout > TimeSpan.Zero && options.OtlpTimeout <= TimeSpan.FromMinutes(1), nameof(options.OtlpTimeout), $"must be more than 0 and at most one minute (got {options.OtlpTimeout}).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

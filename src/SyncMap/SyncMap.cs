@@ -1,7 +1,9 @@
 using System.Collections;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SyncMapRegistry.Telemetry;
 
 namespace SyncMapRegistry;
@@ -15,11 +17,14 @@ namespace SyncMapRegistry;
 /// (1) a key is written once and read many times, as in caches that only grow, or (2) threads read,
 /// write and overwrite disjoint sets of keys. Then a lookup that hits the read snapshot takes no lock,
 /// allocates nothing and writes no shared memory, and updates of existing keys take no lock either.
-/// Do not choose it for workloads that keep adding new keys: every first new key after a promotion copies
-/// the snapshot (O(n)), and lookups of the new keys take the one lock until they are promoted.
+/// Do not choose it for workloads that keep adding new keys: the first new key of a shard after its promotion
+/// copies that shard's snapshot, and lookups of the new keys take the one lock until they are promoted.
 /// </para>
 /// <para>
-/// One departure from Go: while new keys are pending, a lookup of a key that is in neither table is answered
+/// Departures from Go: the map is split into shards of at most 1,024 keys, each promoted and rebuilt on its own, so no operation copies more than one shard
+/// (plus, for a promotion or split, the directory of shard references) however big the map grows. String keys with
+/// the default comparer hash non-randomized until colliding keys switch the map to randomized hashing.
+/// And while new keys are pending, a lookup of a key that is in neither table is answered
 /// without the lock when a Bloom filter of the pending keys rules it out (<see cref="PendingKeys"/>). Go sends
 /// every such lookup under the lock and counts it as a miss, which is what makes its adversarial workloads slow.
 /// </para>
@@ -32,46 +37,55 @@ namespace SyncMapRegistry;
 /// <typeparam name="TKey">The key type.</typeparam>
 /// <typeparam name="TValue">The value type. A value type is boxed once per store; a reference type is stored as is.</typeparam>
 [SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "The name carries Go's sync.Map, which the type ports.")]
-[DebuggerDisplay("Read = {_read.Count}, Dirty = {_dirty?.Count ?? 0}")]
+[DebuggerDisplay("Shards = {_shards.Length}, AmendedShards = {_amendedShards}")]
 public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     where TKey : notnull
 {
     /// <summary>
-    /// Guards <see cref="_dirty"/>, <see cref="_misses"/>, the statistics, and every store to <see cref="_read"/>.
-    /// Nothing foreign runs while it is held: slow paths collect what they did in a <see cref="SlowPathEvents"/>
-    /// and hand it to the telemetry after releasing the lock.
+    /// Guards every shard's <see cref="Shard{TKey}.Dirty"/>, <see cref="Shard{TKey}.Misses"/> and
+    /// <see cref="Shard{TKey}.Pending"/>, the statistics, <see cref="_amendedShards"/>, and every store to
+    /// <see cref="_shards"/> and <see cref="_snapshots"/>. Nothing foreign runs while it is held: slow paths collect
+    /// what they did in a <see cref="SlowPathEvents"/> and hand it to the telemetry after releasing the lock. No
+    /// work done under it is larger than one shard (<see cref="SyncTable{TKey}.MaximumShardEntries"/> keys) or one
+    /// copy of the directory.
     /// </summary>
     private readonly Lock _lock = new();
 
     /// <summary>
-    /// The read snapshot, always safe to load without the lock, but stored only with <see cref="_lock"/> held.
-    /// Its table is never written after it is published, so a reader loads this field once into a local and
-    /// then reads the snapshot lock-free. Entries in it may be updated concurrently (a CAS on the shared
-    /// <see cref="Entry"/>) without the lock. An entry is expunged only while <see cref="_dirty"/> is non-null
-    /// and lacks the key; storing to it then requires the lock (to put it back into dirty first).
-    /// The snapshot is amended (carries a filter of pending keys) exactly while <see cref="_dirty"/> is non-null.
+    /// The read snapshot as the read path sees it: entry <c>i</c> is the snapshot array of the shard that covers
+    /// directory index <c>i</c> (<see cref="SyncTable{TKey}.ShardIndex"/>), so a read hit costs this field, one
+    /// element, one slot and its entry. Always safe to load without the lock, stored only with it held, and never
+    /// written after it is published (a promotion or split publishes a new array): so a walker that loads it once
+    /// sees one consistent set of snapshots, each shard as one run of equal entries. Stored after
+    /// <see cref="_shards"/>, so a reader that loads this first and <see cref="_shards"/> second sees shards at least as new.
     /// </summary>
-    private ReadOnly _read = ReadOnly.Empty;
+    private Entry<TKey>?[][] _snapshots;
 
     /// <summary>
-    /// Every live key: the read snapshot's non-expunged entries plus the keys added since the last
-    /// promotion, or <c>null</c> right after a promotion. Accessed only with <see cref="_lock"/> held.
-    /// It shares its <see cref="Entry"/> objects with the snapshot, so a lock-free CAS through either is seen
-    /// by both. When it is <c>null</c>, the next new key first rebuilds it from the snapshot (O(n)),
-    /// expunging deleted entries. Promotion publishes its table as the next snapshot without copying.
+    /// The shards, indexed like <see cref="_snapshots"/> (a shard of depth d fills a run of 2^(D-d) entries of a
+    /// directory of depth D): <c>_shards[i].Slots == _snapshots[i]</c> for the pair published together. Safe to load
+    /// without the lock (the miss path reads a shard's <see cref="Shard{TKey}.Pending"/> through it), stored only with
+    /// the lock held, never written after it is published.
     /// </summary>
-    private SyncTable<TKey>? _dirty;
+    private Shard<TKey>[] _shards;
 
     /// <summary>
-    /// Operations since the last promotion that had to look past the snapshot into <see cref="_dirty"/>.
-    /// Accessed only with <see cref="_lock"/> held. Once it reaches <c>_dirty.Count</c> the dirty map is
-    /// promoted: by then the misses have paid for the O(n) rebuild that created it. A lookup that the
-    /// pending-key filter answers without the lock counts no miss: it had nothing to gain from a promotion.
+    /// Shards that have a dirty map (Go's <c>amended</c>, summed). Written only with the lock held; read without it
+    /// by <see cref="Range"/> and the enumerator, which promote under the lock only when it is non-zero.
     /// </summary>
-    private int _misses;
+    private int _amendedShards;
 
-    /// <summary><c>null</c> for a value-type key with the default comparer, so the JIT can devirtualize it.</summary>
-    private readonly IEqualityComparer<TKey>? _keyComparer;
+    /// <summary>
+    /// The comparer the tables hash with: <c>null</c> for a value-type key with the default comparer, so the JIT can
+    /// devirtualize it; <see cref="NonRandomizedStringComparer"/> for string keys with the default comparer, until a
+    /// long probe sequence switches the map to the randomized default (<see cref="SwitchToRandomizedHashingLocked"/>).
+    /// Written only then, with the lock held, after the rehashed directory is published. A reader loads it before
+    /// the snapshots; a miss made with a comparer that is no longer current looks again under the lock.
+    /// </summary>
+    private IEqualityComparer<TKey>? _keyComparer;
+
+    /// <summary>Probe sequences longer than this in a dirty table of non-randomized string hashes switch the map to randomized hashing.</summary>
+    private const int MaximumNonRandomizedProbe = 64;
 
     private readonly IEqualityComparer<TValue> _valueComparer;
 
@@ -117,6 +131,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         {
             _keyComparer = keyComparer is null || ReferenceEquals(keyComparer, EqualityComparer<TKey>.Default) ? null : keyComparer;
         }
+        else if (typeof(TKey) == typeof(string) && (keyComparer is null || ReferenceEquals(keyComparer, EqualityComparer<TKey>.Default)))
+        {
+            _keyComparer = (IEqualityComparer<TKey>)(object)NonRandomizedStringComparer.Instance;
+        }
         else
         {
             _keyComparer = keyComparer ?? EqualityComparer<TKey>.Default;
@@ -129,6 +147,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
 
         _counters = new SyncMapCounters(_readHits);
+        (_shards, _snapshots) = EmptyDirectory();
         if (options?.Name is { } name)
         {
             _telemetry = new SyncMapTelemetry(name, _counters);
@@ -140,30 +159,28 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     // compiles to for a generic key, so the read path allocates nothing in any build.
 
     /// <summary>The comparer that decides key equality.</summary>
-    public IEqualityComparer<TKey> KeyComparer => _keyComparer ?? EqualityComparer<TKey>.Default;
+    public IEqualityComparer<TKey> KeyComparer =>
+        _keyComparer is null || _keyComparer is NonRandomizedStringComparer ? EqualityComparer<TKey>.Default : _keyComparer;
 
     /// <summary>The map's name in telemetry, or <c>null</c>.</summary>
     public string? Name => _telemetry?.Name;
 
+
     /// <summary>
-    /// The number of live entries. O(n): it walks the snapshot lock-free when no new keys are pending,
-    /// and otherwise walks the dirty map under the lock. Not a snapshot: under concurrent writes it reflects
-    /// each entry at some moment during the call.
+    /// The number of live entries. O(n), and it takes the lock only a shard at a time, for shards with pending
+    /// keys. Not a snapshot: under concurrent writes it reflects each entry at some moment during the call.
     /// </summary>
     public int Count
     {
         get
         {
-            ReadOnly read = Volatile.Read(ref _read);
-            if (!read.Amended)
+            int count = 0;
+            ForEachWithoutPromoting((_, _) =>
             {
-                return CountLive(read.Slots);
-            }
-
-            lock (_lock)
-            {
-                return _dirty is { } dirty ? CountLive(dirty.Slots) : CountLive(_read.Slots);
-            }
+                count++;
+                return true;
+            });
+            return count;
         }
     }
 
@@ -210,7 +227,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>
     /// Gets the value stored for a key (Go's <c>Load</c>). A hit in the read snapshot takes no lock,
     /// allocates nothing and writes no shared memory. A key missing from the snapshot while new keys are
-    /// pending is looked up in the dirty map under the lock, and counts a miss.
+    /// pending in its shard is looked up in the shard's dirty map under the lock, and counts a miss.
     /// </summary>
     public bool TryGetValue(TKey key, [MaybeNullWhen(false)] out TValue value)
     {
@@ -219,13 +236,15 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        ReadOnly read = Volatile.Read(ref _read);
-        Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
+        // One load of the comparer: the snapshot's volatile read below would otherwise make the JIT load it twice.
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
+        Entry<TKey>?[] slots = SnapshotOf(hashCode);
+        Entry<TKey>? entry = SyncTable<TKey>.Find(slots, key, hashCode, comparer);
         if (entry is not null)
         {
             object? p = entry.Load();
-            if (Entry.IsLive(p))
+            if (EntryState.IsLive(p))
             {
                 if (_readHits is not null)
                 {
@@ -240,33 +259,36 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             return false;
         }
 
-        if (!read.MayBePending(hashCode))
-        {
-            value = default;
-            return false;
-        }
-
-        return TryGetValueSlow(key, hashCode, out value);
+        return TryGetValueMissed(key, hashCode, slots, comparer, out value);
     }
 
     /// <summary>Opt-in read-hit counting: one increment of this core's striped cell, out of line.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void CountReadHit() => _readHits!.Increment();
 
+    /// <summary>A key absent from its shard's snapshot: absent at once unless the shard may hold it as a pending key.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetValueSlow(TKey key, int hashCode, [MaybeNullWhen(false)] out TValue value)
+    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
     {
+        if (!MayBePending(hashCode, searched, comparer))
+        {
+            value = default;
+            return false;
+        }
+
         SlowPathEvents events = default;
         bool found;
         lock (_lock)
         {
-            // Look again: dirty may have been promoted while we waited for the lock, and then the
+            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
+
+            // Look again: the shard may have been promoted while we waited for the lock, and then the
             // key is in the snapshot and this is no miss.
-            ReadOnly read = _read;
-            Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
-            if (entry is null && read.Amended)
+            Shard<TKey> shard = ShardOfLocked(hashCode);
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            if (entry is null && shard.Dirty is { } dirty)
             {
-                entry = _dirty!.Find(key, hashCode, _keyComparer);
+                entry = dirty.Find(key, hashCode, _keyComparer);
                 found = TryLoad(entry, out value);
                 if (found)
                 {
@@ -277,7 +299,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                     _counters.LookupMissedLocked();
                 }
 
-                MissLocked(ref events);
+                MissLocked(shard, ref events);
             }
             else
             {
@@ -287,6 +309,31 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
         Report(events);
         return found;
+    }
+
+    /// <summary>
+    /// Whether a key missing from <paramref name="searched"/> (the snapshot array its shard had when the caller loaded
+    /// <see cref="_snapshots"/>) may be in the map, so that the caller must take the lock to know. <c>false</c> is
+    /// certain: when this loads the shards, the key is neither in that shard's snapshot nor pending in it (see
+    /// <see cref="Shard{TKey}.Pending"/>). When the shard has been replaced since, the answer is <c>true</c>, and the
+    /// caller looks again under the lock.
+    /// </summary>
+    private bool MayBePending(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer)
+    {
+        if (!ReferenceEquals(Volatile.Read(ref _keyComparer), comparer))
+        {
+            return true;
+        }
+
+        Shard<TKey>[] shards = Volatile.Read(ref _shards);
+        Shard<TKey> shard = shards[SyncTable<TKey>.ShardIndex(hashCode, shards.Length)];
+        if (!ReferenceEquals(shard.Slots, searched))
+        {
+            return true;
+        }
+
+        PendingKeys? pending = Volatile.Read(ref shard.Pending);
+        return pending is not null && pending.MayContain(hashCode);
     }
 
     /// <summary>Whether the map holds a live value for the key. The cost of <see cref="TryGetValue"/>.</summary>
@@ -310,10 +357,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
         object boxed = Wrap(value);
-        ReadOnly read = Volatile.Read(ref _read);
-        Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out _);
         object? p;
         if (entry is null || !entry.TrySwap(boxed, out p))
         {
@@ -330,25 +377,27 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         object? previous = null;
         lock (_lock)
         {
-            ReadOnly read = _read;
-            Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
+            // The comparer may have switched to randomized hashing since the caller hashed the key.
+            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
+            Shard<TKey> shard = ShardOfLocked(hashCode);
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
                 if (entry.UnexpungeLocked())
                 {
-                    // The entry was expunged, so dirty is non-null and lacks the key: put it back first.
-                    AddToDirtyLocked(key, hashCode, entry);
+                    // The entry was expunged, so the shard's dirty is non-null and lacks the key: put it back first.
+                    AddToDirtyLocked(shard, entry);
                 }
 
                 previous = entry.SwapLocked(boxed);
             }
-            else if (_dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+            else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
             {
                 previous = dirtyEntry.SwapLocked(boxed);
             }
             else
             {
-                AddNewKeyLocked(read, key, hashCode, new Entry(boxed), ref events);
+                AddNewKeyLocked(shard, new Entry<TKey>(key, hashCode, boxed), ref events);
             }
         }
 
@@ -370,9 +419,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        ReadOnly read = Volatile.Read(ref _read);
-        Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out _);
         if (entry is not null && TryLoadOrStore(entry, value, out TValue actual, out loaded))
         {
             return actual;
@@ -388,26 +437,28 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         TValue actual;
         lock (_lock)
         {
-            ReadOnly read = _read;
-            Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
+            // The comparer may have switched to randomized hashing since the caller hashed the key.
+            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
+            Shard<TKey> shard = ShardOfLocked(hashCode);
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
                 if (entry.UnexpungeLocked())
                 {
-                    AddToDirtyLocked(key, hashCode, entry);
+                    AddToDirtyLocked(shard, entry);
                 }
 
                 TryLoadOrStore(entry, value, out actual, out loaded);
             }
-            else if (_dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+            else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
             {
                 TryLoadOrStore(dirtyEntry, value, out actual, out loaded);
-                MissLocked(ref events);
+                MissLocked(shard, ref events);
             }
             else
             {
                 // A new key is no miss: the caller had nothing to find.
-                AddNewKeyLocked(read, key, hashCode, new Entry(Wrap(value)), ref events);
+                AddNewKeyLocked(shard, new Entry<TKey>(key, hashCode, Wrap(value)), ref events);
                 actual = value;
                 loaded = false;
             }
@@ -440,10 +491,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        ReadOnly read = Volatile.Read(ref _read);
-        Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
-        if (entry is null && read.MayBePending(hashCode))
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
+        if (entry is null && MayBePending(hashCode, searched, comparer))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: true);
         }
@@ -467,15 +518,15 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        ReadOnly read = Volatile.Read(ref _read);
-        Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
         if (entry is not null)
         {
             return TryCompareAndReplace(entry, expected, value, delete: false);
         }
 
-        return read.MayBePending(hashCode) && CompareAndSwapSlow(key, hashCode, expected, value);
+        return MayBePending(hashCode, searched, comparer) && CompareAndSwapSlow(key, hashCode, expected, value);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -485,16 +536,18 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         bool swapped = false;
         lock (_lock)
         {
-            ReadOnly read = _read;
-            Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
+            // The comparer may have switched to randomized hashing since the caller hashed the key.
+            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
+            Shard<TKey> shard = ShardOfLocked(hashCode);
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
                 swapped = TryCompareAndReplace(entry, expected, value, delete: false);
             }
-            else if (_dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+            else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
             {
                 swapped = TryCompareAndReplace(dirtyEntry, expected, value, delete: false);
-                MissLocked(ref events);
+                MissLocked(shard, ref events);
             }
         }
 
@@ -514,10 +567,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-        ReadOnly read = Volatile.Read(ref _read);
-        Entry? entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
-        if (entry is null && read.MayBePending(hashCode))
+        IEqualityComparer<TKey>? comparer = _keyComparer;
+        int hashCode = SyncTable<TKey>.Hash(key, comparer);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
+        if (entry is null && MayBePending(hashCode, searched, comparer))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: false);
         }
@@ -526,32 +579,38 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>
-    /// The slow path of <see cref="LoadAndDelete"/> and <see cref="CompareAndDelete"/>: looks again in the snapshot
-    /// under the lock, then in dirty, counting a miss. With <paramref name="removeFromDirty"/> a dirty-only key is
-    /// removed outright (unlike a snapshot key, no snapshot refers to it); the caller then deletes the entry's value.
+    /// The slow path of <see cref="LoadAndDelete"/> and <see cref="CompareAndDelete"/>: looks again in the shard's
+    /// snapshot under the lock, then in its dirty map, counting a miss. With <paramref name="removeFromDirty"/> a
+    /// dirty-only key is removed outright (unlike a snapshot key, no snapshot refers to it); the caller then deletes
+    /// the entry's value.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private Entry? FindSlow(TKey key, int hashCode, bool removeFromDirty)
+    private Entry<TKey>? FindSlow(TKey key, int hashCode, bool removeFromDirty)
     {
         SlowPathEvents events = default;
-        Entry? entry;
+        Entry<TKey>? entry;
         lock (_lock)
         {
-            ReadOnly read = _read;
-            entry = SyncTable<TKey>.Find(read.Slots, read.Shift, key, hashCode, _keyComparer);
-            if (entry is null && read.Amended)
+            // The comparer may have switched to randomized hashing since the caller hashed the key.
+            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
+            Shard<TKey> shard = ShardOfLocked(hashCode);
+            entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            if (entry is null && shard.Dirty is { } dirty)
             {
                 if (removeFromDirty)
                 {
-                    entry = _dirty!.Remove(key, hashCode, _keyComparer);
-                    _counters.DirtyCountLocked = _dirty.Count;
+                    entry = dirty.Remove(key, hashCode, _keyComparer);
+                    if (entry is not null)
+                    {
+                        _counters.DirtyCountLocked--;
+                    }
                 }
                 else
                 {
-                    entry = _dirty!.Find(key, hashCode, _keyComparer);
+                    entry = dirty.Find(key, hashCode, _keyComparer);
                 }
 
-                MissLocked(ref events);
+                MissLocked(shard, ref events);
             }
         }
 
@@ -561,18 +620,17 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Calls <paramref name="visit"/> for each live entry until it returns <c>false</c> (Go's <c>Range</c>).
-    /// If new keys are pending, it first promotes the dirty map under the lock (O(1)); the walk itself takes
-    /// no lock. It is not a snapshot: no key is visited twice, a value may reflect any mapping during the call,
-    /// and keys added after the call starts are not seen. <paramref name="visit"/> may call any method of the
-    /// map, <see cref="Range"/> included. Allocates nothing.
+    /// If new keys are pending, it first promotes every shard that has them under the lock (O(1) per shard, plus
+    /// one copy of the directory); the walk itself takes no lock. It is not a snapshot: no key is visited twice,
+    /// a value may reflect any mapping during the call, and keys added after the call starts are not seen.
+    /// <paramref name="visit"/> may call any method of the map, <see cref="Range"/> included. Allocates nothing.
     /// </summary>
     public void Range(Func<TKey, TValue, bool> visit)
     {
         ArgumentNullException.ThrowIfNull(visit);
-        Slot<TKey>[] slots = LoadForRange().Slots;
-        foreach (ref readonly Slot<TKey> slot in slots.AsSpan())
+        foreach (KeyValuePair<TKey, TValue> pair in this)
         {
-            if (TryLoad(slot.Entry, out TValue? value) && !visit(slot.Key, value))
+            if (!visit(pair.Key, pair.Value))
             {
                 return;
             }
@@ -586,51 +644,105 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <remarks>
     /// Guarantee: every key that is live from the start of the walk until the walk reaches it is visited exactly
     /// once, with a value it held during the walk. A key added or deleted during the walk may or may not be
-    /// visited; no key is visited twice. The read snapshot is walked without the lock; the keys that only the
-    /// dirty map holds are copied out under the lock (a bounded batch at a time) and visited after releasing it,
-    /// so <paramref name="visit"/> never runs under the lock and may call any method of the map.
+    /// visited; no key is visited twice. Each shard's read snapshot is walked without the lock; the keys that only
+    /// its dirty map holds are copied out under the lock, one shard at a time (a bounded batch), and visited after
+    /// releasing it, so <paramref name="visit"/> never runs under the lock and may call any method of the map.
     /// </remarks>
     internal void ForEachWithoutPromoting(Func<TKey, TValue, bool> visit)
     {
         ArgumentNullException.ThrowIfNull(visit);
-        ReadOnly read = Volatile.Read(ref _read);
-        foreach (ref readonly Slot<TKey> slot in read.Slots.AsSpan())
+        IEqualityComparer<TKey>? comparer = Volatile.Read(ref _keyComparer);
+        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
+        for (int first = 0; first < snapshots.Length;)
         {
-            if (TryLoad(slot.Entry, out TValue? value) && !visit(slot.Key, value))
+            Entry<TKey>?[] slots = snapshots[first];
+            int end = first + 1;
+            while (end < snapshots.Length && ReferenceEquals(snapshots[end], slots))
             {
-                return;
+                end++;
             }
-        }
 
-        if (!read.Amended)
-        {
-            return;
-        }
-
-        foreach ((TKey key, Entry entry) in CopyKeysMissingFrom(read))
-        {
-            if (TryLoad(entry, out TValue? value) && !visit(key, value))
+            foreach (Entry<TKey>? entry in slots)
             {
-                return;
+                if (TryLoad(entry, out TValue? value) && !visit(entry.Key, value))
+                {
+                    return;
+                }
             }
+
+            if (MayHaveKeysBeyond(snapshots, first, slots))
+            {
+                foreach (Entry<TKey> entry in CopyKeysMissingFrom(snapshots.Length, first, end, slots, comparer))
+                {
+                    if (TryLoad(entry, out TValue? value) && !visit(entry.Key, value))
+                    {
+                        return;
+                    }
+                }
+            }
+
+            first = end;
         }
     }
 
     /// <summary>
-    /// The entries that the map holds now and that <paramref name="walked"/> lacks: the dirty map's, or (after a
-    /// promotion since) the current snapshot's. Keys are matched by their entry's stored hash and the key comparer.
+    /// Whether the shard that owned <paramref name="slots"/> at directory index <paramref name="index"/> of
+    /// <paramref name="snapshots"/> may now hold keys that <paramref name="slots"/> lacks: <c>false</c> only when the
+    /// same shard is still current and has never had a pending key.
     /// </summary>
-    private List<(TKey Key, Entry Entry)> CopyKeysMissingFrom(ReadOnly walked)
+    private bool MayHaveKeysBeyond(Entry<TKey>?[][] snapshots, int index, Entry<TKey>?[] slots)
     {
-        var missing = new List<(TKey, Entry)>();
+        Shard<TKey>[] shards = Volatile.Read(ref _shards);
+        return shards.Length != snapshots.Length
+            || !ReferenceEquals(shards[index].Slots, slots)
+            || Volatile.Read(ref shards[index].Pending) is not null;
+    }
+
+    /// <summary>
+    /// The entries that the current shards covering directory entries [<paramref name="first"/>, <paramref name="end"/>)
+    /// of a directory of <paramref name="length"/> entries hold and that <paramref name="walked"/> lacks: each shard's
+    /// dirty map's, or its snapshot's when it has none. Matched by stored hash and key comparer. Under the lock, one
+    /// walked shard's worth: the shards now covering its range (usually one).
+    /// </summary>
+    private List<Entry<TKey>> CopyKeysMissingFrom(int length, int first, int end, Entry<TKey>?[] walked, IEqualityComparer<TKey>? walkedComparer)
+    {
+        var missing = new List<Entry<TKey>>();
         lock (_lock)
         {
-            Slot<TKey>[] slots = _dirty?.Slots ?? _read.Slots;
-            foreach (ref readonly Slot<TKey> slot in slots.AsSpan())
+            Shard<TKey>[] shards = _shards;
+            if (shards.Length < length)
             {
-                if (slot.Entry is not null && SyncTable<TKey>.Find(walked.Slots, walked.Shift, slot.Key, slot.HashCode, _keyComparer) is null)
+                // Cleared since the walk started: every key it held was deleted during the walk, and newer keys may be missed.
+                return missing;
+            }
+
+            // After a switch to randomized hashing the walked table's entries carry new hash codes: match them by reference.
+            HashSet<Entry<TKey>>? walkedEntries = ReferenceEquals(walkedComparer, _keyComparer)
+                ? null
+                : new HashSet<Entry<TKey>>(walked.OfType<Entry<TKey>>(), ReferenceEqualityComparer.Instance);
+            int scale = shards.Length / length;
+            Shard<TKey>? previous = null;
+            for (int i = first * scale; i < end * scale; i++)
+            {
+                Shard<TKey> shard = shards[i];
+                if (ReferenceEquals(shard, previous))
                 {
-                    missing.Add((slot.Key, slot.Entry));
+                    continue;
+                }
+
+                previous = shard;
+                foreach (Entry<TKey>? entry in shard.Dirty?.Slots ?? shard.Slots)
+                {
+                    if (entry is null)
+                    {
+                        continue;
+                    }
+
+                    bool inWalked = walkedEntries?.Contains(entry) ?? SyncTable<TKey>.Find(walked, entry.Key, entry.HashCode, walkedComparer) is not null;
+                    if (!inWalked)
+                    {
+                        missing.Add(entry);
+                    }
                 }
             }
         }
@@ -639,7 +751,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>Enumerates live entries with <see cref="Range"/>'s semantics. The struct enumerator allocates nothing.</summary>
-    public Enumerator GetEnumerator() => new(LoadForRange().Slots);
+    public Enumerator GetEnumerator() => new(LoadForRange());
 
     IEnumerator<KeyValuePair<TKey, TValue>> IEnumerable<KeyValuePair<TKey, TValue>>.GetEnumerator() => GetEnumerator();
 
@@ -647,23 +759,40 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Removes every entry. Returns at once, allocating nothing, when the map is already empty; otherwise
-    /// takes the lock and publishes an empty snapshot.
+    /// takes the lock and publishes an empty directory.
     /// </summary>
     public void Clear()
     {
-        ReadOnly read = Volatile.Read(ref _read);
-        if (read.Count == 0 && !read.Amended)
+        Shard<TKey>[] shards = Volatile.Read(ref _shards);
+        if (shards.Length == 1 && shards[0].Count == 0 && Volatile.Read(ref shards[0].Pending) is null)
         {
+            // One shard with an empty snapshot that never had a pending key: it is current and empty.
             return;
         }
 
         lock (_lock)
         {
-            Volatile.Write(ref _read, ReadOnly.Empty);
-            _dirty = null;
-            _misses = 0;
+            (Shard<TKey>[] empty, Entry<TKey>?[][] snapshots) = EmptyDirectory();
+            PublishLocked(empty, snapshots);
+            _amendedShards = 0;
             _counters.ReadCountLocked = 0;
             _counters.DirtyCountLocked = 0;
+        }
+    }
+
+    /// <summary>The number of shards now (distinct shards of the directory). O(directory), lock-free.</summary>
+    internal int ShardCount
+    {
+        get
+        {
+            Shard<TKey>[] shards = Volatile.Read(ref _shards);
+            int count = 0;
+            for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+            {
+                count++;
+            }
+
+            return count;
         }
     }
 
@@ -673,28 +802,68 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// </summary>
     public SyncMapStatistics GetStatistics() => _counters.Read();
 
-    /// <summary>The snapshot to walk: promotes the dirty map first when new keys are pending.</summary>
-    private ReadOnly LoadForRange()
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Entry<TKey>? FindInSnapshot(TKey key, int hashCode, IEqualityComparer<TKey>? comparer, out Entry<TKey>?[] slots)
     {
-        ReadOnly read = Volatile.Read(ref _read);
-        if (!read.Amended)
+        slots = SnapshotOf(hashCode);
+        return SyncTable<TKey>.Find(slots, key, hashCode, comparer);
+    }
+
+    /// <summary>
+    /// The snapshot array of a hash code's shard, lock-free. <see cref="SyncTable{TKey}.ShardIndex"/> takes the top
+    /// log2(length) bits of a mix, so it is always within the directory: the element is read without a bounds check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Entry<TKey>?[] SnapshotOf(int hashCode)
+    {
+        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
+        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(snapshots), SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length));
+    }
+
+    private static (Shard<TKey>[] Shards, Entry<TKey>?[][] Snapshots) EmptyDirectory()
+    {
+        var shard = new Shard<TKey>(new SyncTable<TKey>(0).Slots, 0, 0, 0, dirty: null, pending: null);
+        return ([shard], [shard.Slots]);
+    }
+
+    /// <summary>
+    /// The deepest a shard may split: a directory of at most 2^16 entries. Only hash codes that agree in their top 16
+    /// shard bits, far beyond one shard's worth, make a shard this deep; it then grows past the bound instead.
+    /// </summary>
+    private const int MaximumDepth = 16;
+
+    /// <summary>The shard that holds a hash code now. Caller holds the lock.</summary>
+    private Shard<TKey> ShardOfLocked(int hashCode) => _shards[SyncTable<TKey>.ShardIndex(hashCode, _shards.Length)];
+
+    /// <summary>Publishes a new directory: the shards first, so that a reader that loads the snapshots first sees shards at least as new.</summary>
+    private void PublishLocked(Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
+    {
+        Volatile.Write(ref _shards, shards);
+        Volatile.Write(ref _snapshots, snapshots);
+    }
+
+    /// <summary>The snapshots to walk: promotes every shard with pending keys first (one directory copy for all).</summary>
+    private Entry<TKey>?[][] LoadForRange()
+    {
+        if (Volatile.Read(ref _amendedShards) == 0)
         {
-            return read;
+            return Volatile.Read(ref _snapshots);
         }
 
         SlowPathEvents events = default;
+        Entry<TKey>?[][] snapshots;
         lock (_lock)
         {
-            if (_read.Amended)
+            if (_amendedShards > 0)
             {
-                PromoteLocked(ref events);
+                PromoteAllLocked(ref events);
             }
 
-            read = _read;
+            snapshots = _snapshots;
         }
 
         Report(events);
-        return read;
+        return snapshots;
     }
 
     /// <summary>Hands what a slow path did to the telemetry. Call it only after releasing <see cref="_lock"/>.</summary>
@@ -707,103 +876,237 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
     }
 
-    /// <summary>Counts a miss and promotes the dirty map once the misses reach its size (Go's <c>missLocked</c>).</summary>
-    private void MissLocked(ref SlowPathEvents events)
+    /// <summary>Counts a miss and promotes the shard once its misses reach its dirty size (Go's <c>missLocked</c>).</summary>
+    private void MissLocked(Shard<TKey> shard, ref SlowPathEvents events)
     {
-        _misses++;
+        shard.Misses++;
         _counters.MissedLocked();
         events.Misses++;
-        if (_misses < _dirty!.Count)
+        if (shard.Misses < shard.Dirty!.Count)
         {
             return;
         }
 
-        PromoteLocked(ref events);
+        DateTime start = SpanStartLocked();
+        Shard<TKey>[] shards = (Shard<TKey>[])_shards.Clone();
+        Entry<TKey>?[][] snapshots = (Entry<TKey>?[][])_snapshots.Clone();
+        PromoteIntoLocked(shard, shards, snapshots, ref events);
+        PublishLocked(shards, snapshots);
+        SpanEndLocked(ref events, start);
     }
 
-    /// <summary>Publishes the dirty map as the new snapshot (O(1): its table becomes the snapshot) and drops it.</summary>
-    private void PromoteLocked(ref SlowPathEvents events)
+    /// <summary>Promotes every shard that has a dirty map, publishing one new directory. O(directory).</summary>
+    private void PromoteAllLocked(ref SlowPathEvents events)
     {
-        SyncTable<TKey> dirty = _dirty!;
-        DateTime start = _telemetry is not null && SyncMapTelemetry.TracesSpans ? DateTime.UtcNow : default;
-        Volatile.Write(ref _read, ReadOnly.FromTable(dirty));
-        _dirty = null;
-        events.Promoted = true;
-        events.PromotedEntries = dirty.Count;
-        events.PromotedMisses = _misses;
-        events.PromoteStart = start;
-        events.PromoteEnd = start == default ? default : DateTime.UtcNow;
-        _misses = 0;
-        _counters.PromotedLocked();
-        _counters.ReadCountLocked = dirty.Count;
-        _counters.DirtyCountLocked = 0;
-    }
-
-    /// <summary>Adds a key absent from both tables, rebuilding dirty first if this is the first new key since a promotion.</summary>
-    private void AddNewKeyLocked(ReadOnly read, TKey key, int hashCode, Entry entry, ref SlowPathEvents events)
-    {
-        if (read.Pending is { } pending)
+        DateTime start = SpanStartLocked();
+        Shard<TKey>[] shards = (Shard<TKey>[])_shards.Clone();
+        Entry<TKey>?[][] snapshots = (Entry<TKey>?[][])_snapshots.Clone();
+        for (int i = 0; i < shards.Length; i++)
         {
-            pending.Add(hashCode);
-        }
-        else
-        {
-            // The first new key since the snapshot was published: rebuild dirty, then publish the snapshot
-            // as amended, with a filter that already holds this key.
-            DirtyLocked(read, ref events);
-            pending = new PendingKeys(read.Count);
-            pending.Add(hashCode);
-            Volatile.Write(ref _read, read.WithPending(pending));
-        }
-
-        AddToDirtyLocked(key, hashCode, entry);
-    }
-
-    private void AddToDirtyLocked(TKey key, int hashCode, Entry entry)
-    {
-        _dirty!.Add(key, hashCode, entry);
-        _counters.DirtyCountLocked = _dirty.Count;
-    }
-
-    /// <summary>Rebuilds the dirty map from the snapshot if there is none (Go's <c>dirtyLocked</c>): O(n).</summary>
-    private void DirtyLocked(ReadOnly read, ref SlowPathEvents events)
-    {
-        if (_dirty is not null)
-        {
-            return;
-        }
-
-        DateTime start = _telemetry is not null && SyncMapTelemetry.TracesSpans ? DateTime.UtcNow : default;
-        _dirty = SyncTable<TKey>.RebuildFrom(read.Slots, read.Count, out int expunged);
-        events.Rebuilt = true;
-        events.RebuildCopied = _dirty.Count;
-        events.RebuildExpunged = expunged;
-        events.RebuildStart = start;
-        events.RebuildEnd = start == default ? default : DateTime.UtcNow;
-        _counters.RebuiltLocked(_dirty.Count, expunged);
-        _counters.DirtyCountLocked = _dirty.Count;
-    }
-
-    private static int CountLive(Slot<TKey>[] slots)
-    {
-        int count = 0;
-        foreach (ref readonly Slot<TKey> slot in slots.AsSpan())
-        {
-            if (slot.Entry is not null && Entry.IsLive(slot.Entry.Load()))
+            if (shards[i].AmendedLocked)
             {
-                count++;
+                PromoteIntoLocked(shards[i], shards, snapshots, ref events);
             }
         }
 
-        return count;
+        PublishLocked(shards, snapshots);
+        SpanEndLocked(ref events, start);
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="shard"/> in the unpublished directory copy by its promotion: a new shard whose snapshot
+    /// is the dirty table (O(1), no copy), with no dirty map and no pending keys.
+    /// </summary>
+    private void PromoteIntoLocked(Shard<TKey> shard, Shard<TKey>[] shards, Entry<TKey>?[][] snapshots, ref SlowPathEvents events)
+    {
+        SyncTable<TKey> dirty = shard.Dirty!;
+        var promoted = new Shard<TKey>(dirty.Slots, dirty.Count, shard.Depth, shard.Prefix, dirty: null, pending: null);
+        Place(promoted, RunOf(shard, shards.Length), shards, snapshots);
+        events.Promotions++;
+        events.PromotedEntries += dirty.Count;
+        events.PromotedMisses += shard.Misses;
+        _amendedShards--;
+        _counters.PromotedLocked();
+        _counters.ReadCountLocked += dirty.Count - shard.Count;
+        _counters.DirtyCountLocked -= dirty.Count;
+    }
+
+    /// <summary>The start of a shard's run of directory entries and its length, in a directory of <paramref name="length"/> entries.</summary>
+    private static (int Start, int Length) RunOf(Shard<TKey> shard, int length)
+    {
+        int run = length >> shard.Depth;
+        return (shard.Prefix * run, run);
+    }
+
+    private static void Place(Shard<TKey> shard, (int Start, int Length) run, Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
+    {
+        Array.Fill(shards, shard, run.Start, run.Length);
+        Array.Fill(snapshots, shard.Slots, run.Start, run.Length);
+    }
+
+    /// <summary>When something listens to spans, the start time of the work about to happen; otherwise <c>default</c>.</summary>
+    private DateTime SpanStartLocked() => _telemetry is not null && SyncMapTelemetry.TracesSpans ? DateTime.UtcNow : default;
+
+    private static void SpanEndLocked(ref SlowPathEvents events, DateTime start)
+    {
+        if (start != default)
+        {
+            events.PromoteStart = start;
+            events.PromoteEnd = DateTime.UtcNow;
+        }
+    }
+
+    /// <summary>
+    /// Adds a key absent from its shard's tables. The shard's first new key since its promotion rebuilds its dirty map
+    /// (O(shard)); a shard that would outgrow <see cref="SyncTable{TKey}.MaximumShardEntries"/> splits first (O(shard)).
+    /// </summary>
+    private void AddNewKeyLocked(Shard<TKey> shard, Entry<TKey> entry, ref SlowPathEvents events)
+    {
+        int hashCode = entry.HashCode;
+        int size = shard.Dirty?.Count ?? shard.Count;
+        if (size >= SyncTable<TKey>.MaximumShardEntries && shard.Depth < MaximumDepth)
+        {
+            shard = SplitLocked(shard, hashCode);
+        }
+
+        if (shard.Dirty is null)
+        {
+            DirtyLocked(shard, ref events);
+        }
+
+        shard.Pending!.Add(hashCode);
+        AddToDirtyLocked(shard, entry);
+        if (_keyComparer is NonRandomizedStringComparer && shard.Dirty!.ProbeLength(entry) > MaximumNonRandomizedProbe)
+        {
+            SwitchToRandomizedHashingLocked();
+        }
+    }
+
+    /// <summary>
+    /// Leaves non-randomized string hashing for the randomized default comparer: rehashes every entry in place and
+    /// publishes a fresh directory of promoted shards (each key in a snapshot, no dirty maps), then the comparer.
+    /// O(n), once per map, and only when keys collide (as crafted keys would): the bounded-pause guarantee gives way
+    /// to resistance against hash flooding, as in the BCL's dictionaries.
+    /// </summary>
+    private void SwitchToRandomizedHashingLocked()
+    {
+        EqualityComparer<TKey> randomized = EqualityComparer<TKey>.Default;
+        var entries = new List<Entry<TKey>>();
+        Shard<TKey>[] shards = _shards;
+        for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+        {
+            // The dirty map holds every key of an amended shard; a shard without one has no expunged entries.
+            foreach (Entry<TKey>? entry in shards[i].Dirty?.Slots ?? shards[i].Slots)
+            {
+                if (entry is not null)
+                {
+                    entry.HashCode = randomized.GetHashCode(entry.Key);
+                    entries.Add(entry);
+                }
+            }
+        }
+
+        int depth = 0;
+        while (depth < MaximumDepth && entries.Count >> depth > SyncTable<TKey>.MaximumShardEntries / 2)
+        {
+            depth++;
+        }
+
+        var tables = new SyncTable<TKey>[1 << depth];
+        foreach (Entry<TKey> entry in entries)
+        {
+            int index = SyncTable<TKey>.ShardIndex(entry.HashCode, tables.Length);
+            (tables[index] ??= new SyncTable<TKey>(SyncTable<TKey>.MaximumShardEntries / 2)).Add(entry);
+        }
+
+        var newShards = new Shard<TKey>[tables.Length];
+        var snapshots = new Entry<TKey>?[tables.Length][];
+        for (int i = 0; i < tables.Length; i++)
+        {
+            SyncTable<TKey> table = tables[i] ?? new SyncTable<TKey>(0);
+            newShards[i] = new Shard<TKey>(table.Slots, table.Count, depth, i, dirty: null, pending: null);
+            snapshots[i] = table.Slots;
+        }
+
+        PublishLocked(newShards, snapshots);
+        Volatile.Write(ref _keyComparer, randomized);
+        _amendedShards = 0;
+        _counters.ReadCountLocked = entries.Count;
+        _counters.DirtyCountLocked = 0;
+    }
+
+    /// <summary>Whether the map has left non-randomized string hashing (for tests).</summary>
+    internal bool HashesStringsRandomized => typeof(TKey) == typeof(string) && _keyComparer is not NonRandomizedStringComparer;
+
+    private void AddToDirtyLocked(Shard<TKey> shard, Entry<TKey> entry)
+    {
+        shard.Dirty!.Add(entry);
+        _counters.DirtyCountLocked++;
+    }
+
+    /// <summary>
+    /// Rebuilds a shard's dirty map from its snapshot (Go's <c>dirtyLocked</c>), expunging deleted entries, and marks
+    /// the shard amended with an empty filter of pending keys. O(shard).
+    /// </summary>
+    private void DirtyLocked(Shard<TKey> shard, ref SlowPathEvents events)
+    {
+        DateTime start = SpanStartLocked();
+        SyncTable<TKey> dirty = SyncTable<TKey>.RebuildFrom(shard.Slots, shard.Count, out int expunged);
+        shard.Dirty = dirty;
+        Volatile.Write(ref shard.Pending, new PendingKeys(shard.Count));
+        _amendedShards++;
+        events.Rebuilt = true;
+        events.RebuildCopied += dirty.Count;
+        events.RebuildExpunged += expunged;
+        events.RebuildStart = start;
+        events.RebuildEnd = start == default ? default : DateTime.UtcNow;
+        _counters.RebuiltLocked(dirty.Count, expunged);
+        _counters.DirtyCountLocked += dirty.Count;
+    }
+
+    /// <summary>
+    /// Splits a shard in two by its next shard bit, doubling the directory first when the shard is as deep as it,
+    /// and publishes the new directory. Each half keeps its part of the snapshot (entries as they are) and of the
+    /// dirty map, and shares the filter of pending keys (a superset of its own). Returns the half that holds
+    /// <paramref name="hashCode"/>. O(shard + directory).
+    /// </summary>
+    private Shard<TKey> SplitLocked(Shard<TKey> shard, int hashCode)
+    {
+        int depth = shard.Depth;
+        Shard<TKey>[] shards = _shards;
+        Entry<TKey>?[][] snapshots = _snapshots;
+        int length = depth < BitOperations.Log2((uint)shards.Length) ? shards.Length : shards.Length * 2;
+        var newShards = new Shard<TKey>[length];
+        var newSnapshots = new Entry<TKey>?[length][];
+        int scale = length / shards.Length;
+        for (int i = 0; i < length; i++)
+        {
+            newShards[i] = shards[i / scale];
+            newSnapshots[i] = snapshots[i / scale];
+        }
+
+        (SyncTable<TKey> lowerRead, SyncTable<TKey> upperRead) = SyncTable<TKey>.Split(shard.Slots, depth);
+        (SyncTable<TKey>? lowerDirty, SyncTable<TKey>? upperDirty) = shard.Dirty is { } dirty ? SyncTable<TKey>.Split(dirty.Slots, depth) : (null, null);
+        PendingKeys? pending = shard.Pending;
+        var lower = new Shard<TKey>(lowerRead.Slots, lowerRead.Count, depth + 1, shard.Prefix * 2, lowerDirty, lowerDirty is null ? null : pending);
+        var upper = new Shard<TKey>(upperRead.Slots, upperRead.Count, depth + 1, (shard.Prefix * 2) + 1, upperDirty, upperDirty is null ? null : pending);
+        Place(lower, RunOf(lower, length), newShards, newSnapshots);
+        Place(upper, RunOf(upper, length), newShards, newSnapshots);
+        if (shard.Dirty is not null)
+        {
+            _amendedShards++;
+        }
+
+        PublishLocked(newShards, newSnapshots);
+        return SyncTable<TKey>.SplitBit(hashCode, depth) == 0 ? lower : upper;
     }
 
     /// <summary>Go's <c>tryLoadOrStore</c>: fails, leaving the entry unchanged, only when it is expunged.</summary>
-    private static bool TryLoadOrStore(Entry entry, TValue value, out TValue actual, out bool loaded)
+    private static bool TryLoadOrStore(Entry<TKey> entry, TValue value, out TValue actual, out bool loaded)
     {
         object? p = entry.Load();
         object? boxed = null;
-        while (!ReferenceEquals(p, Entry.Expunged))
+        while (!ReferenceEquals(p, EntryState.Expunged))
         {
             if (p is not null)
             {
@@ -831,11 +1134,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// CASes a live value equal to <paramref name="expected"/> to <paramref name="value"/>, or to deleted when
     /// <paramref name="delete"/>. The replacement is boxed only once the comparison has passed.
     /// </summary>
-    private bool TryCompareAndReplace(Entry entry, TValue expected, TValue value, bool delete)
+    private bool TryCompareAndReplace(Entry<TKey> entry, TValue expected, TValue value, bool delete)
     {
         object? p = entry.Load();
         object? replacement = null;
-        while (Entry.IsLive(p) && _valueComparer.Equals(Unwrap(p), expected))
+        while (EntryState.IsLive(p) && _valueComparer.Equals(Unwrap(p), expected))
         {
             if (!delete)
             {
@@ -854,13 +1157,13 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         return false;
     }
 
-    private static bool TryLoad(Entry? entry, [MaybeNullWhen(false)] out TValue value) =>
+    private static bool TryLoad([NotNullWhen(true)] Entry<TKey>? entry, [MaybeNullWhen(false)] out TValue value) =>
         TryUnwrap(entry?.Load(), out value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryUnwrap(object? p, [MaybeNullWhen(false)] out TValue value)
     {
-        if (Entry.IsLive(p))
+        if (EntryState.IsLive(p))
         {
             value = Unwrap(p);
             return true;
@@ -871,76 +1174,48 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static object Wrap(TValue value) => (object?)value ?? Entry.NullValue;
+    private static object Wrap(TValue value) => (object?)value ?? EntryState.NullValue;
 
     /// <summary>
     /// The value in a live slot. Only a <c>TValue</c> that can be null (a reference type or a nullable value
-    /// type) can meet <see cref="Entry.NullValue"/>; for other value types the test folds away. The slot's
+    /// type) can meet <see cref="EntryState.NullValue"/>; for other value types the test folds away. The slot's
     /// object is known to be a <c>TValue</c> or its box (only <see cref="Wrap"/> writes it), so a reference needs no cast check.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TValue Unwrap(object p)
     {
-        if (default(TValue) is null && ReferenceEquals(p, Entry.NullValue))
+        if (default(TValue) is null && ReferenceEquals(p, EntryState.NullValue))
         {
             return default!;
         }
 
-        return typeof(TValue).IsValueType ? (TValue)p : Unsafe.As<object, TValue>(ref p);
+        if (!typeof(TValue).IsValueType)
+        {
+            return Unsafe.As<object, TValue>(ref p);
+        }
+
+        // A box of a non-nullable value type is laid out like a StrongBox<TValue> (the method table, then the value):
+        // reading it that way skips the unbox type check, which only Wrap's own boxes could pass anyway. A nullable
+        // TValue boxes as its underlying type, so it is unboxed the ordinary way.
+        return default(TValue) is null ? (TValue)p : Unsafe.As<StrongBox<TValue>>(p).Value!;
     }
 
-    /// <summary>
-    /// Go's <c>readOnly</c>: an immutable snapshot table plus <see cref="Amended"/> (here: the filter of pending
-    /// keys, non-null exactly when amended). Both are swapped together by replacing the whole object, so a
-    /// reader sees a consistent pair.
-    /// </summary>
-    private sealed class ReadOnly(Slot<TKey>[] slots, int shift, int count, PendingKeys? pending)
-    {
-        internal static readonly ReadOnly Empty = FromTable(new SyncTable<TKey>(0));
-
-        /// <summary>The snapshot's slots. Never written after this object is published.</summary>
-        internal readonly Slot<TKey>[] Slots = slots;
-
-        internal readonly int Shift = shift;
-
-        /// <summary>Keys in the snapshot, deleted and expunged entries included.</summary>
-        internal readonly int Count = count;
-
-        /// <summary>
-        /// The keys added to dirty since <see cref="Slots"/> was published, as a Bloom filter; <c>null</c> when
-        /// there are none. Only writers holding the lock add to it, each before adding its key to dirty.
-        /// </summary>
-        internal readonly PendingKeys? Pending = pending;
-
-        /// <summary>
-        /// <c>true</c> whenever the dirty map holds a key the snapshot lacks (it may stay <c>true</c> after such
-        /// keys are deleted, until the next promotion). While it is <c>false</c>, a key missing from the snapshot
-        /// is missing from the map, and no reader needs the lock.
-        /// </summary>
-        internal bool Amended => Pending is not null;
-
-        internal static ReadOnly FromTable(SyncTable<TKey> table) => new(table.Slots, table.Shift, table.Count, pending: null);
-
-        /// <summary>
-        /// Whether a key missing from the snapshot may be in dirty, so that the caller must take the lock to know.
-        /// <c>false</c> is certain: no key with this hash code was pending at any moment since this snapshot was loaded.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal bool MayBePending(int hashCode) => Pending is { } pending && pending.MayContain(hashCode);
-
-        internal ReadOnly WithPending(PendingKeys pendingKeys) => new(Slots, Shift, Count, pendingKeys);
-    }
 
     /// <summary>A struct enumerator over live entries with <see cref="Range"/>'s semantics.</summary>
     public struct Enumerator : IEnumerator<KeyValuePair<TKey, TValue>>
     {
-        private readonly Slot<TKey>[] _slots;
+        /// <summary>The directory of snapshots loaded once; each shard's snapshot fills a run of equal entries.</summary>
+        private readonly Entry<TKey>?[][] _snapshots;
+        private int _shard;
+        private Entry<TKey>?[] _slots;
         private int _index;
         private KeyValuePair<TKey, TValue> _current;
 
-        internal Enumerator(Slot<TKey>[] slots)
+        internal Enumerator(Entry<TKey>?[][] snapshots)
         {
-            _slots = slots;
+            _snapshots = snapshots;
+            _shard = 0;
+            _slots = snapshots[0];
             _index = -1;
             _current = default;
         }
@@ -953,17 +1228,32 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         /// <inheritdoc/>
         public bool MoveNext()
         {
-            while (++_index < _slots.Length)
+            while (true)
             {
-                ref readonly Slot<TKey> slot = ref _slots[_index];
-                if (TryLoad(slot.Entry, out TValue? value))
+                while (++_index < _slots.Length)
                 {
-                    _current = new KeyValuePair<TKey, TValue>(slot.Key, value);
-                    return true;
+                    Entry<TKey>? entry = _slots[_index];
+                    if (TryLoad(entry, out TValue? value))
+                    {
+                        _current = new KeyValuePair<TKey, TValue>(entry.Key, value);
+                        return true;
+                    }
                 }
-            }
 
-            return false;
+                // The next shard: skip the rest of this shard's run.
+                while (++_shard < _snapshots.Length && ReferenceEquals(_snapshots[_shard], _slots))
+                {
+                }
+
+                if (_shard >= _snapshots.Length)
+                {
+                    _index = _slots.Length;
+                    return false;
+                }
+
+                _slots = _snapshots[_shard];
+                _index = -1;
+            }
         }
 
         /// <inheritdoc/>

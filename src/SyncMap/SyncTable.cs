@@ -5,52 +5,51 @@ using System.Runtime.InteropServices;
 
 namespace SyncMapRegistry;
 
-/// <summary>One slot of a <see cref="SyncTable{TKey}"/>: the key, its hash code and its shared <see cref="Entry"/>.</summary>
-/// <remarks>A slot is empty when <see cref="Entry"/> is <c>null</c>.</remarks>
-internal struct Slot<TKey>
-{
-    internal int HashCode;
-    internal TKey Key;
-    internal Entry? Entry;
-}
-
 /// <summary>
-/// An open-addressing hash table from keys to <see cref="Entry"/> references, built for the read path:
-/// linear probing over one array of slots that carry the hash code beside the key and the entry inline,
-/// so a hit costs the slot's cache line plus the entry.
+/// An open-addressing hash table of <see cref="Entry{TKey}"/> references, built for the read path: linear
+/// probing over one array of 8-byte slots, each empty (<c>null</c>) or pointing at an entry that carries the key,
+/// its hash code and the value slot, so a hit costs the slot and the entry's line.
 /// </summary>
 /// <remarks>
-/// The same table serves as the dirty map (mutated only under the map's lock) and, once promoted, as
-/// the read snapshot: promotion hands over <see cref="Slots"/> without copying. The invariant that makes
-/// the lock-free read safe: <b>an array that has been published in a snapshot is never written again</b>.
-/// Every mutation here happens on a dirty table whose array is not yet published; growth and rebuilds
-/// allocate new arrays. The capacity is a power of two of at least 4, at most half full, so every probe
-/// sequence ends at an empty slot.
+/// The same table serves as a shard's dirty map (mutated only under the map's lock) and, once promoted, as
+/// the shard's read snapshot: promotion hands over <see cref="Slots"/> without copying. A table holds at most
+/// <see cref="MaximumShardEntries"/> keys (beyond that its shard splits), so no table operation, allocation or
+/// copy costs more than that bound.
+/// The invariant that makes the lock-free read safe: <b>an array that has been published in a snapshot is never
+/// written again</b>. Every mutation here happens on a dirty table whose array is not yet published; growth and
+/// rebuilds allocate new arrays. The capacity is a power of two of at least 4, at most half full, so every probe
+/// sequence ends at an empty slot. The home slot of a key comes from the top bits of one multiplicative mix
+/// of its hash code (<see cref="HomeIndex"/>); its shard comes from the top bits of another (<see cref="ShardIndex"/>),
+/// so the keys of one shard still spread over its table.
 /// </remarks>
 internal sealed class SyncTable<TKey> where TKey : notnull
 {
+    /// <summary>
+    /// The most keys one table holds: a shard whose table would grow past it splits first. 1,024 keys make a
+    /// table of at most 2,048 slots (16 KiB, far under the large-object heap's threshold), and a rebuild or
+    /// split that copies tens of microseconds of work at most.
+    /// </summary>
+    internal const int MaximumShardEntries = 1_024;
+
     private const int MinimumCapacity = 4;
 
-    /// <summary>Slots, a power-of-two count. Written only while this table is the (unpublished) dirty map.</summary>
-    internal Slot<TKey>[] Slots;
+    /// <summary>Multiplier whose top bits pick a key's shard; independent of <see cref="HomeIndex"/>'s golden-ratio multiplier.</summary>
+    private const int ShardMix = unchecked((int)0x85EBCA6B);
 
-    /// <summary><c>32 - log2(Slots.Length)</c>: the shift that turns a Fibonacci-mixed hash into a home index.</summary>
-    internal int Shift;
+    /// <summary>Slots, a power-of-two count. Written only while this table is the (unpublished) dirty map.</summary>
+    internal Entry<TKey>?[] Slots;
 
     /// <summary>Occupied slots.</summary>
     internal int Count;
 
     internal SyncTable(int capacity)
     {
-        capacity = CapacityFor(capacity);
-        Slots = new Slot<TKey>[capacity];
-        Shift = ShiftFor(capacity);
+        Slots = new Entry<TKey>?[CapacityFor(capacity)];
     }
 
-    private SyncTable(Slot<TKey>[] slots, int count)
+    private SyncTable(Entry<TKey>?[] slots, int count)
     {
         Slots = slots;
-        Shift = ShiftFor(slots.Length);
         Count = count;
     }
 
@@ -58,11 +57,25 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     private static int CapacityFor(int count) =>
         (int)Math.Max(MinimumCapacity, BitOperations.RoundUpToPowerOf2((uint)Math.Max(count, 1) * 2));
 
-    private static int ShiftFor(int capacity) => 32 - BitOperations.Log2((uint)capacity);
-
-    /// <summary>The home slot of a hash code: Fibonacci hashing spreads sequential keys and weak hashes.</summary>
+    /// <summary>
+    /// The home slot of a hash code in a table of <paramref name="capacity"/> slots (a power of two of at least 4):
+    /// the top bits of a Fibonacci mix, which spreads sequential keys and weak hashes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint HomeIndex(int hashCode, int shift) => (uint)(hashCode * -1640531527) >> shift;
+    private static uint HomeIndex(int hashCode, int capacity) =>
+        (uint)(hashCode * -1640531527) >> (BitOperations.LeadingZeroCount((uint)capacity) + 1);
+
+    /// <summary>
+    /// The index of a hash code's shard in a directory of <paramref name="length"/> entries (a power of two, 1 included):
+    /// the top log2(length) bits of <see cref="ShardMix"/>'s mix. A shard of depth d holds the keys that share the top
+    /// d of those bits, so it covers a contiguous run of 2^(D-d) entries of a directory of depth D.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int ShardIndex(int hashCode, int length) =>
+        (int)(((uint)(hashCode * ShardMix) >> 1) >> BitOperations.LeadingZeroCount((uint)length));
+
+    /// <summary>Bit <paramref name="depth"/> (from the top) of the shard mix: which half of a shard of that depth the key goes to when it splits.</summary>
+    internal static int SplitBit(int hashCode, int depth) => (int)(((uint)(hashCode * ShardMix) >> (31 - depth)) & 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int Hash(TKey key, IEqualityComparer<TKey>? comparer) =>
@@ -81,20 +94,19 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// so it keeps everything in registers; a custom comparer takes a separate loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Entry? Find(Slot<TKey>[] slots, int shift, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
+    internal static Entry<TKey>? Find(Entry<TKey>?[] slots, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
     {
         if (!typeof(TKey).IsValueType || comparer is not null)
         {
-            return FindWithComparer(slots, shift, key, hashCode, comparer!);
+            return FindWithComparer(slots, key, hashCode, comparer!);
         }
 
-        ref Slot<TKey> first = ref MemoryMarshal.GetArrayDataReference(slots);
-        uint index = HomeIndex(hashCode, shift);
+        ref Entry<TKey>? first = ref MemoryMarshal.GetArrayDataReference(slots);
+        uint index = HomeIndex(hashCode, slots.Length);
         while (true)
         {
-            ref Slot<TKey> slot = ref Unsafe.Add(ref first, index);
-            Entry? entry = slot.Entry;
-            if (entry is null || (slot.HashCode == hashCode && EqualityComparer<TKey>.Default.Equals(slot.Key, key)))
+            Entry<TKey>? entry = Unsafe.Add(ref first, index);
+            if (entry is null || (entry.HashCode == hashCode && EqualityComparer<TKey>.Default.Equals(entry.Key, key)))
             {
                 return entry;
             }
@@ -104,15 +116,14 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Entry? FindWithComparer(Slot<TKey>[] slots, int shift, TKey key, int hashCode, IEqualityComparer<TKey> comparer)
+    private static Entry<TKey>? FindWithComparer(Entry<TKey>?[] slots, TKey key, int hashCode, IEqualityComparer<TKey> comparer)
     {
-        ref Slot<TKey> first = ref MemoryMarshal.GetArrayDataReference(slots);
-        uint index = HomeIndex(hashCode, shift);
+        ref Entry<TKey>? first = ref MemoryMarshal.GetArrayDataReference(slots);
+        uint index = HomeIndex(hashCode, slots.Length);
         while (true)
         {
-            ref Slot<TKey> slot = ref Unsafe.Add(ref first, index);
-            Entry? entry = slot.Entry;
-            if (entry is null || (slot.HashCode == hashCode && comparer.Equals(slot.Key, key)))
+            Entry<TKey>? entry = Unsafe.Add(ref first, index);
+            if (entry is null || (entry.HashCode == hashCode && comparer.Equals(entry.Key, key)))
             {
                 return entry;
             }
@@ -121,98 +132,102 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         }
     }
 
-    internal Entry? Find(TKey key, int hashCode, IEqualityComparer<TKey>? comparer) =>
-        Find(Slots, Shift, key, hashCode, comparer);
+    internal Entry<TKey>? Find(TKey key, int hashCode, IEqualityComparer<TKey>? comparer) =>
+        Find(Slots, key, hashCode, comparer);
 
-    /// <summary>Adds a key that the caller knows is absent. Caller holds the map's lock.</summary>
-    internal void Add(TKey key, int hashCode, Entry entry)
+    /// <summary>Adds an entry whose key the caller knows is absent. Caller holds the map's lock.</summary>
+    internal void Add(Entry<TKey> entry)
     {
         if ((Count + 1) * 2 > Slots.Length)
         {
             Resize(Slots.Length * 2);
         }
 
-        AddUnique(Slots, Shift, hashCode, key, entry);
+        AddUnique(Slots, entry);
         Count++;
     }
 
-    private static void AddUnique(Slot<TKey>[] slots, int shift, int hashCode, TKey key, Entry entry)
+    /// <summary>How many slots past its home an entry of this table sits (0 at home). Caller holds the map's lock.</summary>
+    internal int ProbeLength(Entry<TKey> entry)
+    {
+        uint mask = (uint)Slots.Length - 1;
+        uint index = HomeIndex(entry.HashCode, Slots.Length);
+        int length = 0;
+        while (!ReferenceEquals(Slots[index], entry))
+        {
+            index = (index + 1) & mask;
+            length++;
+        }
+
+        return length;
+    }
+
+    private static void AddUnique(Entry<TKey>?[] slots, Entry<TKey> entry)
     {
         uint mask = (uint)slots.Length - 1;
-        uint index = HomeIndex(hashCode, shift);
-        while (slots[index].Entry is not null)
+        uint index = HomeIndex(entry.HashCode, slots.Length);
+        while (slots[index] is not null)
         {
             index = (index + 1) & mask;
         }
 
-        ref Slot<TKey> slot = ref slots[index];
-        slot.HashCode = hashCode;
-        slot.Key = key;
-        slot.Entry = entry;
+        slots[index] = entry;
     }
 
     private void Resize(int capacity)
     {
-        var slots = new Slot<TKey>[capacity];
-        int shift = ShiftFor(capacity);
-        foreach (ref readonly Slot<TKey> slot in Slots.AsSpan())
+        var slots = new Entry<TKey>?[capacity];
+        foreach (Entry<TKey>? entry in Slots)
         {
-            if (slot.Entry is not null)
+            if (entry is not null)
             {
-                AddUnique(slots, shift, slot.HashCode, slot.Key, slot.Entry);
+                AddUnique(slots, entry);
             }
         }
 
         Slots = slots;
-        Shift = shift;
     }
 
     /// <summary>
     /// Removes a key and returns its entry, or <c>null</c> when absent. Caller holds the map's lock.
     /// Uses backward-shift deletion, so no tombstones accumulate and the vacated slot drops its
-    /// references to the key and entry (deleted keys are not kept alive).
+    /// reference to the entry (deleted keys are not kept alive).
     /// </summary>
-    internal Entry? Remove(TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
+    internal Entry<TKey>? Remove(TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
     {
-        Slot<TKey>[] slots = Slots;
+        Entry<TKey>?[] slots = Slots;
         uint mask = (uint)slots.Length - 1;
-        uint hole = HomeIndex(hashCode, Shift);
+        uint hole = HomeIndex(hashCode, slots.Length);
         while (true)
         {
-            ref Slot<TKey> slot = ref slots[hole];
-            if (slot.Entry is null)
+            Entry<TKey>? entry = slots[hole];
+            if (entry is null)
             {
                 return null;
             }
 
-            if (slot.HashCode == hashCode &&
+            if (entry.HashCode == hashCode &&
                 (typeof(TKey).IsValueType && comparer is null
-                    ? EqualityComparer<TKey>.Default.Equals(slot.Key, key)
-                    : comparer!.Equals(slot.Key, key)))
+                    ? EqualityComparer<TKey>.Default.Equals(entry.Key, key)
+                    : comparer!.Equals(entry.Key, key)))
             {
-                break;
+                RemoveAt(hole);
+                return entry;
             }
 
             hole = (hole + 1) & mask;
         }
-
-        Entry removed = slots[hole].Entry!;
-        RemoveAt(hole);
-        return removed;
     }
 
-    /// <summary>
-    /// Removes the slot that holds <paramref name="entry"/>, found by reference from the home of
-    /// <paramref name="hashCode"/>, without calling the key comparer. Caller holds the map's lock.
-    /// </summary>
-    private void RemoveEntry(int hashCode, Entry entry)
+    /// <summary>Removes <paramref name="entry"/>, found by reference from its home, without calling the key comparer. Caller holds the map's lock.</summary>
+    private void RemoveEntry(Entry<TKey> entry)
     {
-        Slot<TKey>[] slots = Slots;
+        Entry<TKey>?[] slots = Slots;
         uint mask = (uint)slots.Length - 1;
-        uint index = HomeIndex(hashCode, Shift);
-        while (!ReferenceEquals(slots[index].Entry, entry))
+        uint index = HomeIndex(entry.HashCode, slots.Length);
+        while (!ReferenceEquals(slots[index], entry))
         {
-            Debug.Assert(slots[index].Entry is not null, "The entry to remove is not in the table.");
+            Debug.Assert(slots[index] is not null, "The entry to remove is not in the table.");
             index = (index + 1) & mask;
         }
 
@@ -222,20 +237,20 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// <summary>Empties the occupied slot at <paramref name="hole"/> by backward-shift deletion.</summary>
     private void RemoveAt(uint hole)
     {
-        Slot<TKey>[] slots = Slots;
+        Entry<TKey>?[] slots = Slots;
         uint mask = (uint)slots.Length - 1;
         uint next = hole;
         while (true)
         {
             next = (next + 1) & mask;
-            ref Slot<TKey> candidate = ref slots[next];
-            if (candidate.Entry is null)
+            Entry<TKey>? candidate = slots[next];
+            if (candidate is null)
             {
                 break;
             }
 
             // The candidate may fill the hole only if its home is not cyclically within (hole, next].
-            uint home = HomeIndex(candidate.HashCode, Shift);
+            uint home = HomeIndex(candidate.HashCode, slots.Length);
             bool homeBetween = hole <= next ? hole < home && home <= next : hole < home || home <= next;
             if (!homeBetween)
             {
@@ -244,29 +259,29 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             }
         }
 
-        slots[hole] = default;
+        slots[hole] = null;
         Count--;
     }
 
     /// <summary>
     /// Go's <c>dirtyLocked</c> copy: a new dirty table holding every entry of the read snapshot that is not
-    /// deleted. Deleted entries are CASed to <see cref="Entry.Expunged"/> and left out. Caller holds the lock.
+    /// deleted. Deleted entries are CASed to <see cref="EntryState.Expunged"/> and left out. Caller holds the lock.
     /// </summary>
     /// <remarks>
     /// When at most 16 entries are expunged and the copy has room for one more key, the slot array is cloned
     /// as a block and the expunged entries are removed from the copy by backward shift (no per-key probing for
-    /// the survivors, one pass over the entries); otherwise the survivors are re-inserted into a right-sized table by their stored hash
-    /// codes, without calling the key comparer.
+    /// the survivors, one pass over the entries); otherwise the survivors are re-inserted into a right-sized table
+    /// by their stored hash codes, without calling the key comparer.
     /// </remarks>
-    internal static SyncTable<TKey> RebuildFrom(Slot<TKey>[] readSlots, int readCount, out int expunged)
+    internal static SyncTable<TKey> RebuildFrom(Entry<TKey>?[] readSlots, int readCount, out int expunged)
     {
-        // The first few expunged slots are remembered, so that the clone below need not look at every entry again.
+        // The first few expunged entries are remembered, so that the clone below need not look at every entry again.
         const int Remembered = 16;
         Span<int> expungedSlots = stackalloc int[Remembered];
         expunged = 0;
         for (int i = 0; i < readSlots.Length; i++)
         {
-            Entry? entry = readSlots[i].Entry;
+            Entry<TKey>? entry = readSlots[i];
             if (entry is not null && entry.TryExpungeLocked())
             {
                 if (expunged < Remembered)
@@ -283,10 +298,10 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         {
             // Few deletions: clone the block and take the expunged entries out of the copy by backward-shift
             // deletion, instead of re-inserting every survivor into a fresh table (random writes, O(n) probes).
-            var clone = new SyncTable<TKey>((Slot<TKey>[])readSlots.Clone(), readCount);
+            var clone = new SyncTable<TKey>((Entry<TKey>?[])readSlots.Clone(), readCount);
             foreach (int slot in expungedSlots[..expunged])
             {
-                clone.RemoveEntry(readSlots[slot].HashCode, readSlots[slot].Entry!);
+                clone.RemoveEntry(readSlots[slot]!);
             }
 
             Debug.Assert(clone.Count == survivors, "The clone lost or kept an entry it should not have.");
@@ -294,17 +309,50 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         }
 
         var table = new SyncTable<TKey>(survivors + 1);
-        foreach (ref readonly Slot<TKey> slot in readSlots.AsSpan())
+        foreach (Entry<TKey>? entry in readSlots)
         {
             // Expunged stays expunged while the lock is held, so this second look agrees with the first.
-            if (slot.Entry is not null && !ReferenceEquals(slot.Entry.Load(), Entry.Expunged))
+            if (entry is not null && !ReferenceEquals(entry.Load(), EntryState.Expunged))
             {
-                AddUnique(table.Slots, table.Shift, slot.HashCode, slot.Key, slot.Entry);
+                AddUnique(table.Slots, entry);
             }
         }
 
         table.Count = survivors;
         Debug.Assert(survivors >= 0, "Expunged more entries than the snapshot held.");
         return table;
+    }
+
+    /// <summary>
+    /// Splits the occupied slots of <paramref name="source"/> by <see cref="SplitBit"/> at <paramref name="depth"/> into
+    /// two new tables, keeping every entry as it is (deleted and expunged ones included). Caller holds the lock.
+    /// O(source length), which <see cref="MaximumShardEntries"/> bounds.
+    /// </summary>
+    internal static (SyncTable<TKey> Lower, SyncTable<TKey> Upper) Split(Entry<TKey>?[] source, int depth)
+    {
+        int upperCount = 0;
+        int count = 0;
+        foreach (Entry<TKey>? entry in source)
+        {
+            if (entry is not null)
+            {
+                count++;
+                upperCount += SplitBit(entry.HashCode, depth);
+            }
+        }
+
+        var lower = new SyncTable<TKey>(count - upperCount);
+        var upper = new SyncTable<TKey>(upperCount);
+        foreach (Entry<TKey>? entry in source)
+        {
+            if (entry is not null)
+            {
+                SyncTable<TKey> half = SplitBit(entry.HashCode, depth) == 0 ? lower : upper;
+                AddUnique(half.Slots, entry);
+                half.Count++;
+            }
+        }
+
+        return (lower, upper);
     }
 }

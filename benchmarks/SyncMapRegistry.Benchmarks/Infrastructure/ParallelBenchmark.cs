@@ -72,10 +72,12 @@ public abstract class ParallelBenchmark
     }
 
     /// <summary>
-    /// Runs a few small rounds on throwaway state, pausing between them, so that tiered compilation promotes every
-    /// method on the path (the peers' own included) to optimized, profile-guided code before the first measured
-    /// iteration. With one short invocation per iteration, BenchmarkDotNet's warm-up iterations alone are too short
-    /// for the tiering delay (100 ms without new compilations) to pass.
+    /// Calls the workload often enough, on throwaway state and with pauses, for tiered compilation to finish
+    /// before the first measured iteration: each round makes more than 30 calls (the call count that promotes a
+    /// method from instrumented tier-0 code) and then waits longer than the tiering delay (100 ms without new
+    /// compilations), so that the workload's loop and every method it calls (the peers' own included) run as
+    /// tier-1 code compiled with the dynamic PGO profile, not as on-stack-replacement code. BenchmarkDotNet's own
+    /// warm-up, with one short invocation per iteration, makes too few calls for that.
     /// </summary>
     private static void WarmUp<TState>(Func<TState> build, Action<TState, int, int, int> work)
     {
@@ -84,9 +86,14 @@ public abstract class ParallelBenchmark
             return;
         }
 
-        for (int round = 0; round < 4; round++)
+        for (int round = 0; round < 3; round++)
         {
-            work(build(), 0, 0, Ops / 64);
+            TState state = build();
+            for (int call = 0; call < 40; call++)
+            {
+                work(state, 0, call * (Ops / 256), Ops / 256);
+            }
+
             Thread.Sleep(150);
         }
     }

@@ -94,4 +94,7 @@ internal sealed class SyncMapDirectoryCache : DirectoryCacheBase
     public override bool Remove(GrainId key) => _map.Delete(key);
 
     public override void Clear() => _map.Clear();
+
+    /// <summary>The map's read/dirty statistics.</summary>
+    internal SyncMapStatistics GetStatistics() => _map.GetStatistics();
 }

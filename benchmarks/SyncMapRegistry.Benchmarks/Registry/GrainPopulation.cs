@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 
 namespace SyncMapRegistry.Benchmarks.Registry;
@@ -17,23 +18,23 @@ internal sealed class GrainPopulation
 
     private GrainPopulation()
     {
-        SiloAddress[] silos = [.. Enumerable.Range(0, SiloCount).Select(i => SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11111 + i), 1))];
-        var version = new MembershipVersion(1);
-        GrainAddress Activate(GrainId grain, int silo) => new()
-        {
-            GrainId = grain,
-            SiloAddress = silos[silo % SiloCount],
-            ActivationId = ActivationId.NewId(),
-            MembershipVersion = version,
-        };
-
-        Grains = [.. Enumerable.Range(0, GrainCount).Select(i => GrainId.Create("bench-grain", i.ToString(System.Globalization.CultureInfo.InvariantCulture)))];
-        Activations = [.. Grains.Select((grain, i) => Activate(grain, i))];
+        Activations = Activate(0, GrainCount, 0);
+        Grains = [.. Activations.Select(address => address.GrainId)];
         Reactivations = [.. Grains.Select((grain, i) => Activate(grain, i + 1))];
-        NewActivations = [.. Enumerable.Range(GrainCount, GrainCount).Select(i => Activate(GrainId.Create("bench-grain", i.ToString(System.Globalization.CultureInfo.InvariantCulture)), i))];
+        NewActivations = Activate(GrainCount, GrainCount, 0);
         var random = new Random(42);
         LookupOrder = [.. Enumerable.Range(0, LookupOrderLength).Select(_ => random.Next(GrainCount))];
     }
+
+    private static SiloAddress[] Silos { get; } =
+        [.. Enumerable.Range(0, SiloCount).Select(i => SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11111 + i), 1))];
+
+    /// <summary>
+    /// Activations of the grains numbered [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>),
+    /// grain <c>i</c> on silo <c>(i + <paramref name="siloOffset"/>) % 3</c>.
+    /// </summary>
+    internal static GrainAddress[] Activate(int first, int count, int siloOffset) =>
+        [.. Enumerable.Range(first, count).Select(i => Activate(GrainId.Create("bench-grain", i.ToString(CultureInfo.InvariantCulture)), i + siloOffset))];
 
     internal static GrainPopulation Instance { get; } = new();
 
@@ -49,4 +50,12 @@ internal sealed class GrainPopulation
     internal GrainAddress[] NewActivations { get; }
 
     internal int[] LookupOrder { get; }
+
+    private static GrainAddress Activate(GrainId grain, int silo) => new()
+    {
+        GrainId = grain,
+        SiloAddress = Silos[silo % SiloCount],
+        ActivationId = ActivationId.NewId(),
+        MembershipVersion = new MembershipVersion(1),
+    };
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
@@ -83,7 +82,6 @@ public class RegistryLookups : ParallelBenchmark
             },
             (cache, worker, _, count) => Work(cache, GrainPopulation.Instance, worker, count));
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Work(IGrainDirectoryCache cache, GrainPopulation population, int worker, int count)
     {
         GrainId[] grains = population.Grains;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using SyncMapRegistry.Benchmarks.Infrastructure;
 
@@ -9,7 +8,6 @@ public abstract class LoadMostly(int hits) : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => LoadOrStorePrimed(map, hits);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = start, end = start + count; i < end; i++)
@@ -43,7 +41,6 @@ public class LoadMostlyHitsShuffled : PeerBenchmark
 
     internal override void Setup<TMap>(TMap map) => LoadOrStorePrimed(map, 1023);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         int[] order = Order;
@@ -74,7 +71,6 @@ public class Range : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => StoreKeys(map, 1024);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = 0; i < count; i++)
@@ -90,7 +86,6 @@ public class Range : PeerBenchmark
 /// </summary>
 public class AdversarialAlloc : PeerBenchmark
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         int stores = 0;
@@ -116,7 +111,6 @@ public class AdversarialDelete : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => StoreKeys(map, 1024);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         Func<int, int, bool> deleteFirst = (key, _) =>
@@ -139,7 +133,6 @@ public class AdversarialDelete : PeerBenchmark
 /// <summary>Go's <c>Clear</c>: <c>Clear()</c> then <c>Store(i % 256, i % 256)</c>.</summary>
 public class Clear : PeerBenchmark
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = start, end = start + count; i < end; i++)

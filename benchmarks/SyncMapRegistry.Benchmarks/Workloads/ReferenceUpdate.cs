@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using SyncMapRegistry.Benchmarks.Infrastructure;
 using Dictionary = System.Collections.Concurrent.ConcurrentDictionary<int, object>;
@@ -65,7 +64,6 @@ public class ReferenceUpdate : ParallelBenchmark
         return map;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Update(Dictionary map, int start, int count)
     {
         for (int i = start, end = start + count; i < end; i++)
@@ -75,7 +73,6 @@ public class ReferenceUpdate : ParallelBenchmark
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Update(Map map, int start, int count)
     {
         for (int i = start, end = start + count; i < end; i++)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using SyncMapRegistry.Benchmarks.Infrastructure;
 
 namespace SyncMapRegistry.Benchmarks.Workloads;
@@ -20,7 +19,6 @@ public abstract class PresentOrAbsentKeys(int existing, bool delete) : PeerBench
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = start, end = start + count; i < end; i++)
@@ -56,7 +54,6 @@ public class LoadOrStoreCollision : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => map.LoadOrStore(0, 0, out _);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = 0; i < count; i++)
@@ -71,7 +68,6 @@ public class LoadAndDeleteCollision : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => map.LoadOrStore(0, 0, out _);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = 0; i < count; i++)
@@ -89,7 +85,6 @@ public class DeleteCollision : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => map.LoadOrStore(0, 0, out _);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = 0; i < count; i++)
@@ -104,7 +99,6 @@ public class SwapCollision : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => map.LoadOrStore(0, 0, out _);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = 0; i < count; i++)
@@ -122,7 +116,6 @@ public abstract class SwapMostly(int hits) : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => LoadOrStorePrimed(map, hits);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = start, end = start + count; i < end; i++)
@@ -152,7 +145,6 @@ public class CompareAndSwapCollision : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => map.LoadOrStore(0, 0, out _);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = 0; i < count; i++)
@@ -168,7 +160,6 @@ public class CompareAndSwapCollision : PeerBenchmark
 /// <summary>Go's <c>CompareAndSwapNoExistingKey</c>: CAS on missing keys (it never succeeds).</summary>
 public class CompareAndSwapNoExistingKey : PeerBenchmark
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = start, end = start + count; i < end; i++)
@@ -186,7 +177,6 @@ public class CompareAndSwapValueNotEqual : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => map.Store(0, 0);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = 0; i < count; i++)
@@ -206,7 +196,6 @@ public abstract class CompareAndReplaceMostly(int hits, bool delete) : PeerBench
 {
     internal override void Setup<TMap>(TMap map) => LoadOrStorePrimed(map, hits);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = start, end = start + count; i < end; i++)
@@ -241,7 +230,6 @@ public class CompareAndDeleteCollision : PeerBenchmark
 {
     internal override void Setup<TMap>(TMap map) => map.LoadOrStore(0, 0, out _);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Work<TMap>(TMap map, int start, int count)
     {
         for (int i = 0; i < count; i++)

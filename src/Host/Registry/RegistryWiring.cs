@@ -51,7 +51,25 @@ internal static class RegistryWiring
             Promotions: cache.Map.Promotions,
             DirtyRebuilds: cache.Map.DirtyRebuilds,
             Purged: cache.Purged,
+            Removals: cache.Removals,
             Evicted: cache.Evicted,
             LocalActivations: statistics.LocalActivations.Count);
+    }
+
+    /// <summary>The directory cache's entries, counted by the silo address they point at (<c>none</c>: no silo); empty without a registry.</summary>
+    public static Dictionary<string, int> EntriesBySilo(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var bySilo = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (services.GetService<ISyncMapRegistry>() is { } registry)
+        {
+            foreach (KeyValuePair<GrainId, GrainAddress> entry in registry.DirectoryCache)
+            {
+                string key = entry.Value.SiloAddress?.ToParsableString() ?? "none";
+                bySilo[key] = bySilo.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        return bySilo;
     }
 }

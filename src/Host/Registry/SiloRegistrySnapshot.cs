@@ -12,6 +12,7 @@ namespace SyncMapRegistry.Host.Registry;
 /// <param name="Promotions">Times the dirty map was promoted to the read snapshot.</param>
 /// <param name="DirtyRebuilds">Times the dirty map was rebuilt from the read snapshot.</param>
 /// <param name="Purged">Entries removed because their silo left the cluster.</param>
+/// <param name="Removals">Entries removed by Orleans (an invalidated address, for example after a failed call).</param>
 /// <param name="Evicted">Entries removed by the entry cap.</param>
 /// <param name="LocalActivations">Activations on this silo, from the registry's local-activation index.</param>
 public readonly record struct SiloRegistrySnapshot(
@@ -26,17 +27,18 @@ public readonly record struct SiloRegistrySnapshot(
     long Promotions,
     long DirtyRebuilds,
     long Purged,
+    long Removals,
     long Evicted,
     int LocalActivations)
 {
     /// <summary>A silo whose registry could not be read.</summary>
-    public static SiloRegistrySnapshot Unavailable(string silo) => new(silo, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static SiloRegistrySnapshot Unavailable(string silo) => new(silo, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /// <summary>Sums the snapshots of several silos.</summary>
     public static SiloRegistrySnapshot Total(IEnumerable<SiloRegistrySnapshot> silos)
     {
         ArgumentNullException.ThrowIfNull(silos);
-        var total = new SiloRegistrySnapshot("total", false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        SiloRegistrySnapshot total = Unavailable("total");
         foreach (SiloRegistrySnapshot s in silos)
         {
             total = new SiloRegistrySnapshot(
@@ -51,6 +53,7 @@ public readonly record struct SiloRegistrySnapshot(
                 total.Promotions + s.Promotions,
                 total.DirtyRebuilds + s.DirtyRebuilds,
                 total.Purged + s.Purged,
+                total.Removals + s.Removals,
                 total.Evicted + s.Evicted,
                 total.LocalActivations + s.LocalActivations);
         }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using SyncMapRegistry.Host.Cluster;
+using SyncMapRegistry.Host.Registry;
 using SyncMapRegistry.Host.Workload;
 
 namespace SyncMapRegistry.Host.Status;
@@ -10,48 +11,41 @@ namespace SyncMapRegistry.Host.Status;
 /// first saw each silo declared dead (it follows the membership updates itself), and when its registries then
 /// no longer held an entry pointing at that silo (it polls every 10 ms from that moment).
 /// </summary>
-internal sealed class StatusWriter : IAsyncDisposable
+internal sealed class StatusWriter(HostOptions options, TextWriter output, TimeProvider time, IReadOnlyList<SiloNode> silos, Func<GrainWorkload?> workload)
+    : IAsyncDisposable
 {
     private static readonly TimeSpan PurgePoll = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan PurgeWatchLimit = TimeSpan.FromMinutes(2);
 
-    private readonly HostOptions _options;
-    private readonly TextWriter _output;
-    private readonly TimeProvider _time;
-    private readonly IReadOnlyList<SiloNode> _silos;
-    private readonly Func<GrainWorkload?> _workload;
+    private readonly HostOptions _options = options;
+    private readonly TextWriter _output = output;
+    private readonly TimeProvider _time = time;
+    private readonly IReadOnlyList<SiloNode> _silos = silos;
+    private readonly Func<GrainWorkload?> _workload = workload;
     private readonly ConcurrentDictionary<SiloAddress, long> _deadSince = new();
     private readonly ConcurrentDictionary<SiloAddress, long> _purgedAt = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _tasks = [];
     private readonly Lock _writeLock = new();
 
-    public StatusWriter(HostOptions options, TextWriter output, TimeProvider time, IReadOnlyList<SiloNode> silos, Func<GrainWorkload?> workload)
-    {
-        _options = options;
-        _output = output;
-        _time = time;
-        _silos = silos;
-        _workload = workload;
-    }
-
     /// <summary>What the process is doing; shown in each line.</summary>
     public string Phase { get; set; } = "starting";
 
-    /// <summary>Starts following membership and, when <see cref="HostOptions.StatusInterval"/> is set, writing lines.</summary>
+    /// <summary>When <see cref="HostOptions.StatusInterval"/> is set, starts writing lines and following membership for them.</summary>
     public void Start()
     {
+        if (_options.StatusInterval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
         lock (_tasks)
         {
+            _tasks.Add(Task.Run(() => WriteLinesAsync(_stop.Token)));
             if (_silos.Count > 0)
             {
                 IClusterMembershipService membership = _silos[0].Services.GetRequiredService<IClusterMembershipService>();
                 _tasks.Add(Task.Run(() => FollowMembershipAsync(membership, _stop.Token)));
-            }
-
-            if (_options.StatusInterval > TimeSpan.Zero)
-            {
-                _tasks.Add(Task.Run(() => WriteLinesAsync(_stop.Token)));
             }
         }
     }
@@ -117,44 +111,16 @@ internal sealed class StatusWriter : IAsyncDisposable
 
     private static SiloStatusLine ReadSilo(SiloNode silo)
     {
-        RegistryStatusLine? registry = null;
-        if (silo.Services.GetService<ISyncMapRegistry>() is { } r)
-        {
-            var bySilo = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (KeyValuePair<GrainId, GrainAddress> entry in r.DirectoryCache)
-            {
-                string key = entry.Value.SiloAddress?.ToParsableString() ?? "none";
-                bySilo[key] = bySilo.GetValueOrDefault(key) + 1;
-            }
-
-            SyncMapRegistryStatistics statistics = r.GetStatistics();
-            GrainRegistryStatistics cache = statistics.DirectoryCache;
-            registry = new RegistryStatusLine(cache.Count, bySilo, cache.Purged, cache.Removals, cache.Evicted, cache.LookupHits, cache.LookupMisses, statistics.LocalActivations.Count);
-        }
-
+        SiloRegistrySnapshot r = RegistryWiring.Read(silo.Services, silo.Name);
+        RegistryStatusLine? registry = r.Available
+            ? new(r.Entries, RegistryWiring.EntriesBySilo(silo.Services), r.Purged, r.Removals, r.Evicted, r.Hits, r.Misses, r.LocalActivations)
+            : null;
         return new SiloStatusLine(silo.Name, silo.Address.ToParsableString(), registry);
     }
 
     /// <summary>Entries pointing at <paramref name="dead"/> in all of this process's registries.</summary>
-    private int EntriesPointingAt(SiloAddress dead)
-    {
-        int count = 0;
-        foreach (SiloNode silo in _silos)
-        {
-            if (silo.Services.GetService<ISyncMapRegistry>() is { } registry)
-            {
-                foreach (KeyValuePair<GrainId, GrainAddress> entry in registry.DirectoryCache)
-                {
-                    if (dead.Equals(entry.Value.SiloAddress))
-                    {
-                        count++;
-                    }
-                }
-            }
-        }
-
-        return count;
-    }
+    private int EntriesPointingAt(SiloAddress dead) =>
+        _silos.Sum(s => RegistryWiring.EntriesBySilo(s.Services).GetValueOrDefault(dead.ToParsableString()));
 
     private async Task FollowMembershipAsync(IClusterMembershipService membership, CancellationToken cancellationToken)
     {

@@ -1,20 +1,34 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Reflection;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using SyncMapRegistry.Host.Registry;
 
 namespace SyncMapRegistry.Host.Telemetry;
 
 /// <summary>
-/// OTLP export of the host's traces and metrics. Each silo has its own tracer provider, whose resource names
-/// the silo (<c>service.instance.id</c>), and exports only the spans started in that silo's flow
-/// (<see cref="SiloScope"/>). Metrics come from one meter provider for the process: the meters are
-/// process-wide, so the registry's instruments tell silos apart by their <c>syncmap.name</c> tag.
+/// OTLP export of the host's traces and metrics. Each silo is a resource of its own (its own
+/// <c>service.instance.id</c>), for traces and metrics alike:
+/// <list type="bullet">
+/// <item>each silo's tracer provider exports only the spans started in that silo's flow (<see cref="SiloScope"/>);</item>
+/// <item>each silo's meter provider exports only the meters that silo created through its own <c>IMeterFactory</c>
+/// (Orleans creates its meters so); a meter belongs to the silo in whose flow its first instrument appeared;</item>
+/// <item>SyncMapRegistry's meter is process-wide, its series told apart by the <c>syncmap.name</c> tag that names each
+/// silo's registry: <see cref="SiloMeterMirror"/> re-publishes it on one meter per silo, which that silo's provider exports;</item>
+/// <item>one more meter provider, with the process as its resource, exports any other process-wide meter.</item>
+/// </list>
 /// </summary>
 /// <remarks>
+/// The OpenTelemetry SDK reads the standard OTEL_* variables itself: OTEL_EXPORTER_OTLP_PROTOCOL and _HEADERS for
+/// the exporters (see <see cref="OtlpSettings"/>), OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES for the resources. The host adds
+/// only <c>service.name=syncmap-host</c> where they name no service, and each silo's own
+/// <c>service.instance.id</c> (which replaces one given in OTEL_RESOURCE_ATTRIBUTES: every silo must be an
+/// instance of its own).
 /// Export never holds up the workload: spans and metrics are queued and sent by background threads, a queue
 /// that is full drops, and every export and the final flush give up after <see cref="HostOptions.OtlpTimeout"/>.
 /// </remarks>
@@ -30,16 +44,40 @@ internal sealed class HostTelemetry : IDisposable
     public const string DefaultServiceName = "syncmap-host";
 
     private readonly List<TracerProvider> _tracers;
-    private readonly MeterProvider _meters;
+    private readonly List<MeterProvider> _meters;
     private readonly int _timeoutMilliseconds;
+
+    // The silo each factory-created meter belongs to, keyed by the meter's scope (the silo's IMeterFactory): the silo
+    // whose flow published the scope's first instrument. Written by the first view callback that sees the scope.
+    private readonly ConcurrentDictionary<object, int> _meterScopeOwners = new();
+
+    private readonly SiloMeterMirror _mirror;
 
     private HostTelemetry(OtlpSettings settings, IReadOnlyList<string> siloNames, string clusterId)
     {
         Settings = settings;
         _timeoutMilliseconds = (int)settings.Timeout.TotalMilliseconds;
-        string instanceBase = settings.InstanceId ?? $"{Environment.MachineName}-{Environment.ProcessId}";
+        string instanceBase = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+        // SyncMapRegistry's process-wide meter, re-published on one meter per silo; each silo's registry names its maps.
+        var siloOfMap = new Dictionary<string, int>(StringComparer.Ordinal);
+        var mirrorScopes = new List<object>();
+        for (int silo = 0; silo < siloNames.Count; silo++)
+        {
+            siloOfMap[RegistryWiring.DirectoryCacheName(siloNames[silo])] = silo;
+            siloOfMap[RegistryWiring.LocalActivationsName(siloNames[silo])] = silo;
+            object scope = new();
+            _meterScopeOwners[scope] = silo;
+            mirrorScopes.Add(scope);
+        }
+
+        _mirror = new SiloMeterMirror(SyncMapRegistryTelemetry.MeterName, mirrorScopes, name => siloOfMap.TryGetValue(name, out int silo) ? silo : null);
         _tracers = [.. siloNames.Select((silo, index) => BuildTracer(index, silo, $"{instanceBase}/{silo}", clusterId))];
-        _meters = BuildMeters(instanceBase, clusterId);
+        _meters =
+        [
+            .. siloNames.Select((silo, index) => BuildMeters(index, silo, $"{instanceBase}/{silo}", clusterId)),
+            BuildMeters(silo: null, siloName: null, instanceBase, clusterId),
+        ];
     }
 
     public OtlpSettings Settings { get; }
@@ -73,44 +111,35 @@ internal sealed class HostTelemetry : IDisposable
             .Build();
     }
 
-    private MeterProvider BuildMeters(string instanceId, string clusterId)
+    /// <summary>One silo's meters, or with <paramref name="silo"/> <c>null</c> the process-wide ones.</summary>
+    private MeterProvider BuildMeters(int? silo, string? siloName, string instanceId, string clusterId)
     {
         var exporter = new OtlpMetricExporter(ExporterOptions("v1/metrics"));
         var reader = new PeriodicExportingMetricReader(exporter, exportIntervalMilliseconds: 5_000, exportTimeoutMilliseconds: _timeoutMilliseconds);
         return Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(Resource(instanceId, clusterId, siloName: null))
+            .SetResourceBuilder(Resource(instanceId, clusterId, siloName))
             .AddMeter(OrleansMeter)
             .AddSyncMapRegistryInstrumentation()
+            .AddView(instrument => Owner(instrument.Meter) == silo && !(silo is null && _mirror.Mirrors(instrument.Meter)) ? null : MetricStreamConfiguration.Drop)
             .AddReader(reader)
             .Build();
     }
 
-    private OtlpExporterOptions ExporterOptions(string signalPath)
-    {
-        // The constructor reads the standard OTEL_EXPORTER_OTLP_* variables (headers among them); the endpoint,
-        // protocol and timeout then come from the host's resolved settings.
-        var options = new OtlpExporterOptions
-        {
-            Protocol = Settings.Protocol,
-            TimeoutMilliseconds = _timeoutMilliseconds,
-        };
+    /// <summary>The silo a meter belongs to, or <c>null</c> for a process-wide meter (one created without a factory).</summary>
+    private int? Owner(Meter meter) =>
+        meter.Scope is null ? null : _meterScopeOwners.GetOrAdd(meter.Scope, static _ => SiloScope.Current ?? 0);
 
-        // An endpoint set in code is used as is: for OTLP/HTTP it must carry the signal's path.
-        options.Endpoint = Settings.Protocol == OtlpExportProtocol.HttpProtobuf
-            ? new Uri(Settings.Endpoint.AbsoluteUri.TrimEnd('/') + "/" + signalPath)
-            : Settings.Endpoint;
-        return options;
-    }
+    private OtlpExporterOptions ExporterOptions(string signalPath) => Settings.ExporterOptions(signalPath);
 
-    private ResourceBuilder Resource(string instanceId, string clusterId, string? siloName)
+    private static ResourceBuilder Resource(string instanceId, string clusterId, string? siloName)
     {
-        // CreateDefault reads OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME; the host adds only what they lack,
-        // and always its own service.instance.id, so that each silo is a service instance of its own.
-        ResourceBuilder builder = ResourceBuilder.CreateDefault();
-        if (Settings.ServiceName is null)
-        {
-            builder.AddService(DefaultServiceName, serviceVersion: Version, autoGenerateServiceInstanceId: false, serviceInstanceId: instanceId);
-        }
+        // Later sources win: the host's default service name, then what OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES
+        // say (read by the SDK's detector), then the host's own service.instance.id, so that each silo is a service
+        // instance of its own.
+        ResourceBuilder builder = ResourceBuilder.CreateEmpty()
+            .AddService(DefaultServiceName, serviceVersion: Version, autoGenerateServiceInstanceId: false)
+            .AddTelemetrySdk()
+            .AddEnvironmentVariableDetector();
 
         var attributes = new Dictionary<string, object>
         {
@@ -136,8 +165,13 @@ internal sealed class HostTelemetry : IDisposable
             tracer.Dispose();
         }
 
-        _meters.Shutdown(_timeoutMilliseconds);
-        _meters.Dispose();
+        foreach (MeterProvider meters in _meters)
+        {
+            meters.Shutdown(_timeoutMilliseconds);
+            meters.Dispose();
+        }
+
+        _mirror.Dispose();
     }
 
     /// <summary>
@@ -177,10 +211,3 @@ internal sealed class HostTelemetry : IDisposable
         }
     }
 }
-/// <summary>Where and how to export, resolved from the host's options and the standard OTEL_* variables.</summary>
-/// <param name="Endpoint">The OTLP endpoint's base address (OTLP/HTTP appends <c>/v1/traces</c> and <c>/v1/metrics</c>).</param>
-/// <param name="Protocol">OTLP/HTTP with protobuf (the default) or gRPC (<c>OTEL_EXPORTER_OTLP_PROTOCOL=grpc</c>).</param>
-/// <param name="Timeout">The longest one export or the final flush may take.</param>
-/// <param name="ServiceName">The service name from OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES, if any.</param>
-/// <param name="InstanceId">The base of every silo's <c>service.instance.id</c>, from OTEL_RESOURCE_ATTRIBUTES, if any.</param>
-internal sealed record OtlpSettings(Uri Endpoint, OtlpExportProtocol Protocol, TimeSpan Timeout, string? ServiceName, string? InstanceId);

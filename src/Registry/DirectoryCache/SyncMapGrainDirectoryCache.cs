@@ -38,6 +38,12 @@ namespace SyncMapRegistry;
 /// it was before the clear then changes an entry that the clear also visits, never an orphan the count has
 /// forgotten. <see cref="Recount"/> heals the count, should it ever drift, across a quiet spell.
 /// </para>
+/// <para>
+/// Walks. Eviction, purges, recounts and <see cref="Clear"/> walk the map without promoting its pending keys
+/// (<c>ForEachWithoutPromoting</c>), so they never make the next new key pay for a rebuild. Enumeration
+/// (<see cref="KeyValues"/>, which Orleans walks on membership changes, and the read contract) uses the map's
+/// enumerator, which promotes first.
+/// </para>
 /// </remarks>
 internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainRegistryView<GrainAddress>
 {
@@ -112,7 +118,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     {
         get
         {
-            foreach (KeyValuePair<GrainId, CachedAddress> pair in SyncMapWalk.Entries(_map))
+            foreach (KeyValuePair<GrainId, CachedAddress> pair in _map)
             {
                 yield return (pair.Value.Address, pair.Value.Version);
             }
@@ -181,14 +187,15 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     public void Clear()
     {
         var removals = new Batch(this, static (counters, entries) => counters.Removed(entries));
-        foreach (KeyValuePair<GrainId, CachedAddress> pair in SyncMapWalk.Entries(_map))
+        _map.ForEachWithoutPromoting((grain, cached) =>
         {
-            if (_map.CompareAndDelete(pair.Key, pair.Value))
+            if (_map.CompareAndDelete(grain, cached))
             {
                 removals.Add();
             }
-        }
 
+            return true;
+        });
         removals.Flush();
     }
 
@@ -227,19 +234,20 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         var statuses = new Dictionary<SiloAddress, SiloStatus>();
         Dictionary<SiloAddress, int>? removedBySilo = null;
         var purges = new Batch(this, static (counters, entries) => counters.Purged(entries));
-        foreach (KeyValuePair<GrainId, CachedAddress> pair in SyncMapWalk.Entries(_map))
+        _map.ForEachWithoutPromoting((grain, cached) =>
         {
-            GrainAddress address = pair.Value.Address;
+            GrainAddress address = cached.Address;
             if (address.SiloAddress is { } silo
                 && IsDefunct(membership, statuses, silo, address.MembershipVersion)
-                && _map.CompareAndDelete(pair.Key, pair.Value))
+                && _map.CompareAndDelete(grain, cached))
             {
                 removedBySilo ??= [];
                 removedBySilo[silo] = removedBySilo.GetValueOrDefault(silo) + 1;
                 purges.Add();
             }
-        }
 
+            return true;
+        });
         purges.Flush();
         if (removedBySilo is null)
         {
@@ -260,10 +268,11 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     {
         long changes = _counters.CountChanges;
         int live = 0;
-        foreach (KeyValuePair<GrainId, CachedAddress> _ in SyncMapWalk.Entries(_map))
+        _map.ForEachWithoutPromoting((_, _) =>
         {
             live++;
-        }
+            return true;
+        });
 
         if (_suspectedDrift == (live, changes))
         {
@@ -281,7 +290,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <inheritdoc/>
     public IEnumerator<KeyValuePair<GrainId, GrainAddress>> GetEnumerator()
     {
-        foreach (KeyValuePair<GrainId, CachedAddress> pair in SyncMapWalk.Entries(_map))
+        foreach (KeyValuePair<GrainId, CachedAddress> pair in _map)
         {
             yield return new(pair.Key, pair.Value.Address);
         }
@@ -318,28 +327,30 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         // wrap around to the entries before it.
         int skip = Random.Shared.Next(Math.Max(1, _counters.Count));
         var evictions = new Batch(this, static (counters, entries) => counters.Evicted(entries), countEvicted: true);
-        EvictBetween(ref evictions, skip, int.MaxValue);
-        EvictBetween(ref evictions, 0, skip);
+        EvictBetween(evictions, skip, int.MaxValue);
+        EvictBetween(evictions, 0, skip);
         evictions.Flush();
     }
 
     /// <summary>Evicts live entries at positions [start, end) of the walk while the count is above the low watermark.</summary>
-    private void EvictBetween(ref Batch evictions, int start, int end)
+    private void EvictBetween(Batch evictions, int start, int end)
     {
         CachedAddress? keep = Volatile.Read(ref _newest);
         int position = 0;
-        foreach (KeyValuePair<GrainId, CachedAddress> pair in SyncMapWalk.Entries(_map))
+        _map.ForEachWithoutPromoting((grain, cached) =>
         {
             if (position >= end || _counters.Count - evictions.Unflushed <= _lowWatermark)
             {
-                return;
+                return false;
             }
 
-            if (position++ >= start && !ReferenceEquals(pair.Value, keep) && _map.CompareAndDelete(pair.Key, pair.Value))
+            if (position++ >= start && !ReferenceEquals(cached, keep) && _map.CompareAndDelete(grain, cached))
             {
                 evictions.Add();
             }
-        }
+
+            return true;
+        });
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Evicting from the SyncMap grain directory cache failed; the next insert over the cap tries again")]
@@ -349,7 +360,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// Removals made by one walk, applied to the counters a batch at a time, so that the count drops as the walk
     /// goes rather than at its end.
     /// </summary>
-    private struct Batch(SyncMapGrainDirectoryCache cache, Action<RegistryCounters, int> apply, bool countEvicted = false)
+    private sealed class Batch(SyncMapGrainDirectoryCache cache, Action<RegistryCounters, int> apply, bool countEvicted = false)
     {
         /// <summary>Removals made and not yet applied.</summary>
         internal int Unflushed { get; private set; }

@@ -86,7 +86,7 @@ internal sealed partial class LocalActivationIndex : IActivationWorkingSetObserv
     public GrainRegistryStatistics GetStatistics() => _counters.Snapshot(_map.GetStatistics());
 
     /// <inheritdoc/>
-    public IEnumerator<KeyValuePair<GrainId, IGrainContext>> GetEnumerator() => SyncMapWalk.Entries(_map).GetEnumerator();
+    public IEnumerator<KeyValuePair<GrainId, IGrainContext>> GetEnumerator() => _map.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 

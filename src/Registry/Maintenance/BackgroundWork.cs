@@ -7,18 +7,19 @@ namespace SyncMapRegistry;
 /// message-path writer) hand work over without doing it.
 /// </summary>
 /// <remarks>
-/// A run that throws is reported to <paramref name="onFault"/> and does not stop later signals from running
-/// the work again.
+/// A run that throws is reported and does not stop later signals from running the work again.
 /// </remarks>
-/// <param name="work">The work; called on the scheduler's thread, never concurrently with itself.</param>
-/// <param name="onFault">Told of an exception thrown by <paramref name="work"/>.</param>
-/// <param name="schedule">Queues a run; the thread pool by default. Tests pass one that they drive by hand.</param>
-internal sealed class BackgroundWork(Action work, Action<Exception> onFault, Action<Action>? schedule = null)
+internal sealed class BackgroundWork
 {
     /// <summary>Queues on the thread pool without capturing the caller's execution context.</summary>
     private static readonly Action<Action> s_threadPool = static run => ThreadPool.UnsafeQueueUserWorkItem(static run => run(), run, preferLocal: false);
 
-    private readonly Action<Action> _schedule = schedule ?? s_threadPool;
+    private readonly Action _work;
+    private readonly Action<Exception> _onFault;
+    private readonly Action<Action> _schedule;
+
+    /// <summary><see cref="Run"/>, made into a delegate once.</summary>
+    private readonly Action _run;
 
     /// <summary>
     /// Signals not yet answered by a run. 0: idle. The signal that takes it from 0 to 1 schedules a run; the run
@@ -26,12 +27,23 @@ internal sealed class BackgroundWork(Action work, Action<Exception> onFault, Act
     /// </summary>
     private int _pending;
 
+    /// <param name="work">The work; called on the scheduler's thread, never concurrently with itself.</param>
+    /// <param name="onFault">Told of an exception thrown by <paramref name="work"/>.</param>
+    /// <param name="schedule">Queues a run; the thread pool by default. Tests pass one that they drive by hand.</param>
+    public BackgroundWork(Action work, Action<Exception> onFault, Action<Action>? schedule = null)
+    {
+        _work = work;
+        _onFault = onFault;
+        _schedule = schedule ?? s_threadPool;
+        _run = Run;
+    }
+
     /// <summary>Asks for a run. Cheap enough for any hot path: one interlocked increment, and a queue only when idle.</summary>
     public void Signal()
     {
         if (Interlocked.Increment(ref _pending) == 1)
         {
-            _schedule(Run);
+            _schedule(_run);
         }
     }
 
@@ -43,7 +55,7 @@ internal sealed class BackgroundWork(Action work, Action<Exception> onFault, Act
             answered = Volatile.Read(ref _pending);
             try
             {
-                work();
+                _work();
             }
             catch (Exception exception)
             {
@@ -58,7 +70,7 @@ internal sealed class BackgroundWork(Action work, Action<Exception> onFault, Act
     {
         try
         {
-            onFault(exception);
+            _onFault(exception);
         }
         catch (Exception)
         {

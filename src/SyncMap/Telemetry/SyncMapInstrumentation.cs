@@ -147,7 +147,7 @@ internal sealed class SyncMapTelemetry
                 Rebuilt(events);
             }
 
-            if (events.Promoted)
+            if (events.Promotions > 0)
             {
                 Promoted(events);
             }
@@ -179,7 +179,7 @@ internal sealed class SyncMapTelemetry
 
     private void Promoted(in SlowPathEvents events)
     {
-        SyncMapInstrumentation.Promotions.Add(1, _nameTag);
+        SyncMapInstrumentation.Promotions.Add(events.Promotions, _nameTag);
         SyncMapInstrumentation.PromotionSize.Record(events.PromotedEntries, _nameTag);
         Span(Spans.Promote, events.PromoteStart, events.PromoteEnd, Tags.Entries, events.PromotedEntries, Tags.Misses, events.PromotedMisses);
     }
@@ -219,8 +219,13 @@ internal struct SlowPathEvents
     /// <summary>Misses counted (Go's <c>misses</c>).</summary>
     internal int Misses;
 
-    internal bool Promoted;
+    /// <summary>Shards promoted (one, or every amended shard when a walk promotes).</summary>
+    internal int Promotions;
+
+    /// <summary>Entries of the snapshots promoted, summed.</summary>
     internal int PromotedEntries;
+
+    /// <summary>Misses that led to the promotions, summed.</summary>
     internal int PromotedMisses;
     internal DateTime PromoteStart;
     internal DateTime PromoteEnd;
@@ -232,5 +237,5 @@ internal struct SlowPathEvents
     internal DateTime RebuildEnd;
 
     /// <summary>Whether there is anything to report.</summary>
-    internal readonly bool Any => Misses > 0 || Promoted || Rebuilt;
+    internal readonly bool Any => Misses > 0 || Promotions > 0 || Rebuilt;
 }

@@ -260,4 +260,115 @@ public class DesignTests
         await stop.CancelAsync();
         await churn;
     }
+
+    [Fact]
+    public void A_big_map_splits_into_shards_and_the_first_new_key_after_a_promotion_copies_one_shard_only()
+    {
+        const int Keys = 100_000;
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < Keys; key++)
+        {
+            map.Store(key, key);
+        }
+
+        map.Range(static (_, _) => true); // promotes every shard
+        Assert.True(map.ShardCount >= Keys / SyncTable<int>.MaximumShardEntries, $"Only {map.ShardCount} shards.");
+        Assert.Equal(Keys, map.GetStatistics().ReadCount);
+        for (int round = 0; round < 50; round++)
+        {
+            Assert.True(map.Delete(round));
+            SyncMapStatistics before = map.GetStatistics();
+            map.Store(Keys + round, round);
+            SyncMapStatistics after = map.GetStatistics();
+
+            // Each store rebuilds at most its own shard's dirty map: bounded work, however big the map.
+            Assert.InRange(after.RebuildEntriesCopied - before.RebuildEntriesCopied, 0, SyncTable<int>.MaximumShardEntries);
+        }
+
+        Assert.Equal(Keys, map.Count);
+        for (int key = 50; key < Keys + 50; key++)
+        {
+            Assert.True(map.TryGetValue(key, out int value) && value == (key < Keys ? key : key - Keys), $"Key {key}.");
+        }
+    }
+
+    [Fact]
+    public void Shards_promote_independently_once_their_own_misses_reach_their_dirty_size()
+    {
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < 10_000; key++)
+        {
+            map.Store(key, key);
+        }
+
+        map.Range(static (_, _) => true);
+        long promotions = map.GetStatistics().Promotions;
+        map.Store(-1, -1); // one new key: one shard amended
+        Assert.True(map.TryGetValue(-1, out int value) && value == -1); // its dirty holds the shard's keys + 1: no promotion yet
+        Assert.Equal(promotions, map.GetStatistics().Promotions);
+        map.Range(static (_, _) => true); // promotes the one amended shard only
+        Assert.Equal(promotions + 1, map.GetStatistics().Promotions);
+    }
+
+    [Fact]
+    public void String_keys_hash_non_randomized_until_colliding_keys_switch_the_map_to_randomized_hashing()
+    {
+        var ordinary = new SyncMap<string, int>();
+        for (int i = 0; i < 10_000; i++)
+        {
+            ordinary.Store($"grain/{i}", i);
+        }
+
+        Assert.False(ordinary.HashesStringsRandomized);
+
+        // Four-char keys that all share one non-randomized hash code, as an attacker could craft them.
+        string[] colliding = CollidingKeys(300);
+        Assert.Single(colliding.Select(NonRandomizedStringComparer.Instance.GetHashCode).Distinct());
+        var map = new SyncMap<string, int>();
+        for (int i = 0; i < 2_000; i++)
+        {
+            map.Store($"grain/{i}", i);
+        }
+
+        map.Range(static (_, _) => true);
+        for (int i = 0; i < colliding.Length; i++)
+        {
+            map.Store(colliding[i], -i);
+        }
+
+        Assert.True(map.HashesStringsRandomized);
+        Assert.Same(EqualityComparer<string>.Default, map.KeyComparer);
+        Assert.Equal(2_000 + colliding.Length, map.Count);
+        for (int i = 0; i < colliding.Length; i++)
+        {
+            Assert.True(map.TryGetValue(colliding[i], out int value) && value == -i);
+        }
+
+        for (int i = 0; i < 2_000; i++)
+        {
+            Assert.True(map.TryGetValue($"grain/{i}", out int value) && value == i);
+            Assert.True(map.CompareAndSwap($"grain/{i}", i, i + 1));
+        }
+
+        Assert.False(map.TryGetValue("absent", out _));
+    }
+
+    /// <summary>
+    /// Keys of two 32-bit char pairs (p0, p1) whose hash (C ^ p0) + 1566083941 * (C ^ p1) is one target: pick p1, solve for p0.
+    /// </summary>
+    private static string[] CollidingKeys(int count)
+    {
+        uint seed = (5381 << 16) + 5381;
+        uint c = System.Numerics.BitOperations.RotateLeft(seed, 5) + seed;
+        const uint Target = 0x5EED_5EED;
+        var keys = new string[count];
+        for (uint p1 = 0; p1 < count; p1++)
+        {
+            uint p0 = c ^ unchecked(Target - (1_566_083_941u * (c ^ (p1 + 0x0041_0041))));
+            uint q1 = p1 + 0x0041_0041;
+            keys[p1] = new string([(char)(p0 & 0xFFFF), (char)(p0 >> 16), (char)(q1 & 0xFFFF), (char)(q1 >> 16)]);
+        }
+
+        return keys;
+    }
 }

@@ -40,9 +40,20 @@ public class LinearizabilityTests
     ];
 
     [Fact]
-    public void Every_operation_is_linearizable_against_the_sequential_model()
+    public void Every_operation_is_linearizable_against_the_sequential_model() =>
+        CheckLinearizable(Gen.OneOf("a", "b", "c"), prefilled: 0, iterations: 2_000);
+
+    [Fact]
+    public void Every_operation_is_linearizable_while_new_keys_split_a_full_shard()
     {
-        Gen<MapOp> keyed = MapOp.Generate(Gen.OneOf("a", "b", "c"), Linearizable);
+        // 1,020 keys fill the one shard almost to its bound: the operations' new keys split it while they run.
+        string[] keys = ["a", "b", "c", .. Enumerable.Range(0, 8).Select(i => $"f{i}")];
+        CheckLinearizable(Gen.OneOf(keys), prefilled: SyncTable<string>.MaximumShardEntries - 4, iterations: 300);
+    }
+
+    private static void CheckLinearizable(Gen<string> keys, int prefilled, int iterations)
+    {
+        Gen<MapOp> keyed = MapOp.Generate(keys, Linearizable);
         GenOperation<Actual, Model> recorded = keyed.Operation<Actual, Model>(
             op => op.ToString(),
             (actual, op) => actual.Results.Enqueue($"{op} = {op.Apply(actual.Map)}"),
@@ -60,6 +71,12 @@ public class LinearizabilityTests
             {
                 var map = new SyncMap<string, string?>(StringComparer.Ordinal, null);
                 var model = new ReferenceMap(StringComparer.Ordinal);
+                for (int i = 0; i < prefilled; i++)
+                {
+                    map.Store($"p{i}", "p");
+                    model.Entries[$"p{i}"] = "p";
+                }
+
                 foreach ((string key, string? value) in entries)
                 {
                     map.Store(key, value);
@@ -81,7 +98,7 @@ public class LinearizabilityTests
             equal: (actual, model) =>
                 MapOp.Describe(actual.Map, StringComparer.Ordinal) == MapOp.Describe(model.Map.Entries, StringComparer.Ordinal)
                 && Canonical(actual.Results) == Canonical(model.Results),
-            iter: 2_000,
+            iter: iterations,
             threads: Math.Max(2, Environment.ProcessorCount));
     }
 }

@@ -80,4 +80,63 @@ public class ReferenceModelTests
             Assert.Equal(model.OrderBy(p => p.Key), map.OrderBy(p => p.Key));
         }, iter: 200);
     }
+
+    [Fact]
+    public void Int_keys_across_many_shards_match_a_locked_dictionary()
+    {
+        // Up to 6,000 keys: shards split (at 1,024 keys) while the sequence runs, between promotions, rebuilds and deletes.
+        var ops = Gen.Select(Gen.Int[0, 7], Gen.Int[0, 6_000], Gen.Int[0, 3]);
+        ops.Array[4_000, 12_000].Sample(sequence =>
+        {
+            var map = new SyncMap<int, int>();
+            var model = new Dictionary<int, int>();
+            foreach ((int kind, int key, int value) in sequence)
+            {
+                switch (kind)
+                {
+                    case 0 or 1 or 2:
+                        map.Store(key, value);
+                        model[key] = value;
+                        break;
+                    case 3:
+                        Assert.Equal(model.Remove(key, out int removed), map.LoadAndDelete(key, out int deleted));
+                        Assert.Equal(removed, deleted);
+                        break;
+                    case 4:
+                        Assert.Equal(model.TryGetValue(key, out int expected), map.TryGetValue(key, out int actual));
+                        Assert.Equal(expected, actual);
+                        break;
+                    case 5:
+                        Assert.Equal(model.TryAdd(key, value) ? value : model[key], map.LoadOrStore(key, value, out _));
+                        break;
+                    case 6:
+                        bool swapped = model.TryGetValue(key, out int old) && old == value;
+                        if (swapped)
+                        {
+                            model[key] = value + 1;
+                        }
+
+                        Assert.Equal(swapped, map.CompareAndSwap(key, value, value + 1));
+                        break;
+                    default:
+                        if (key % 64 == 0)
+                        {
+                            map.Range(static (_, _) => true);
+                        }
+
+                        break;
+                }
+            }
+
+            var walked = new List<KeyValuePair<int, int>>();
+            map.ForEachWithoutPromoting((key, value) =>
+            {
+                walked.Add(new(key, value));
+                return true;
+            });
+            Assert.Equal(model.OrderBy(p => p.Key), walked.OrderBy(p => p.Key));
+            Assert.Equal(model.OrderBy(p => p.Key), map.OrderBy(p => p.Key));
+            Assert.True(map.ShardCount > 1, $"{model.Count} keys stayed in one shard.");
+        }, iter: 12);
+    }
 }

@@ -111,6 +111,7 @@ public class StressTests
         Assert.True(statistics.Promotions > 0, "No promotion happened.");
         Assert.True(statistics.DirtyRebuilds > 0, "No dirty rebuild happened.");
         Assert.True(statistics.EntriesExpunged > 0, "No entry was expunged.");
+        Assert.True(map.ShardCount > 1, "The map never grew past one shard.");
     }
 
     private sealed class WorkerResult

@@ -1,0 +1,263 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Runtime.GrainDirectory;
+using SyncMapRegistry.Benchmarks.Infrastructure;
+using SyncMapRegistry.Benchmarks.Registry;
+
+namespace SyncMapRegistry.Benchmarks.Modes;
+
+/// <summary>
+/// <c>hits [--threads 1,2] [--rounds 7] [--reads 4000000] [--quick]</c>: the read hit, timed with a Stopwatch and
+/// no BenchmarkDotNet. Each thread reads the same 1,024 cached keys in order, <c>--reads</c> times; the time of a
+/// round is the wall time from the start signal until the last thread is done, over the reads of one thread. The
+/// peers of a case run one after the other in each round, in alternating order, and a round's ratio is the peer's
+/// time over ConcurrentDictionary's; the table gives the median over the rounds. Every read must hit: a miss fails
+/// the run. Beside the wall-clock figures, the table gives the same from each thread's CPU time (Linux), which
+/// leaves out the time a thread waited for a core on a shared machine. Cases: <c>SyncMap&lt;int, int&gt;</c>, <c>SyncMap&lt;string, object&gt;</c> and the registry's
+/// <c>GrainId</c> lookup through <see cref="IGrainDirectoryCache"/> (our cache as shipped, a ConcurrentDictionary-backed
+/// one, a bare SyncMap behind the same interface, and Orleans' LRU cache). <c>--quick</c> skips the warm-up.
+/// </summary>
+internal static class HitsMode
+{
+    private const int KeyCount = 1024;
+
+    /// <summary>The hit of one peer: <see cref="Hit"/>(i) reads key <c>i % 1024</c>.</summary>
+    private interface IHitReader
+    {
+        bool Hit(int i);
+    }
+
+    internal static int Run(ModeArguments arguments)
+    {
+        int[] threadCounts = arguments.Ints("threads", [1, 2], [1, 2]);
+        int rounds = arguments.Int("rounds", 7, 1);
+        int reads = arguments.Int("reads", 4_000_000, 20_000);
+        ModeReport.PrintEnvironment("hits");
+        ModeReport.Line($"# {KeyCount} keys read in order, {reads:N0} reads per thread, {rounds} alternating rounds; ns per read of one thread (wall time / reads per thread), median ratio to ConcurrentDictionary");
+        ModeReport.Line($"");
+        ModeReport.Line($"| Case | Threads | Peer | ns/read (median) | Ratio to ConcurrentDictionary (median) | Ratio range | CPU ns/read (median) | CPU-time ratio (median) | CPU-time ratio range |");
+        ModeReport.Line($"|---|---:|---|---:|---:|---|---:|---:|---|");
+        foreach (int threads in threadCounts)
+        {
+            Measure("int keys, int values", threads, rounds, reads, !arguments.Quick, IntPeers());
+            Measure("string keys, object values", threads, rounds, reads, !arguments.Quick, StringPeers());
+            Measure("registry GrainId lookup", threads, rounds, reads, !arguments.Quick, RegistryPeers());
+        }
+
+        return 0;
+    }
+
+    private static Peer[] IntPeers()
+    {
+        var dictionary = new ConcurrentDictionary<int, int>();
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < KeyCount; key++)
+        {
+            dictionary[key] = key;
+            map.Store(key, key);
+        }
+
+        Peer syncMap = Peer.Of("SyncMap", Primed(new IntSyncMapReader(map)));
+        ModeReport.RequirePromoted("SyncMap<int, int>", map.GetStatistics());
+        return [Peer.Of("ConcurrentDictionary", new IntDictionaryReader(dictionary)), syncMap];
+    }
+
+    private static Peer[] StringPeers()
+    {
+        string[] keys = [.. Enumerable.Range(0, KeyCount).Select(i => $"grain/{i:D6}")];
+        var dictionary = new ConcurrentDictionary<string, object>();
+        var map = new SyncMap<string, object>();
+        foreach (string key in keys)
+        {
+            dictionary[key] = key;
+            map.Store(key, key);
+        }
+
+        Peer syncMap = Peer.Of("SyncMap", Primed(new StringSyncMapReader(map, keys)));
+        ModeReport.RequirePromoted("SyncMap<string, object>", map.GetStatistics());
+        return [Peer.Of("ConcurrentDictionary", new StringDictionaryReader(dictionary, keys)), syncMap];
+    }
+
+    private static Peer[] RegistryPeers()
+    {
+        GrainPopulation population = GrainPopulation.Instance;
+        GrainId[] grains = population.Grains[..KeyCount];
+        CacheReader Filled(IGrainDirectoryCache cache)
+        {
+            foreach (GrainAddress address in population.Activations[..KeyCount])
+            {
+                cache.AddOrUpdate(address, 1);
+            }
+
+            CacheReader reader = Primed(new CacheReader(cache, grains));
+            if (cache is SyncMapDirectoryCache direct)
+            {
+                ModeReport.RequirePromoted("SyncMapDirect", direct.GetStatistics());
+            }
+            else if (cache is global::SyncMapRegistry.SyncMapGrainDirectoryCache registry)
+            {
+                ModeReport.RequirePromoted("SyncMapGrainDirectoryCache", registry.GetStatistics().Map);
+            }
+
+            return reader;
+        }
+
+        IGrainDirectoryCache orleansLru = GrainDirectoryCacheFactory.CreateGrainDirectoryCache(
+            new ServiceCollection().BuildServiceProvider(),
+            new GrainDirectoryOptions { CachingStrategy = GrainDirectoryOptions.CachingStrategyType.LRU });
+        return
+        [
+            Peer.Of("ConcurrentDictionary", Filled(new ConcurrentDictionaryDirectoryCache())),
+            Peer.Of("SyncMapGrainDirectoryCache", Filled(new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions()))),
+            Peer.Of("SyncMapDirect", Filled(new SyncMapDirectoryCache())),
+            Peer.Of("OrleansLru", Filled(orleansLru)),
+        ];
+    }
+
+    /// <summary>Reads every key twice, as Go's benchmarks prime a map, so that SyncMap starts from a promoted snapshot.</summary>
+    private static TReader Primed<TReader>(TReader reader)
+        where TReader : IHitReader
+    {
+        for (int i = 0; i < 2 * KeyCount; i++)
+        {
+            reader.Hit(i);
+        }
+
+        return reader;
+    }
+
+    private static void Measure(string name, int threads, int rounds, int reads, bool warmUp, Peer[] peers)
+    {
+        using var runner = new ParallelRunner(threads);
+        foreach (Peer peer in warmUp ? peers : [])
+        {
+            peer.WarmUp();
+        }
+
+        var times = peers.Select(_ => new List<RoundTime>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int n = 0; n < peers.Length; n++)
+            {
+                int index = round % 2 == 0 ? n : peers.Length - 1 - n;
+                times[index].Add(peers[index].Time(runner, reads));
+            }
+        }
+
+        for (int index = 0; index < peers.Length; index++)
+        {
+            double[] wall = [.. times[index].Select(time => time.Wall)];
+            double[] cpu = [.. times[index].Select(time => time.Cpu)];
+            double[] ratios = [.. times[index].Zip(times[0], (time, baseline) => time.Wall / baseline.Wall)];
+            double[] cpuRatios = [.. times[index].Zip(times[0], (time, baseline) => time.Cpu / baseline.Cpu)];
+            ModeReport.Line($"| {name} | {threads} | {peers[index].Name} | {ModeReport.Median(wall):F2} | {ModeReport.Median(ratios):F2}x | {ratios.Min():F2}-{ratios.Max():F2}x | {ModeReport.Median(cpu):F2} | {ModeReport.Median(cpuRatios):F2}x | {cpuRatios.Min():F2}-{cpuRatios.Max():F2}x |");
+        }
+    }
+
+    /// <summary>Reads <paramref name="reads"/> keys in order and counts the hits; specialized per reader type.</summary>
+    private static int ReadLoop<TReader>(TReader reader, int reads)
+        where TReader : IHitReader
+    {
+        int hits = 0;
+        for (int i = 0; i < reads; i++)
+        {
+            if (reader.Hit(i))
+            {
+                hits++;
+            }
+        }
+
+        return hits;
+    }
+
+    /// <summary>One peer of a case: its name, its warm-up and one timed round.</summary>
+    private sealed class Peer(string name, Action warmUp, Func<ParallelRunner, int, RoundTime> time)
+    {
+        internal string Name { get; } = name;
+
+        internal static Peer Of<TReader>(string name, TReader reader)
+            where TReader : IHitReader =>
+            new(name, () => WarmUp(reader), (runner, reads) => Time(runner, reader, reads));
+
+        internal void WarmUp() => warmUp();
+
+        /// <summary>One round: ns per read of one thread, by the wall clock and by the threads' CPU time.</summary>
+        internal RoundTime Time(ParallelRunner runner, int reads) => time(runner, reads);
+
+        /// <summary>
+        /// More than 30 calls of the loop (the call count that promotes a method from tier 0), then a pause
+        /// longer than the tiering delay (100 ms), three times: the rounds then run tier-1 code compiled with the
+        /// dynamic PGO profile, for the loop and for the peer's methods.
+        /// </summary>
+        private static void WarmUp<TReader>(TReader reader)
+            where TReader : IHitReader
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                for (int call = 0; call < 40; call++)
+                {
+                    ReadLoop(reader, 8 * KeyCount);
+                }
+
+                Thread.Sleep(150);
+            }
+        }
+
+        private static RoundTime Time<TReader>(ParallelRunner runner, TReader reader, int reads)
+            where TReader : IHitReader
+        {
+            int[] hits = new int[runner.Threads];
+            long[] cpu = new long[runner.Threads];
+            runner.Arm();
+            Thread.Sleep(1); // lets the woken helpers reach their spin loop
+            long start = Stopwatch.GetTimestamp();
+            runner.Run(worker =>
+            {
+                long cpuStart = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() : 0;
+                hits[worker] = ReadLoop(reader, reads);
+                cpu[worker] = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() - cpuStart : 0;
+            });
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+            if (hits.Any(count => count != reads))
+            {
+                throw new InvalidOperationException($"A read missed: {string.Join(", ", hits)} hits of {reads} per thread.");
+            }
+
+            return new RoundTime(elapsed.TotalNanoseconds / reads, (double)cpu.Sum() / cpu.Length / reads);
+        }
+    }
+
+    /// <summary>
+    /// One peer's round: wall time over the reads of one thread, and the threads' mean CPU time over the same (the
+    /// thread CPU clock leaves out the time a thread waited for a core; 0 where the platform has no such clock).
+    /// </summary>
+    private readonly record struct RoundTime(double Wall, double Cpu);
+
+    private readonly struct IntDictionaryReader(ConcurrentDictionary<int, int> map) : IHitReader
+    {
+        public bool Hit(int i) => map.TryGetValue(i & (KeyCount - 1), out _);
+    }
+
+    private readonly struct IntSyncMapReader(SyncMap<int, int> map) : IHitReader
+    {
+        public bool Hit(int i) => map.TryGetValue(i & (KeyCount - 1), out _);
+    }
+
+    private readonly struct StringDictionaryReader(ConcurrentDictionary<string, object> map, string[] keys) : IHitReader
+    {
+        public bool Hit(int i) => map.TryGetValue(keys[i & (KeyCount - 1)], out _);
+    }
+
+    private readonly struct StringSyncMapReader(SyncMap<string, object> map, string[] keys) : IHitReader
+    {
+        public bool Hit(int i) => map.TryGetValue(keys[i & (KeyCount - 1)], out _);
+    }
+
+    /// <summary>A lookup through Orleans' interface, as the silo's grain locator makes it.</summary>
+    private readonly struct CacheReader(IGrainDirectoryCache cache, GrainId[] grains) : IHitReader
+    {
+        public bool Hit(int i) => cache.LookUp(grains[i & (KeyCount - 1)], out _, out _);
+    }
+}

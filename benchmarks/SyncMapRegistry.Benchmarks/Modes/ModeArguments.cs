@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace SyncMapRegistry.Benchmarks.Modes;
+
+/// <summary>
+/// The options of the Stopwatch modes (<c>hits</c>, <c>pauses</c>, <c>memory</c>, <c>hitratio</c>):
+/// <c>--name value</c> pairs, lists comma-separated, and the flag <c>--quick</c> (tiny sizes, to prove that a
+/// mode runs; its figures mean nothing).
+/// </summary>
+internal sealed class ModeArguments
+{
+    private readonly Dictionary<string, string> _values = [];
+
+    internal ModeArguments(string[] args)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--quick")
+            {
+                Quick = true;
+            }
+            else if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Length)
+            {
+                _values[args[i][2..]] = args[++i];
+            }
+            else
+            {
+                throw new ArgumentException($"Unknown argument '{args[i]}'.", nameof(args));
+            }
+        }
+    }
+
+    internal bool Quick { get; }
+
+    internal int Int(string name, int normal, int quick) =>
+        _values.TryGetValue(name, out string? text) ? int.Parse(text, CultureInfo.InvariantCulture) : Quick ? quick : normal;
+
+    internal int[] Ints(string name, int[] normal, int[] quick) =>
+        _values.TryGetValue(name, out string? text)
+            ? [.. text.Split(',').Select(part => int.Parse(part, CultureInfo.InvariantCulture))]
+            : Quick ? quick : normal;
+
+    internal double[] Doubles(string name, double[] normal) =>
+        _values.TryGetValue(name, out string? text)
+            ? [.. text.Split(',').Select(part => double.Parse(part, CultureInfo.InvariantCulture))]
+            : normal;
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs the host's workload with SyncMapRegistry and with Orleans' default LRU directory cache, alternating, for N rounds,
+# and prints one markdown table: the median of each figure per cache, the ratio syncmap / lru, and every round.
+#
+#   scripts/compare-caches.sh                 # 3 rounds x 2 caches x 20 s, the host's default workload
+#   ROUNDS=5 DURATION=30s scripts/compare-caches.sh --grains 5000 --read-ratio 0.9
+#
+# Extra arguments go to every run (any host option but --directory-cache, --duration, --output and the ports).
+# Environment: ROUNDS (3), DURATION (20s), CONFIGURATION (Release), SILO_PORT (11111), GATEWAY_PORT (30000),
+# LOG_DIR (a temporary directory; each run's full output is kept there), and MODE:
+#   alternate (the default)  each round runs one cache, then the other, back to back (which goes first alternates);
+#   parallel                 each round runs both at once, on ports 100 apart, so that both see the same machine
+#                            load: on a shared machine whose load drifts, the fairer pairing (each gets about half).
+set -euo pipefail
+
+rounds="${ROUNDS:-3}"
+duration="${DURATION:-20s}"
+configuration="${CONFIGURATION:-Release}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+logs="${LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/compare-caches.XXXXXX")}"
+mkdir -p "$logs"
+
+echo "building the host ($configuration)" >&2
+dotnet build "$root/src/Host/SyncMapRegistry.Host.csproj" -c "$configuration" -v quiet -nologo >&2
+host="$root/src/Host/bin/$configuration/net10.0/SyncMapRegistry.Host.dll"
+
+mode="${MODE:-alternate}"
+silo_port="${SILO_PORT:-11111}"
+gateway_port="${GATEWAY_PORT:-30000}"
+
+# One run of the host, its output kept in $logs/ROUND-CACHE.txt; the second argument offsets its ports.
+host_run() {
+    local cache="$1" offset="$2" round="$3" log="$logs/$3-$1.txt"
+    dotnet "$host" --directory-cache "$cache" --duration "$duration" --output plain \
+        --silo-port "$((silo_port + offset))" --gateway-port "$((gateway_port + offset))" "${@:4}" >"$log" 2>"$log.err" \
+        || { echo "the $cache run failed; see $log and $log.err" >&2; return 1; }
+}
+
+# One run's figures: cache calls_per_s p50 p99 p999 max cpu_us_per_call bytes_per_call gen0 gen1 gen2 failed
+figures() {
+    local cache="$1" log="$logs/$2-$1.txt"
+    awk -v cache="$cache" '
+        /^grain calls / { rate = $4; gsub(/[(\/s),]/, "", rate); failed = $6; gsub(/;/, "", failed) }
+        /^latency ms /  { p50 = $4; p99 = $6; p999 = $8; max = $10 }
+        /^cpu per call / { cpu = $4 }
+        /^allocated per call / { bytes = $4 }
+        /^gc collections / { g0 = $4; g1 = $6; g2 = $8; gsub(/,/, "", g0); gsub(/,/, "", g1) }
+        END { print cache, rate, p50, p99, p999, max, cpu, bytes, g0, g1, g2, failed }' "$log"
+}
+
+results="$logs/results.txt"
+: >"$results"
+for ((round = 1; round <= rounds; round++)); do
+    if [ "$mode" = parallel ]; then
+        echo "round $round: syncmap and lru at once ($duration)" >&2
+        host_run syncmap 0 "$round" "$@" & first=$!
+        host_run lru 100 "$round" "$@" & second=$!
+        wait "$first" && wait "$second" || exit 1
+        order=(syncmap lru)
+    else
+        # Alternate which cache goes first, so neither always runs on a warmer (or more tired) machine.
+        if ((round % 2 == 1)); then order=(syncmap lru); else order=(lru syncmap); fi
+        for cache in "${order[@]}"; do
+            echo "round $round: $cache ($duration)" >&2
+            host_run "$cache" 0 "$round" "$@" || exit 1
+        done
+    fi
+    for cache in "${order[@]}"; do echo "$round $(figures "$cache" "$round")" >>"$results"; done
+done
+
+# The machine's load can drift between rounds, so each round's two runs (back to back) are compared with each other:
+# the headline ratio is the median of the rounds' ratios, not the ratio of the two medians.
+awk -v rounds="$rounds" -v duration="$duration" '
+    function median(v, n,    i, j, t) {
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+        return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    function row(label, x, r) {
+        printf "| %s | %.0f | %.3f | %.3f | %.3f | %.3f | %.1f | %.0f | %s/%s/%s | %s |\n", label,
+            f[x,r,1], f[x,r,2], f[x,r,3], f[x,r,4], f[x,r,5], f[x,r,6], f[x,r,7], f[x,r,8], f[x,r,9], f[x,r,10], f[x,r,11]
+    }
+    function ratios(label, r,    k) {
+        printf "| %s |", label
+        for (k = 1; k <= 7; k++) printf " %.3fx |", ratio[r,k]
+        printf " | |\n"
+    }
+    { for (k = 3; k <= NF; k++) f[$2, $1, k - 2] = $k }
+    END {
+        printf "| run | calls/s | p50 ms | p99 ms | p99.9 ms | max ms | CPU us/call | B/call | GC gen0/1/2 | failed |\n"
+        printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        for (r = 1; r <= rounds; r++) {
+            row("round " r ": syncmap", "syncmap", r)
+            row("round " r ": lru", "lru", r)
+            for (k = 1; k <= 7; k++) ratio[r,k] = f["lru",r,k] ? f["syncmap",r,k] / f["lru",r,k] : 0
+            ratios("round " r ": syncmap / lru", r)
+        }
+        for (k = 1; k <= 11; k++) {
+            for (r = 1; r <= rounds; r++) { a[r] = f["syncmap",r,k]; b[r] = f["lru",r,k]; c[r] = ratio[r,k] }
+            f["syncmap",0,k] = median(a, rounds); f["lru",0,k] = median(b, rounds); if (k <= 7) ratio[0,k] = median(c, rounds)
+        }
+        row("**syncmap**, median of " rounds " x " duration, "syncmap", 0)
+        row("**lru**, median of " rounds " x " duration, "lru", 0)
+        ratios("**syncmap / lru**, median of the rounds ratios", 0)
+    }' "$results"
+echo "each run's output: $logs" >&2

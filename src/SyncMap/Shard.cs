@@ -1,0 +1,54 @@
+namespace SyncMapRegistry;
+
+/// <summary>
+/// One independently promoted read/dirty segment of a <see cref="SyncMap{TKey, TValue}"/>: Go's whole
+/// <c>sync.Map</c> state, for the keys whose shard bits (<see cref="SyncTable{TKey}.ShardIndex"/>) start with this
+/// shard's prefix. Splitting the map this way bounds every rebuild, promotion and split by one shard's size
+/// (<see cref="SyncTable{TKey}.MaximumShardEntries"/>) instead of the whole map's.
+/// </summary>
+/// <remarks>
+/// A shard object is replaced, never reused, when it is promoted or split: the successor gets the promoted or
+/// split tables and the map's directory is republished. So <see cref="Slots"/> belongs to exactly one shard
+/// object for its whole life, which is how a reader that searched a snapshot array finds the filter that
+/// amends it (<see cref="Pending"/> of the shard whose <see cref="Slots"/> is that array).
+/// </remarks>
+internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, int prefix, SyncTable<TKey>? dirty, PendingKeys? pending)
+    where TKey : notnull
+{
+    /// <summary>The shard's read snapshot. Never written after the shard is published; safe to read without the lock.</summary>
+    internal readonly Entry<TKey>?[] Slots = slots;
+
+    /// <summary>Keys in <see cref="Slots"/>, deleted and expunged entries included.</summary>
+    internal readonly int Count = count;
+
+    /// <summary>How many leading shard bits the shard's keys share (its local depth); at most the directory's depth.</summary>
+    internal readonly int Depth = depth;
+
+    /// <summary>The top <see cref="Depth"/> shard bits that the shard's keys share: its run of a directory of depth D starts at <c>Prefix &lt;&lt; (D - Depth)</c>.</summary>
+    internal readonly int Prefix = prefix;
+
+    /// <summary>
+    /// Every live key of the shard: the snapshot's non-expunged entries plus the keys added since the shard's
+    /// snapshot was published, or <c>null</c> when none have been. Accessed only with the map's lock held. An entry
+    /// of <see cref="Slots"/> is expunged only while this is non-null and lacks its key.
+    /// </summary>
+    internal SyncTable<TKey>? Dirty = dirty;
+
+    /// <summary>
+    /// Operations since the shard was published that had to look past its snapshot into <see cref="Dirty"/>.
+    /// Accessed only with the lock held. Once it reaches <c>Dirty.Count</c> the shard is promoted.
+    /// </summary>
+    internal int Misses;
+
+    /// <summary>
+    /// The keys added to <see cref="Dirty"/> that <see cref="Slots"/> lacks, as a Bloom filter: <c>null</c> until the
+    /// first one (the shard is then not amended), and never cleared afterwards, not even once the shard is replaced.
+    /// Written only with the lock held, and always before the key it records is added to dirty; read lock-free.
+    /// So a reader that finds a key absent from <see cref="Slots"/> and from this filter knows that the key was not
+    /// in this shard when it loaded the shard (a later key goes to this shard's dirty through the filter, or to a successor).
+    /// </summary>
+    internal PendingKeys? Pending = pending;
+
+    /// <summary>Whether new keys are pending (the shard has a dirty map). Caller holds the lock.</summary>
+    internal bool AmendedLocked => Dirty is not null;
+}
