@@ -265,7 +265,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
 
     /// <summary>
     /// Go's <c>dirtyLocked</c> copy: a new dirty table holding every entry of the read snapshot that is not
-    /// deleted. Deleted entries are CASed to <see cref="EntryState.Expunged"/> and left out. Caller holds the lock.
+    /// deleted. Deleted entries are CASed to expunged and left out; <paramref name="inline"/> says which value slot the entries use. Caller holds the lock.
     /// </summary>
     /// <remarks>
     /// When at most 16 entries are expunged and the copy has room for one more key, the slot array is cloned
@@ -273,7 +273,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// the survivors, one pass over the entries); otherwise the survivors are re-inserted into a right-sized table
     /// by their stored hash codes, without calling the key comparer.
     /// </remarks>
-    internal static SyncTable<TKey> RebuildFrom(Entry<TKey>?[] readSlots, int readCount, out int expunged)
+    internal static SyncTable<TKey> RebuildFrom(Entry<TKey>?[] readSlots, int readCount, bool inline, out int expunged)
     {
         // The first few expunged entries are remembered, so that the clone below need not look at every entry again.
         const int Remembered = 16;
@@ -282,7 +282,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         for (int i = 0; i < readSlots.Length; i++)
         {
             Entry<TKey>? entry = readSlots[i];
-            if (entry is not null && entry.TryExpungeLocked())
+            if (entry is not null && entry.TryExpungeLocked(inline))
             {
                 if (expunged < Remembered)
                 {
@@ -312,7 +312,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         foreach (Entry<TKey>? entry in readSlots)
         {
             // Expunged stays expunged while the lock is held, so this second look agrees with the first.
-            if (entry is not null && !ReferenceEquals(entry.Load(), EntryState.Expunged))
+            if (entry is not null && !entry.IsExpunged(inline))
             {
                 AddUnique(table.Slots, entry);
             }
