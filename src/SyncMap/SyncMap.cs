@@ -238,36 +238,51 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
         // One load of the comparer: the snapshot's volatile read below would otherwise make the JIT load it twice.
         IEqualityComparer<TKey>? comparer = _keyComparer;
+        if (typeof(TKey).IsValueType && comparer is not null)
+        {
+            return TryGetValueWithComparer(key, comparer, out value);
+        }
+
+        // A value-type key gets here only with the default comparer: a constant null lets the JIT drop every comparer test.
+        return TryGetValueCore(key, typeof(TKey).IsValueType ? null : comparer, out value);
+    }
+
+    /// <summary>A value-type key with a custom comparer: <see cref="TryGetValueCore"/> out of line, so the default comparer's hit stays small.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryGetValueWithComparer(TKey key, IEqualityComparer<TKey> comparer, [MaybeNullWhen(false)] out TValue value) =>
+        TryGetValueCore(key, comparer, out value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryGetValueCore(TKey key, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
+    {
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
         Entry<TKey>?[] slots = SnapshotOf(hashCode);
         Entry<TKey>? entry = SyncTable<TKey>.Find(slots, key, hashCode, comparer);
-        if (entry is not null)
+        if (TryLoad(entry, out value))
         {
-            if (TryLoad(entry, out value))
+            if (_readHits is not null)
             {
-                if (_readHits is not null)
-                {
-                    CountReadHit();
-                }
-
-                return true;
+                CountReadHit();
             }
 
-            return false;
+            return true;
         }
 
-        return TryGetValueMissed(key, hashCode, slots, comparer, out value);
+        return TryGetValueMissed(key, hashCode, slots, entry, comparer, out value);
     }
 
     /// <summary>Opt-in read-hit counting: one increment of this core's striped cell, out of line.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void CountReadHit() => _readHits!.Increment();
 
-    /// <summary>A key absent from its shard's snapshot: absent at once unless the shard may hold it as a pending key.</summary>
+    /// <summary>
+    /// No live value in the key's snapshot entry: absent at once when the snapshot holds the key deleted
+    /// (<paramref name="deleted"/>) or lacks it and the shard cannot hold it as a pending key.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
+    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, Entry<TKey>? deleted, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
     {
-        if (!MayBePending(hashCode, searched, comparer))
+        if (deleted is not null || !MayBePending(hashCode, searched, comparer))
         {
             value = default;
             return false;
@@ -836,7 +851,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     private Entry<TKey>?[] SnapshotOf(int hashCode)
     {
         Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
-        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(snapshots), SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length));
+        ref Entry<TKey>?[] first = ref MemoryMarshal.GetArrayDataReference(snapshots);
+
+        // One shard (a map of at most 1,024 keys) reads its snapshot at a fixed offset, which the CPU can load while
+        // it checks the length, instead of one computed from the length.
+        return snapshots.Length == 1 ? first : Unsafe.Add(ref first, SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length));
     }
 
     private static (Shard<TKey>[] Shards, Entry<TKey>?[][] Snapshots) EmptyDirectory()
