@@ -36,19 +36,42 @@ internal static class EntryState
 /// Every read of the slot is a volatile read and every write is a CAS or exchange, so a value is fully
 /// published before any reader can observe it.
 /// </remarks>
-internal sealed class Entry<TKey>(TKey key, int hashCode, object? value)
+internal sealed class Entry<TKey>
 {
     /// <summary>The key. Never changes.</summary>
-    internal readonly TKey Key = key;
+    internal readonly TKey Key;
 
     /// <summary>
     /// The key's hash code under the map's comparer. Changes only when the map switches from non-randomized to
     /// randomized string hashing, under the map's lock; a reader that meets a changed code misses, and its miss
     /// path sees the new comparer and looks again under the lock.
     /// </summary>
-    internal int HashCode = hashCode;
+    internal int HashCode;
 
-    private object? _p = value;
+    /// <summary>The value slot of a map whose values are boxed; unused (<c>null</c>) in a map whose values are inline.</summary>
+    private object? _p;
+
+    /// <summary>
+    /// The value slot of a map whose values are inline (<see cref="InlineWord"/>): the state and the value in one word,
+    /// so that every transition is one CAS of it, with the states and rules of <see cref="_p"/>. Unused (0) otherwise.
+    /// </summary>
+    private long _word;
+
+    /// <summary>An entry of a map with boxed values.</summary>
+    internal Entry(TKey key, int hashCode, object? value)
+    {
+        Key = key;
+        HashCode = hashCode;
+        _p = value;
+    }
+
+    /// <summary>An entry of a map with inline values.</summary>
+    internal Entry(TKey key, int hashCode, long word)
+    {
+        Key = key;
+        HashCode = hashCode;
+        _word = word;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal object? Load() => Volatile.Read(ref _p);
@@ -85,12 +108,23 @@ internal sealed class Entry<TKey>(TKey key, int hashCode, object? value)
     internal object? SwapLocked(object value) => Interlocked.Exchange(ref _p, value);
 
     /// <summary>Turns an expunged entry back into a deleted one, so the caller can put it into dirty again. Caller holds the lock.</summary>
-    internal bool UnexpungeLocked() => ReferenceEquals(Interlocked.CompareExchange(ref _p, null, EntryState.Expunged), EntryState.Expunged);
+    internal bool UnexpungeLocked(bool inline) => inline
+        ? Interlocked.CompareExchange(ref _word, InlineWord.Deleted, InlineWord.Expunged) == InlineWord.Expunged
+        : ReferenceEquals(Interlocked.CompareExchange(ref _p, null, EntryState.Expunged), EntryState.Expunged);
+
+    /// <summary>Whether the entry is expunged. Stable while the caller holds the lock.</summary>
+    internal bool IsExpunged(bool inline) => inline ? LoadWord() == InlineWord.Expunged : ReferenceEquals(Load(), EntryState.Expunged);
 
     /// <summary>Marks a deleted entry expunged, so a dirty rebuild can leave it out. Caller holds the lock.</summary>
     /// <returns><c>true</c> when the entry is (now) expunged.</returns>
-    internal bool TryExpungeLocked()
+    internal bool TryExpungeLocked(bool inline)
     {
+        if (inline)
+        {
+            long w = Interlocked.CompareExchange(ref _word, InlineWord.Expunged, InlineWord.Deleted);
+            return w is InlineWord.Deleted or InlineWord.Expunged;
+        }
+
         object? p = Load();
         while (p is null)
         {
@@ -121,4 +155,85 @@ internal sealed class Entry<TKey>(TKey key, int hashCode, object? value)
 
         return null;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal long LoadWord() => Volatile.Read(ref _word);
+
+    /// <summary>Attempts one CAS of the word from <paramref name="comparand"/>; returns the word before the attempt.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal long CompareExchangeWord(long value, long comparand) => Interlocked.CompareExchange(ref _word, value, comparand);
+
+    /// <summary><see cref="TrySwap"/> of a live word.</summary>
+    internal bool TrySwapWord(long value, out long previous)
+    {
+        long w = LoadWord();
+        while (w != InlineWord.Expunged)
+        {
+            long seen = Interlocked.CompareExchange(ref _word, value, w);
+            if (seen == w)
+            {
+                previous = w;
+                return true;
+            }
+
+            w = seen;
+        }
+
+        previous = InlineWord.Deleted;
+        return false;
+    }
+
+    /// <summary><see cref="SwapLocked"/> of a live word.</summary>
+    internal long SwapWordLocked(long value) => Interlocked.Exchange(ref _word, value);
+
+    /// <summary><see cref="Delete"/> of an inline value: returns the live word it deleted, or <see cref="InlineWord.Deleted"/>.</summary>
+    internal long DeleteWord()
+    {
+        long w = LoadWord();
+        while (InlineWord.IsLive(w))
+        {
+            long seen = Interlocked.CompareExchange(ref _word, InlineWord.Deleted, w);
+            if (seen == w)
+            {
+                return w;
+            }
+
+            w = seen;
+        }
+
+        return InlineWord.Deleted;
+    }
+}
+
+/// <summary>
+/// The inline value slot of <see cref="Entry{TKey}"/>, for a value of at most 4 bytes without references: the value's
+/// bits in the low 32 bits and the state above them, so that state and value change together in one CAS. The states
+/// are <see cref="EntryState"/>'s: <see cref="Deleted"/> (Go's <c>nil</c>), <see cref="Expunged"/>, and live.
+/// </summary>
+internal static class InlineWord
+{
+    /// <summary>Deleted: the key may still be in the dirty map. The word is exactly 0, the value bits too.</summary>
+    internal const long Deleted = 0;
+
+    /// <summary>Deleted and absent from the dirty map; set and cleared only under the map's lock, from and to <see cref="Deleted"/>.</summary>
+    internal const long Expunged = 2L << 32;
+
+    /// <summary>The state bit of a live value.</summary>
+    private const long LiveBit = 1L << 32;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsLive(long word) => (word & LiveBit) != 0;
+
+    /// <summary>The live word of a value (whose type has at most 4 bytes and no references).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static long Of<TValue>(TValue value)
+    {
+        uint bits = 0;
+        Unsafe.WriteUnaligned(ref Unsafe.As<uint, byte>(ref bits), value);
+        return LiveBit | bits;
+    }
+
+    /// <summary>The value of a live word (little-endian: the value's bytes are the low ones).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TValue ValueOf<TValue>(long word) => Unsafe.ReadUnaligned<TValue>(ref Unsafe.As<long, byte>(ref word));
 }

@@ -19,8 +19,10 @@ internal sealed class NonRandomizedStringComparer : IEqualityComparer<string>
 
     public bool Equals(string? x, string? y) => string.Equals(x, y, StringComparison.Ordinal);
 
-    /// <summary>Two interleaved djb2-style lanes over the string's 32-bit pairs of chars, then the odd char if any.</summary>
-    public int GetHashCode(string obj)
+    public int GetHashCode(string obj) => Hash(obj);
+
+    /// <summary>Two interleaved djb2-style lanes over the string's 32-bit pairs of chars, then the odd char if any. Called directly by the read path.</summary>
+    internal static int Hash(string obj)
     {
         ReadOnlySpan<char> chars = obj;
         ReadOnlySpan<uint> pairs = MemoryMarshal.Cast<char, uint>(chars);

@@ -238,39 +238,51 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
         // One load of the comparer: the snapshot's volatile read below would otherwise make the JIT load it twice.
         IEqualityComparer<TKey>? comparer = _keyComparer;
+        if (typeof(TKey).IsValueType && comparer is not null)
+        {
+            return TryGetValueWithComparer(key, comparer, out value);
+        }
+
+        // A value-type key gets here only with the default comparer: a constant null lets the JIT drop every comparer test.
+        return TryGetValueCore(key, typeof(TKey).IsValueType ? null : comparer, out value);
+    }
+
+    /// <summary>A value-type key with a custom comparer: <see cref="TryGetValueCore"/> out of line, so the default comparer's hit stays small.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryGetValueWithComparer(TKey key, IEqualityComparer<TKey> comparer, [MaybeNullWhen(false)] out TValue value) =>
+        TryGetValueCore(key, comparer, out value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryGetValueCore(TKey key, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
+    {
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
         Entry<TKey>?[] slots = SnapshotOf(hashCode);
         Entry<TKey>? entry = SyncTable<TKey>.Find(slots, key, hashCode, comparer);
-        if (entry is not null)
+        if (TryLoad(entry, out value))
         {
-            object? p = entry.Load();
-            if (EntryState.IsLive(p))
+            if (_readHits is not null)
             {
-                if (_readHits is not null)
-                {
-                    CountReadHit();
-                }
-
-                value = Unwrap(p);
-                return true;
+                CountReadHit();
             }
 
-            value = default;
-            return false;
+            return true;
         }
 
-        return TryGetValueMissed(key, hashCode, slots, comparer, out value);
+        return TryGetValueMissed(key, hashCode, slots, entry, comparer, out value);
     }
 
     /// <summary>Opt-in read-hit counting: one increment of this core's striped cell, out of line.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void CountReadHit() => _readHits!.Increment();
 
-    /// <summary>A key absent from its shard's snapshot: absent at once unless the shard may hold it as a pending key.</summary>
+    /// <summary>
+    /// No live value in the key's snapshot entry: absent at once when the snapshot holds the key deleted
+    /// (<paramref name="deleted"/>) or lacks it and the shard cannot hold it as a pending key.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
+    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, Entry<TKey>? deleted, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
     {
-        if (!MayBePending(hashCode, searched, comparer))
+        if (deleted is not null || !MayBePending(hashCode, searched, comparer))
         {
             value = default;
             return false;
@@ -359,22 +371,31 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
         IEqualityComparer<TKey>? comparer = _keyComparer;
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
-        object boxed = Wrap(value);
         Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out _);
-        object? p;
-        if (entry is null || !entry.TrySwap(boxed, out p))
+        if (entry is not null)
         {
-            p = SwapSlow(key, hashCode, boxed);
+            if (Inline)
+            {
+                if (entry.TrySwapWord(InlineWord.Of(value), out long word))
+                {
+                    return TryUnwrap(word, out previous);
+                }
+            }
+            else if (entry.TrySwap(Wrap(value), out object? p))
+            {
+                return TryUnwrap(p, out previous);
+            }
         }
 
-        return TryUnwrap(p, out previous);
+        return SwapSlow(key, hashCode, value, out previous);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private object? SwapSlow(TKey key, int hashCode, object boxed)
+    private bool SwapSlow(TKey key, int hashCode, TValue value, [MaybeNullWhen(false)] out TValue previous)
     {
         SlowPathEvents events = default;
-        object? previous = null;
+        bool swapped = false;
+        previous = default;
         lock (_lock)
         {
             // The comparer may have switched to randomized hashing since the caller hashed the key.
@@ -383,27 +404,35 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
-                if (entry.UnexpungeLocked())
+                if (entry.UnexpungeLocked(Inline))
                 {
                     // The entry was expunged, so the shard's dirty is non-null and lacks the key: put it back first.
                     AddToDirtyLocked(shard, entry);
                 }
 
-                previous = entry.SwapLocked(boxed);
+                swapped = SwapLocked(entry, value, out previous);
             }
             else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
             {
-                previous = dirtyEntry.SwapLocked(boxed);
+                swapped = SwapLocked(dirtyEntry, value, out previous);
             }
             else
             {
-                AddNewKeyLocked(shard, new Entry<TKey>(key, hashCode, boxed), ref events);
+                AddNewKeyLocked(shard, NewEntry(key, hashCode, value), ref events);
             }
         }
 
         Report(events);
-        return previous;
+        return swapped;
     }
+
+    /// <summary>Swaps in a value unconditionally. The caller holds the lock and has unexpunged the entry.</summary>
+    private static bool SwapLocked(Entry<TKey> entry, TValue value, [MaybeNullWhen(false)] out TValue previous) =>
+        Inline ? TryUnwrap(entry.SwapWordLocked(InlineWord.Of(value)), out previous) : TryUnwrap(entry.SwapLocked(Wrap(value)), out previous);
+
+    /// <summary>A new entry holding a live value, in the slot that <see cref="Inline"/> selects.</summary>
+    private static Entry<TKey> NewEntry(TKey key, int hashCode, TValue value) =>
+        Inline ? new Entry<TKey>(key, hashCode, InlineWord.Of(value)) : new Entry<TKey>(key, hashCode, Wrap(value));
 
     /// <summary>
     /// Returns the existing value for a key if present; otherwise stores and returns <paramref name="value"/>
@@ -443,7 +472,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
-                if (entry.UnexpungeLocked())
+                if (entry.UnexpungeLocked(Inline))
                 {
                     AddToDirtyLocked(shard, entry);
                 }
@@ -458,7 +487,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             else
             {
                 // A new key is no miss: the caller had nothing to find.
-                AddNewKeyLocked(shard, new Entry<TKey>(key, hashCode, Wrap(value)), ref events);
+                AddNewKeyLocked(shard, NewEntry(key, hashCode, value), ref events);
                 actual = value;
                 loaded = false;
             }
@@ -497,6 +526,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         if (entry is null && MayBePending(hashCode, searched, comparer))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: true);
+        }
+
+        if (Inline)
+        {
+            return TryUnwrap(entry?.DeleteWord() ?? InlineWord.Deleted, out value);
         }
 
         return TryUnwrap(entry?.Delete(), out value);
@@ -817,7 +851,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     private Entry<TKey>?[] SnapshotOf(int hashCode)
     {
         Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
-        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(snapshots), SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length));
+        ref Entry<TKey>?[] first = ref MemoryMarshal.GetArrayDataReference(snapshots);
+
+        // One shard (a map of at most 1,024 keys) reads its snapshot at a fixed offset, which the CPU can load while
+        // it checks the length, instead of one computed from the length.
+        return snapshots.Length == 1 ? first : Unsafe.Add(ref first, SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length));
     }
 
     private static (Shard<TKey>[] Shards, Entry<TKey>?[][] Snapshots) EmptyDirectory()
@@ -1051,7 +1089,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     private void DirtyLocked(Shard<TKey> shard, ref SlowPathEvents events)
     {
         DateTime start = SpanStartLocked();
-        SyncTable<TKey> dirty = SyncTable<TKey>.RebuildFrom(shard.Slots, shard.Count, out int expunged);
+        SyncTable<TKey> dirty = SyncTable<TKey>.RebuildFrom(shard.Slots, shard.Count, Inline, out int expunged);
         shard.Dirty = dirty;
         Volatile.Write(ref shard.Pending, new PendingKeys(shard.Count));
         _amendedShards++;
@@ -1104,6 +1142,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>Go's <c>tryLoadOrStore</c>: fails, leaving the entry unchanged, only when it is expunged.</summary>
     private static bool TryLoadOrStore(Entry<TKey> entry, TValue value, out TValue actual, out bool loaded)
     {
+        if (Inline)
+        {
+            return TryLoadOrStoreWord(entry, value, out actual, out loaded);
+        }
+
         object? p = entry.Load();
         object? boxed = null;
         while (!ReferenceEquals(p, EntryState.Expunged))
@@ -1130,12 +1173,44 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         return false;
     }
 
+    /// <summary><see cref="TryLoadOrStore"/> of an inline value.</summary>
+    private static bool TryLoadOrStoreWord(Entry<TKey> entry, TValue value, out TValue actual, out bool loaded)
+    {
+        long w = entry.LoadWord();
+        while (w != InlineWord.Expunged)
+        {
+            if (w != InlineWord.Deleted)
+            {
+                actual = InlineWord.ValueOf<TValue>(w);
+                loaded = true;
+                return true;
+            }
+
+            w = entry.CompareExchangeWord(InlineWord.Of(value), InlineWord.Deleted);
+            if (w == InlineWord.Deleted)
+            {
+                actual = value;
+                loaded = false;
+                return true;
+            }
+        }
+
+        actual = default!;
+        loaded = false;
+        return false;
+    }
+
     /// <summary>
     /// CASes a live value equal to <paramref name="expected"/> to <paramref name="value"/>, or to deleted when
     /// <paramref name="delete"/>. The replacement is boxed only once the comparison has passed.
     /// </summary>
     private bool TryCompareAndReplace(Entry<TKey> entry, TValue expected, TValue value, bool delete)
     {
+        if (Inline)
+        {
+            return TryCompareAndReplaceWord(entry, expected, value, delete);
+        }
+
         object? p = entry.Load();
         object? replacement = null;
         while (EntryState.IsLive(p) && _valueComparer.Equals(Unwrap(p), expected))
@@ -1157,8 +1232,60 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         return false;
     }
 
-    private static bool TryLoad([NotNullWhen(true)] Entry<TKey>? entry, [MaybeNullWhen(false)] out TValue value) =>
-        TryUnwrap(entry?.Load(), out value);
+    /// <summary><see cref="TryCompareAndReplace"/> of an inline value.</summary>
+    private bool TryCompareAndReplaceWord(Entry<TKey> entry, TValue expected, TValue value, bool delete)
+    {
+        long w = entry.LoadWord();
+        while (InlineWord.IsLive(w) && _valueComparer.Equals(InlineWord.ValueOf<TValue>(w), expected))
+        {
+            long seen = entry.CompareExchangeWord(delete ? InlineWord.Deleted : InlineWord.Of(value), w);
+            if (seen == w)
+            {
+                return true;
+            }
+
+            w = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether values live inline in <see cref="Entry{TKey}"/>'s word (<see cref="InlineWord"/>) instead of boxed in its
+    /// object slot: a value type of at most 4 bytes without references. A JIT-time constant, so each instantiation
+    /// compiles only its own path; every other instantiation keeps the boxed slot.
+    /// </summary>
+    private static bool Inline
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => BitConverter.IsLittleEndian && !RuntimeHelpers.IsReferenceOrContainsReferences<TValue>() && Unsafe.SizeOf<TValue>() <= sizeof(int);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryLoad([NotNullWhen(true)] Entry<TKey>? entry, [MaybeNullWhen(false)] out TValue value)
+    {
+        if (entry is null)
+        {
+            value = default;
+            return false;
+        }
+
+        return Inline ? TryUnwrap(entry.LoadWord(), out value) : TryUnwrap(entry.Load(), out value);
+    }
+
+    /// <summary>The value of an inline word, when it is live.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryUnwrap(long word, [MaybeNullWhen(false)] out TValue value)
+    {
+        if (InlineWord.IsLive(word))
+        {
+            value = InlineWord.ValueOf<TValue>(word);
+            return true;
+        }
+
+        value = default;
+        return false;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryUnwrap(object? p, [MaybeNullWhen(false)] out TValue value)

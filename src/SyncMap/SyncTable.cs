@@ -77,11 +77,23 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// <summary>Bit <paramref name="depth"/> (from the top) of the shard mix: which half of a shard of that depth the key goes to when it splits.</summary>
     internal static int SplitBit(int hashCode, int depth) => (int)(((uint)(hashCode * ShardMix) >> (31 - depth)) & 1);
 
+    /// <summary>
+    /// The key's hash code under the map's comparer. The two comparers of the read path are called directly, so that
+    /// they inline: the default one of a value-type key (<paramref name="comparer"/> <c>null</c>) and the
+    /// non-randomized string comparer; any other takes an interface call out of line.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int Hash(TKey key, IEqualityComparer<TKey>? comparer) =>
-        typeof(TKey).IsValueType && comparer is null
-            ? EqualityComparer<TKey>.Default.GetHashCode(key)
+    internal static int Hash(TKey key, IEqualityComparer<TKey>? comparer)
+    {
+        if (typeof(TKey).IsValueType && comparer is null)
+        {
+            return EqualityComparer<TKey>.Default.GetHashCode(key);
+        }
+
+        return !typeof(TKey).IsValueType && comparer is NonRandomizedStringComparer
+            ? NonRandomizedStringComparer.Hash(Unsafe.As<TKey, string>(ref key))
             : HashWithComparer(key, comparer!);
+    }
 
     // Kept out of line so that the default-comparer read path carries no call and no spills.
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -89,24 +101,36 @@ internal sealed class SyncTable<TKey> where TKey : notnull
 
     /// <summary>
     /// Finds a key's entry in <paramref name="slots"/>. Lock-free and write-free: safe on a published
-    /// snapshot from any thread. <paramref name="comparer"/> is <c>null</c> only for a value-type key with
-    /// the default comparer: that loop has no calls (the JIT devirtualizes and inlines the key's equality),
-    /// so it keeps everything in registers; a custom comparer takes a separate loop.
+    /// snapshot from any thread. With the two comparers of the read path (<paramref name="comparer"/> <c>null</c> for
+    /// a value-type key with the default comparer, or the non-randomized string comparer) the probe loop is inlined
+    /// and calls nothing on a hit (the key's equality is devirtualized and inlined), so it keeps everything in
+    /// registers; any other comparer takes the same loop out of line.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Entry<TKey>? Find(Entry<TKey>?[] slots, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
     {
-        if (!typeof(TKey).IsValueType || comparer is not null)
+        if ((typeof(TKey).IsValueType && comparer is null) || (!typeof(TKey).IsValueType && comparer is NonRandomizedStringComparer))
         {
-            return FindWithComparer(slots, key, hashCode, comparer!);
+            return Probe(slots, key, hashCode, comparer);
         }
 
+        return FindWithComparer(slots, key, hashCode, comparer!);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Entry<TKey>? FindWithComparer(Entry<TKey>?[] slots, TKey key, int hashCode, IEqualityComparer<TKey> comparer) =>
+        Probe(slots, key, hashCode, comparer);
+
+    /// <summary>The probe loop of <see cref="Find(Entry{TKey}?[], TKey, int, IEqualityComparer{TKey}?)"/>: from the key's home to its entry or an empty slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Entry<TKey>? Probe(Entry<TKey>?[] slots, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
+    {
         ref Entry<TKey>? first = ref MemoryMarshal.GetArrayDataReference(slots);
         uint index = HomeIndex(hashCode, slots.Length);
         while (true)
         {
             Entry<TKey>? entry = Unsafe.Add(ref first, index);
-            if (entry is null || (entry.HashCode == hashCode && EqualityComparer<TKey>.Default.Equals(entry.Key, key)))
+            if (entry is null || (entry.HashCode == hashCode && KeyEquals(entry.Key, key, comparer)))
             {
                 return entry;
             }
@@ -115,21 +139,18 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Entry<TKey>? FindWithComparer(Entry<TKey>?[] slots, TKey key, int hashCode, IEqualityComparer<TKey> comparer)
+    /// <summary>Key equality under the map's comparer, with <see cref="Hash"/>'s direct calls for the read path's two comparers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool KeyEquals(TKey stored, TKey key, IEqualityComparer<TKey>? comparer)
     {
-        ref Entry<TKey>? first = ref MemoryMarshal.GetArrayDataReference(slots);
-        uint index = HomeIndex(hashCode, slots.Length);
-        while (true)
+        if (typeof(TKey).IsValueType && comparer is null)
         {
-            Entry<TKey>? entry = Unsafe.Add(ref first, index);
-            if (entry is null || (entry.HashCode == hashCode && comparer.Equals(entry.Key, key)))
-            {
-                return entry;
-            }
-
-            index = (index + 1) & ((uint)slots.Length - 1);
+            return EqualityComparer<TKey>.Default.Equals(stored, key);
         }
+
+        return !typeof(TKey).IsValueType && comparer is NonRandomizedStringComparer
+            ? ReferenceEquals(stored, key) || string.Equals(Unsafe.As<TKey, string>(ref stored), Unsafe.As<TKey, string>(ref key), StringComparison.Ordinal)
+            : comparer!.Equals(stored, key);
     }
 
     internal Entry<TKey>? Find(TKey key, int hashCode, IEqualityComparer<TKey>? comparer) =>
@@ -265,7 +286,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
 
     /// <summary>
     /// Go's <c>dirtyLocked</c> copy: a new dirty table holding every entry of the read snapshot that is not
-    /// deleted. Deleted entries are CASed to <see cref="EntryState.Expunged"/> and left out. Caller holds the lock.
+    /// deleted. Deleted entries are CASed to expunged and left out; <paramref name="inline"/> says which value slot the entries use. Caller holds the lock.
     /// </summary>
     /// <remarks>
     /// When at most 16 entries are expunged and the copy has room for one more key, the slot array is cloned
@@ -273,7 +294,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// the survivors, one pass over the entries); otherwise the survivors are re-inserted into a right-sized table
     /// by their stored hash codes, without calling the key comparer.
     /// </remarks>
-    internal static SyncTable<TKey> RebuildFrom(Entry<TKey>?[] readSlots, int readCount, out int expunged)
+    internal static SyncTable<TKey> RebuildFrom(Entry<TKey>?[] readSlots, int readCount, bool inline, out int expunged)
     {
         // The first few expunged entries are remembered, so that the clone below need not look at every entry again.
         const int Remembered = 16;
@@ -282,7 +303,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         for (int i = 0; i < readSlots.Length; i++)
         {
             Entry<TKey>? entry = readSlots[i];
-            if (entry is not null && entry.TryExpungeLocked())
+            if (entry is not null && entry.TryExpungeLocked(inline))
             {
                 if (expunged < Remembered)
                 {
@@ -312,7 +333,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         foreach (Entry<TKey>? entry in readSlots)
         {
             // Expunged stays expunged while the lock is held, so this second look agrees with the first.
-            if (entry is not null && !ReferenceEquals(entry.Load(), EntryState.Expunged))
+            if (entry is not null && !entry.IsExpunged(inline))
             {
                 AddUnique(table.Slots, entry);
             }
