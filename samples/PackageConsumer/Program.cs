@@ -68,15 +68,20 @@ if (!host.Services.GetRequiredService<MeterProvider>().ForceFlush())
 }
 
 var instruments = exportedMetrics
+    .Where(metric => metric.MeterName == SyncMapRegistryTelemetry.MeterName)
     .Select(metric => metric.Name)
-    .Where(name => name.StartsWith("syncmap.", StringComparison.Ordinal) || name.StartsWith("registry.", StringComparison.Ordinal))
     .Distinct(StringComparer.Ordinal)
     .Order(StringComparer.Ordinal)
     .ToList();
 Console.WriteLine($"Exported SyncMapRegistry instruments: {string.Join(", ", instruments)}");
-if (!instruments.Contains(SyncMapRegistryTelemetry.Instruments.Entries))
+
+// One instrument of the map (package SyncMapRegistry.SyncMap) and one of the registry (package SyncMapRegistry).
+foreach (var expected in new[] { SyncMapRegistryTelemetry.Instruments.Entries, GrainRegistryTelemetry.Instruments.Lookups })
 {
-    failures.Add($"no '{SyncMapRegistryTelemetry.Instruments.Entries}' metric was exported from meter '{SyncMapRegistryTelemetry.MeterName}'");
+    if (!instruments.Contains(expected))
+    {
+        failures.Add($"no '{expected}' metric was exported from meter '{SyncMapRegistryTelemetry.MeterName}'");
+    }
 }
 
 await host.StopAsync();

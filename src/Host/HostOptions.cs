@@ -178,8 +178,8 @@ public sealed class HostOptions
     [Description("Least severe level of the silos' logs, written to standard error.")]
     public LogLevel LogLevel { get; set; } = LogLevel.Error;
 
-    /// <summary>The OTLP endpoint for traces and metrics, for example <c>http://localhost:4318</c>; none: no export.</summary>
-    [Description("OTLP endpoint for traces and metrics, e.g. http://localhost:4318.")]
+    /// <summary>The OTLP endpoint for traces, metrics and logs, for example <c>http://localhost:4318</c>; none: no export.</summary>
+    [Description("OTLP endpoint for traces, metrics and logs, e.g. http://localhost:4318.")]
     public Uri? OtlpEndpoint { get; set; }
 
     /// <summary>The longest one OTLP export may take. Default 3 s.</summary>

@@ -34,7 +34,7 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
                 reporter.Message(options.HostsSilos
                     ? $"starting {options.Silos} silo(s) at {options.AdvertisedAddress} (silo ports {options.SiloPort}..{options.SiloPort + options.Silos - 1}), cluster '{options.ClusterId}', {PlainReporter.Name(options.Clustering)} clustering, directory cache {PlainReporter.Name(options.DirectoryCache)}"
                     : $"connecting a client to cluster '{options.ClusterId}', {PlainReporter.Name(options.Clustering)} clustering");
-                cluster = await SiloCluster.StartAsync(options, cancellationToken);
+                cluster = await SiloCluster.StartAsync(options, telemetry, cancellationToken);
                 status = new StatusWriter(options, output, time, cluster.Silos, () => workload);
                 status.Start();
                 List<Caller> callers = cluster.Client is { } client
@@ -174,7 +174,7 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
         HostTelemetry? telemetry = HostTelemetry.Start(settings, scopes, options.ClusterId);
         if (telemetry is not null)
         {
-            reporter.Message($"exporting traces and metrics by OTLP to {telemetry.Settings.Endpoint}");
+            reporter.Message($"exporting traces, metrics and logs by OTLP to {telemetry.Settings.Endpoint}");
         }
 
         return telemetry;

@@ -6,8 +6,11 @@ namespace SyncMapRegistry.Dashboard.Tests;
 /// <summary>One span as the dashboard's API returns it (OTLP JSON), with its scope and its resource's attributes.</summary>
 internal sealed record ApiSpan(string TraceId, string SpanId, string? ParentSpanId, string Name, string Scope, IReadOnlyDictionary<string, string> Resource);
 
+/// <summary>One log record as the dashboard's API returns it (OTLP JSON): its body, its scope (the logger's category) and its resource's attributes.</summary>
+internal sealed record ApiLog(string Body, string Scope, IReadOnlyDictionary<string, string> Resource);
+
 /// <summary>One resource the dashboard received telemetry from.</summary>
-internal sealed record ApiResource(string Name, string? InstanceId, string DisplayName, bool HasTraces, bool HasMetrics);
+internal sealed record ApiResource(string Name, string? InstanceId, string DisplayName, bool HasTraces, bool HasMetrics, bool HasLogs);
 
 /// <summary>The Aspire Dashboard's telemetry API (<c>/api/telemetry/...</c>), read as OTLP JSON.</summary>
 internal sealed class DashboardApi(Uri dashboard) : IDisposable
@@ -27,32 +30,41 @@ internal sealed class DashboardApi(Uri dashboard) : IDisposable
     /// <summary>One trace's spans.</summary>
     public Task<IReadOnlyList<ApiSpan>> TraceAsync(string traceId) => ReadSpansAsync($"api/telemetry/traces/{traceId}");
 
-    private async Task<IReadOnlyList<ApiSpan>> ReadSpansAsync(string path)
+    /// <summary>Every log record the dashboard holds (the API returns the most recent <c>limit</c>).</summary>
+    public Task<IReadOnlyList<ApiLog>> LogsAsync() =>
+        ReadAsync("api/telemetry/logs?limit=1000000", "resourceLogs", "scopeLogs", "logRecords", (record, scope, resource) => new ApiLog(
+            record.TryGetProperty("body", out JsonElement body) && body.TryGetProperty("stringValue", out JsonElement text) ? text.GetString()! : "",
+            scope,
+            resource));
+
+    private Task<IReadOnlyList<ApiSpan>> ReadSpansAsync(string path) =>
+        ReadAsync(path, "resourceSpans", "scopeSpans", "spans", (span, scope, resource) => new ApiSpan(
+            span.GetProperty("traceId").GetString()!,
+            span.GetProperty("spanId").GetString()!,
+            span.TryGetProperty("parentSpanId", out JsonElement parent) ? parent.GetString() : null,
+            span.GetProperty("name").GetString()!,
+            scope,
+            resource));
+
+    /// <summary>Reads one signal's OTLP JSON: its items, each with its scope's name and its resource's attributes.</summary>
+    private async Task<IReadOnlyList<T>> ReadAsync<T>(
+        string path, string resourceList, string scopeList, string itemList, Func<JsonElement, string, IReadOnlyDictionary<string, string>, T> read)
     {
         using JsonDocument document = JsonDocument.Parse(await _http.GetStringAsync(path));
-        var spans = new List<ApiSpan>();
-        foreach (JsonElement resourceSpans in document.RootElement.GetProperty("data").GetProperty("resourceSpans").EnumerateArray())
+        var items = new List<T>();
+        foreach (JsonElement perResource in document.RootElement.GetProperty("data").GetProperty(resourceList).EnumerateArray())
         {
-            IReadOnlyDictionary<string, string> resource = resourceSpans.TryGetProperty("resource", out JsonElement r)
+            IReadOnlyDictionary<string, string> resource = perResource.TryGetProperty("resource", out JsonElement r)
                 ? Attributes(r)
                 : new Dictionary<string, string>();
-            foreach (JsonElement scopeSpans in resourceSpans.GetProperty("scopeSpans").EnumerateArray())
+            foreach (JsonElement perScope in perResource.GetProperty(scopeList).EnumerateArray())
             {
-                string scope = scopeSpans.GetProperty("scope").GetProperty("name").GetString() ?? "";
-                foreach (JsonElement span in scopeSpans.GetProperty("spans").EnumerateArray())
-                {
-                    spans.Add(new ApiSpan(
-                        span.GetProperty("traceId").GetString()!,
-                        span.GetProperty("spanId").GetString()!,
-                        span.TryGetProperty("parentSpanId", out JsonElement parent) ? parent.GetString() : null,
-                        span.GetProperty("name").GetString()!,
-                        scope,
-                        resource));
-                }
+                string scope = perScope.GetProperty("scope").GetProperty("name").GetString() ?? "";
+                items.AddRange(perScope.GetProperty(itemList).EnumerateArray().Select(item => read(item, scope, resource)));
             }
         }
 
-        return spans;
+        return items;
     }
 
     private static Dictionary<string, string> Attributes(JsonElement resource)

@@ -38,8 +38,8 @@ public sealed class DashboardApiTests(DashboardFixture fixture)
         string seen = string.Join(", ", resources.Select(r => $"{r.DisplayName} traces={r.HasTraces} metrics={r.HasMetrics}"));
 
         Assert.Equal(
-            [.. Enumerable.Range(0, DashboardFixture.Silos).Select(i => $"silo-{i}")],
-            silos.Select(r => r.InstanceId![(r.InstanceId!.LastIndexOf('/') + 1)..]).Order());
+            DashboardFixture.SiloNames,
+            silos.Select(SiloOf).Order());
         Assert.All(silos, r =>
         {
             Assert.Equal("syncmap-host", r.Name);
@@ -50,8 +50,35 @@ public sealed class DashboardApiTests(DashboardFixture fixture)
         // Each silo's spans arrive under that silo's resource.
         IReadOnlyList<ApiSpan> spans = await fixture.Api.SpansAsync();
         Assert.Equal(
-            [.. Enumerable.Range(0, DashboardFixture.Silos).Select(i => $"silo-{i}")],
+            DashboardFixture.SiloNames,
             spans.Select(s => s.Resource.GetValueOrDefault("orleans.silo.name")).OfType<string>().Distinct().Order());
         Assert.All(spans, s => Assert.EndsWith("/" + s.Resource["orleans.silo.name"], s.Resource["service.instance.id"], StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task EverySilosLogs_ArriveUnderThatSilosResource_AndNoOtherSilos()
+    {
+        IReadOnlyList<ApiLog> logs = await fixture.Api.LogsAsync();
+        Assert.True(logs.Count > 0, $"no log records: {fixture.RunOutput}");
+
+        // Orleans logs "Starting silo <name>" (Information) as each silo starts, in that silo's own host: the record
+        // is under that silo's resource, and the other silos' resources hold no such record for it.
+        foreach (string silo in DashboardFixture.SiloNames)
+        {
+            List<ApiLog> starting = [.. logs.Where(l => l.Body == $"Starting silo {silo}")];
+            ApiLog record = Assert.Single(starting);
+            Assert.Equal("Orleans.Runtime.Silo", record.Scope);
+            Assert.Equal(silo, record.Resource.GetValueOrDefault("orleans.silo.name"));
+            Assert.EndsWith("/" + silo, record.Resource["service.instance.id"], StringComparison.Ordinal);
+        }
+
+        Assert.All(logs, l => Assert.EndsWith("/" + l.Resource["orleans.silo.name"], l.Resource["service.instance.id"], StringComparison.Ordinal));
+        IReadOnlyList<ApiResource> resources = await fixture.Api.ResourcesAsync();
+        Assert.Equal(
+            DashboardFixture.SiloNames,
+            resources.Where(r => r.HasLogs).Select(SiloOf).Order());
+    }
+
+    /// <summary>The silo a resource's <c>service.instance.id</c> (<c>machine-pid/silo-N</c>) names.</summary>
+    private static string SiloOf(ApiResource resource) => resource.InstanceId![(resource.InstanceId!.LastIndexOf('/') + 1)..];
 }

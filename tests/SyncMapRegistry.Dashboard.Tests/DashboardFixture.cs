@@ -13,6 +13,9 @@ public sealed class DashboardFixture : IAsyncLifetime
 {
     public const int Silos = 3;
 
+    /// <summary>The run's silos, by index.</summary>
+    public static IReadOnlyList<string> SiloNames { get; } = [.. Enumerable.Range(0, Silos).Select(i => $"silo-{i}")];
+
     private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(30);
 
     internal AspireDashboard Dashboard { get; private set; } = null!;
@@ -31,13 +34,14 @@ public sealed class DashboardFixture : IAsyncLifetime
             "--otlp-endpoint", Dashboard.OtlpHttpEndpoint.ToString());
 
         // The host flushed on exit; the dashboard files what it received asynchronously. Wait until every resource
-        // reported metrics and a syncmap.promote span is in, or until the limit (the tests then say what is missing).
+        // reported metrics, every silo logs, and a syncmap.promote span is in, or until the limit (the tests then say what
+        // is missing).
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < SettleLimit)
         {
             IReadOnlyList<ApiResource> resources = await Api.ResourcesAsync();
             IReadOnlyList<ApiSpan> spans = await Api.SpansAsync();
-            if (resources.Count >= Silos && resources.All(r => r.HasMetrics) && spans.Any(s => s.Name == SyncMapRegistryTelemetry.Spans.Promote))
+            if (resources.Count >= Silos && resources.All(r => r.HasMetrics) && resources.Count(r => r.HasLogs) >= Silos && spans.Any(s => s.Name == SyncMapRegistryTelemetry.Spans.Promote))
             {
                 return;
             }

@@ -17,7 +17,7 @@ public sealed partial class DashboardOptionTests
         Assert.True(run.Result.ExitCode == HostProgram.ExitSuccess, run.Output + run.Error);
         Match url = DashboardLine().Match(run.Output);
         Assert.True(url.Success, $"no dashboard address printed:{Environment.NewLine}{run.Output}");
-        Assert.Contains($"exporting traces and metrics by OTLP to {url.Groups["otlp"].Value}", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"exporting traces, metrics and logs by OTLP to {url.Groups["otlp"].Value}", run.Output, StringComparison.Ordinal);
         Assert.Contains("stopping the dashboard", run.Output, StringComparison.Ordinal);
 
         // Nothing listens at the dashboard's port any more.

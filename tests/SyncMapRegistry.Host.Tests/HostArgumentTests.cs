@@ -16,64 +16,52 @@ public sealed class HostArgumentTests
     [InlineData("--bogus", "1", "--bogus")]
     public async Task ABadArgumentExitsWith2AndNamesTheOption(string option, string value, string named)
     {
-        var error = new StringWriter();
-
-        HostRunResult result = await HostProgram.RunAsync([option, value], new HostConsole(new StringWriter(), error, false), CancellationToken.None, new Dictionary<string, string?>());
+        (HostRunResult result, _, string error) = await RunAsync([option, value]);
 
         Assert.Equal(HostProgram.ExitUsage, result.ExitCode);
         Assert.Null(result.Summary);
-        Assert.Contains(named, error.ToString(), StringComparison.Ordinal);
+        Assert.Contains(named, error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task EveryBadSettingIsReportedAtOnce()
     {
-        var error = new StringWriter();
-
-        HostRunResult result = await HostProgram.RunAsync(["--silos", "x", "--grains", "y", "--duration", "z"], new HostConsole(new StringWriter(), error, false), CancellationToken.None, new Dictionary<string, string?>());
+        (HostRunResult result, _, string error) = await RunAsync(["--silos", "x", "--grains", "y", "--duration", "z"]);
 
         Assert.Equal(HostProgram.ExitUsage, result.ExitCode);
-        Assert.Contains("--silos (SyncMapHost:Silos): cannot read 'x' as integer", error.ToString(), StringComparison.Ordinal);
-        Assert.Contains("--grains (SyncMapHost:Grains): cannot read 'y' as integer", error.ToString(), StringComparison.Ordinal);
-        Assert.Contains("--duration (SyncMapHost:Duration): cannot read 'z' as duration", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--silos (SyncMapHost:Silos): cannot read 'x' as integer", error, StringComparison.Ordinal);
+        Assert.Contains("--grains (SyncMapHost:Grains): cannot read 'y' as integer", error, StringComparison.Ordinal);
+        Assert.Contains("--duration (SyncMapHost:Duration): cannot read 'z' as duration", error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task ABadEnvironmentVariableExitsWith2AndNamesTheOption()
     {
-        var error = new StringWriter();
-        var environment = new Dictionary<string, string?> { ["SyncMapHost__ReadRatio"] = "2" };
-
-        HostRunResult result = await HostProgram.RunAsync([], new HostConsole(new StringWriter(), error, false), CancellationToken.None, environment);
+        (HostRunResult result, _, string error) = await RunAsync([], new() { ["SyncMapHost__ReadRatio"] = "2" });
 
         Assert.Equal(HostProgram.ExitUsage, result.ExitCode);
-        Assert.Contains("--read-ratio: must be between 0 and 1 (got 2)", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--read-ratio: must be between 0 and 1 (got 2)", error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task TheCommandLineWinsOverTheEnvironment()
     {
-        var error = new StringWriter();
-        var environment = new Dictionary<string, string?> { ["SyncMapHost__Silos"] = "0", ["SyncMapHost__Grains"] = "0" };
-
-        HostRunResult result = await HostProgram.RunAsync(["--silos", "99"], new HostConsole(new StringWriter(), error, false), CancellationToken.None, environment);
+        (HostRunResult result, _, string error) = await RunAsync(["--silos", "99"], new() { ["SyncMapHost__Silos"] = "0", ["SyncMapHost__Grains"] = "0" });
 
         Assert.Equal(HostProgram.ExitUsage, result.ExitCode);
-        Assert.Contains("--silos: must be between 1 and 16 (got 99)", error.ToString(), StringComparison.Ordinal);
-        Assert.Contains("--grains: must be between 1 and 10000000 (got 0)", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--silos: must be between 1 and 16 (got 99)", error, StringComparison.Ordinal);
+        Assert.Contains("--grains: must be between 1 and 10000000 (got 0)", error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task HelpListsEveryOptionAndExits0()
     {
-        var output = new StringWriter();
-
-        HostRunResult result = await HostProgram.RunAsync(["--help"], new HostConsole(output, new StringWriter(), false), CancellationToken.None, new Dictionary<string, string?>());
+        (HostRunResult result, string output, _) = await RunAsync(["--help"]);
 
         Assert.Equal(HostProgram.ExitSuccess, result.ExitCode);
         foreach (string option in new[] { "--silos", "--grains", "--duration", "--read-ratio", "--directory-cache", "--churn", "--role", "--status-interval", "--otlp-endpoint", "--dashboard" })
         {
-            Assert.Contains(option, output.ToString(), StringComparison.Ordinal);
+            Assert.Contains(option, output, StringComparison.Ordinal);
         }
     }
 
@@ -87,5 +75,17 @@ public sealed class HostArgumentTests
     {
         Assert.True(HostSettings.TryParseDuration(text, out TimeSpan duration));
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), duration);
+    }
+
+    /// <summary>
+    /// Runs the host's entry point, not on a terminal, with these environment variables (none by default) instead of
+    /// the process's; returns its result and what it printed to standard output and standard error.
+    /// </summary>
+    private static async Task<(HostRunResult Result, string Output, string Error)> RunAsync(string[] args, Dictionary<string, string?>? environment = null)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        HostRunResult result = await HostProgram.RunAsync(args, new HostConsole(output, error, IsTerminal: false), CancellationToken.None, environment ?? new Dictionary<string, string?>());
+        return (result, output.ToString(), error.ToString());
     }
 }

@@ -65,15 +65,16 @@ public sealed class GenericHostCluster : ITestCluster
     public static async Task<GenericHostCluster> StartAsync()
     {
         var stopwatch = Stopwatch.StartNew();
-        int[] ports = TestSupport.FreePorts(2 * ClusterSettings.SiloCount);
+        // Silo i listens on first + 2i (silo to silo) and first + 2i + 1 (gateway).
+        int first = FreePorts.Range(2 * ClusterSettings.SiloCount);
         string clusterId = "dht-" + Guid.NewGuid().ToString("N")[..8];
-        var primary = new IPEndPoint(IPAddress.Loopback, ports[0]);
+        var primary = new IPEndPoint(IPAddress.Loopback, first);
         var hosts = new IHost?[ClusterSettings.SiloCount];
         try
         {
-            hosts[0] = await StartSiloAsync(ports[0], ports[1], primary, clusterId);
+            hosts[0] = await StartSiloAsync(first, first + 1, primary, clusterId);
             IHost[] secondaries = await Task.WhenAll(Enumerable.Range(1, ClusterSettings.SiloCount - 1)
-                .Select(i => StartSiloAsync(ports[2 * i], ports[(2 * i) + 1], primary, clusterId)));
+                .Select(i => StartSiloAsync(first + (2 * i), first + (2 * i) + 1, primary, clusterId)));
             secondaries.CopyTo(hosts, 1);
         }
         catch

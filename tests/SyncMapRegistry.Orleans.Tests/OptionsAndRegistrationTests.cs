@@ -140,9 +140,9 @@ public sealed class OptionsAndRegistrationTests(ITestOutputHelper output)
     /// <summary>Builds a real silo host with the registry, spoils it, and starts it.</summary>
     private static async Task<OptionsValidationException> StartSiloExpectingFailureAsync(Action<ISiloBuilder> spoil)
     {
-        int[] ports = TestSupport.FreePorts(2);
+        int port = FreePorts.Range(2);
         using IHost host = GenericHostCluster.BuildSilo(
-            ports[0], ports[1], new IPEndPoint(IPAddress.Loopback, ports[0]), "invalid-" + Guid.NewGuid().ToString("N")[..8], spoil);
+            port, port + 1, new IPEndPoint(IPAddress.Loopback, port), "invalid-" + Guid.NewGuid().ToString("N")[..8], spoil);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         // Validation runs before any hosted service starts, so the silo never came up: disposing is enough.
         return await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(timeout.Token));

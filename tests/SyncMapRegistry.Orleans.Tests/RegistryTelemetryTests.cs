@@ -23,6 +23,24 @@ public sealed class RegistryTelemetryTests
             .DefaultIfEmpty()
             .Sum();
 
+    /// <summary>A started listener on every instrument of the <c>SyncMapRegistry</c> meter, the map's and the registry's.</summary>
+    private static System.Diagnostics.Metrics.MeterListener ListenToTheWholeMeter(System.Diagnostics.Metrics.MeasurementCallback<long> onMeasurement)
+    {
+        var measurements = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == MeterName)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        measurements.SetMeasurementEventCallback(onMeasurement);
+        measurements.Start();
+        return measurements;
+    }
+
     [Fact]
     public void RegistryLookupsAreObservedByResultAndName()
     {
@@ -128,18 +146,7 @@ public sealed class RegistryTelemetryTests
             ActivityStopped = _ => Throw(),
         };
         ActivitySource.AddActivityListener(spans);
-        using var measurements = new System.Diagnostics.Metrics.MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == MeterName)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        measurements.SetMeasurementEventCallback<long>((_, _, _, _) => Throw());
-        measurements.Start();
+        using System.Diagnostics.Metrics.MeterListener measurements = ListenToTheWholeMeter((_, _, _, _) => Throw());
 
         for (int i = 0; i < 100; i++)
         {
@@ -196,17 +203,7 @@ public sealed class RegistryTelemetryTests
             },
         };
         ActivitySource.AddActivityListener(spans);
-        using var measurements = new System.Diagnostics.Metrics.MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == MeterName)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        measurements.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        using System.Diagnostics.Metrics.MeterListener measurements = ListenToTheWholeMeter((_, _, tags, _) =>
         {
             foreach (KeyValuePair<string, object?> tag in tags)
             {
@@ -216,7 +213,6 @@ public sealed class RegistryTelemetryTests
                 }
             }
         });
-        measurements.Start();
 
         for (int i = 0; i < 50; i++)
         {

@@ -1,35 +1,12 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace SyncMapRegistry.OrleansTests;
 
 internal static class TestSupport
 {
     private static int s_generation = 1;
-
-    /// <summary>A port that was free a moment ago (bound to 0 and released).</summary>
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    /// <summary>Distinct free ports.</summary>
-    internal static int[] FreePorts(int count)
-    {
-        var ports = new HashSet<int>();
-        while (ports.Count < count)
-        {
-            ports.Add(FreePort());
-        }
-
-        return [.. ports];
-    }
 
     internal static SiloAddress Silo(int port) =>
         SiloAddress.New(new IPEndPoint(IPAddress.Loopback, port), Interlocked.Increment(ref s_generation));

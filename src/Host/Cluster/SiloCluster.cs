@@ -2,6 +2,8 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry.Logs;
 using Orleans.Configuration;
 using SyncMapRegistry.Host.Registry;
 using SyncMapRegistry.Host.Telemetry;
@@ -41,6 +43,7 @@ internal sealed class SiloCluster : IAsyncDisposable
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
     private readonly HostOptions _options;
+    private readonly HostTelemetry? _telemetry;
     private readonly List<SiloNode> _silos = [];
     private IHost? _client;
 
@@ -48,9 +51,10 @@ internal sealed class SiloCluster : IAsyncDisposable
     // errors about the silos already gone; those are expected and would only bury the summary.
     private volatile bool _stopping;
 
-    private SiloCluster(HostOptions options)
+    private SiloCluster(HostOptions options, HostTelemetry? telemetry)
     {
         _options = options;
+        _telemetry = telemetry;
     }
 
     /// <summary>This process's silos, by index; empty for a client.</summary>
@@ -63,10 +67,13 @@ internal sealed class SiloCluster : IAsyncDisposable
     public static IReadOnlyList<SiloEndpoint> Endpoints(HostOptions options) =>
         [.. Enumerable.Range(0, options.Silos).Select(i => new SiloEndpoint(i, options.SiloName(i), options.SiloPort + i, options.GatewayPort + i))];
 
-    /// <summary>Starts the silos (the first, then the others together) or the client; stops what started if one fails.</summary>
-    public static async Task<SiloCluster> StartAsync(HostOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the silos (the first, then the others together) or the client; stops what started if one fails. With
+    /// <paramref name="telemetry"/>, each silo's logs are exported under its resource too.
+    /// </summary>
+    public static async Task<SiloCluster> StartAsync(HostOptions options, HostTelemetry? telemetry, CancellationToken cancellationToken)
     {
-        var cluster = new SiloCluster(options);
+        var cluster = new SiloCluster(options, telemetry);
         try
         {
             if (options.HostsSilos)
@@ -118,7 +125,7 @@ internal sealed class SiloCluster : IAsyncDisposable
     {
         // Everything the silo starts inherits this scope; see SiloScope.
         SiloScope.Current = endpoint.Index;
-        HostApplicationBuilder builder = CreateBuilder();
+        HostApplicationBuilder builder = CreateBuilder(endpoint.Index);
         builder.UseOrleans(silo => ConfigureSilo(silo, endpoint));
         IHost host = builder.Build();
         lock (_silos)
@@ -172,7 +179,7 @@ internal sealed class SiloCluster : IAsyncDisposable
 
     private IHost BuildClient()
     {
-        HostApplicationBuilder builder = CreateBuilder();
+        HostApplicationBuilder builder = CreateBuilder(0);
         builder.UseOrleansClient(client =>
         {
             if (_options.Clustering == ClusteringMode.Redis)
@@ -197,9 +204,12 @@ internal sealed class SiloCluster : IAsyncDisposable
 
     /// <summary>
     /// A host builder for one silo or the client: no default configuration sources, the runner's lifetime (not each
-    /// host's Ctrl+C handler), and logs to standard error, so that standard output keeps progress and STATUS lines.
+    /// host's Ctrl+C handler), and logs to standard error at <c>--log-level</c>, so that standard output keeps progress
+    /// and STATUS lines. With OTLP export, the logs are exported too, from <see cref="HostTelemetry.ExportedLogLevel"/>
+    /// or <c>--log-level</c> where that is less severe.
     /// </summary>
-    private HostApplicationBuilder CreateBuilder()
+    /// <param name="scope">The silo's index (0 for the client), which names its telemetry resource.</param>
+    private HostApplicationBuilder CreateBuilder(int scope)
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -211,12 +221,19 @@ internal sealed class SiloCluster : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, RunnerControlledLifetime>();
         builder.Logging.ClearProviders();
         LogLevel level = _options.LogLevel;
-        builder.Logging.SetMinimumLevel(level);
+        LogLevel exported = _telemetry is null ? LogLevel.None : (LogLevel)Math.Min((int)level, (int)HostTelemetry.ExportedLogLevel);
+        builder.Logging.SetMinimumLevel((LogLevel)Math.Min((int)level, (int)exported));
         if (level != LogLevel.None)
         {
-            builder.Logging.AddFilter((_, l) => l >= level && !_stopping);
+            builder.Logging.AddFilter<ConsoleLoggerProvider>((_, l) => l >= level && !_stopping);
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+
+        if (_telemetry is not null)
+        {
+            builder.Logging.AddFilter<OpenTelemetryLoggerProvider>((_, l) => l >= exported && !_stopping);
+            _telemetry.AddLogExport(builder.Logging, scope);
         }
 
         return builder;

@@ -22,7 +22,7 @@ internal static class DashboardRun
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(run);
         await using AspireDashboard dashboard = await AspireDashboard.StartAsync(StartTimeout, cancellationToken);
-        await console.Out.WriteLineAsync($"dashboard: {dashboard.Url} (traces and metrics of this run; OTLP/HTTP at {dashboard.OtlpHttpEndpoint})");
+        await console.Out.WriteLineAsync($"dashboard: {dashboard.Url} (traces, metrics and logs of this run; OTLP/HTTP at {dashboard.OtlpHttpEndpoint})");
 
         // OTLP/HTTP, unless OTEL_EXPORTER_OTLP_PROTOCOL asks the SDK for gRPC.
         bool grpc = OtlpSettings.For(dashboard.OtlpHttpEndpoint, TimeSpan.FromSeconds(1), Environment.GetEnvironmentVariable)!.Protocol == OtlpExportProtocol.Grpc;

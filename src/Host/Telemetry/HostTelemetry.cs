@@ -2,8 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -12,9 +14,10 @@ using SyncMapRegistry.Host.Registry;
 namespace SyncMapRegistry.Host.Telemetry;
 
 /// <summary>
-/// OTLP export of the host's traces and metrics. Each silo is a resource of its own (its own
-/// <c>service.instance.id</c>), for traces and metrics alike:
+/// OTLP export of the host's traces, metrics and logs. Each silo is a resource of its own (its own
+/// <c>service.instance.id</c>), for traces, metrics and logs alike:
 /// <list type="bullet">
+/// <item>each silo's logs are exported by a logger provider in that silo's own host (<see cref="AddLogExport"/>);</item>
 /// <item>each silo's tracer provider exports only the spans started in that silo's flow (<see cref="SiloScope"/>);</item>
 /// <item>each silo's meter provider exports only the meters that silo created through its own <c>IMeterFactory</c>
 /// (Orleans creates its meters so); a meter belongs to the silo in whose flow its first instrument appeared;</item>
@@ -29,7 +32,7 @@ namespace SyncMapRegistry.Host.Telemetry;
 /// only <c>service.name=syncmap-host</c> where they name no service, and each silo's own
 /// <c>service.instance.id</c> (which replaces one given in OTEL_RESOURCE_ATTRIBUTES: every silo must be an
 /// instance of its own).
-/// Export never holds up the workload: spans and metrics are queued and sent by background threads, a queue
+/// Export never holds up the workload: spans, metrics and log records are queued and sent by background threads, a queue
 /// that is full drops, and every export and the final flush give up after <see cref="HostOptions.OtlpTimeout"/>.
 /// </remarks>
 internal sealed class HostTelemetry : IDisposable
@@ -43,9 +46,17 @@ internal sealed class HostTelemetry : IDisposable
     /// <summary>The service name when neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES gives one.</summary>
     public const string DefaultServiceName = "syncmap-host";
 
+    /// <summary>The least severe level exported of the silos' logs, unless <c>--log-level</c> asks for less severe ones too.</summary>
+    public const LogLevel ExportedLogLevel = LogLevel.Information;
+
     private readonly List<TracerProvider> _tracers;
     private readonly List<MeterProvider> _meters;
     private readonly int _timeoutMilliseconds;
+
+    // Index i: the i-th silo's name and service.instance.id (the names given to Start).
+    private readonly IReadOnlyList<string> _siloNames;
+    private readonly IReadOnlyList<string> _instanceIds;
+    private readonly string _clusterId;
 
     // The silo each factory-created meter belongs to, keyed by the meter's scope (the silo's IMeterFactory): the silo
     // whose flow published the scope's first instrument. Written by the first view callback that sees the scope.
@@ -58,6 +69,9 @@ internal sealed class HostTelemetry : IDisposable
         Settings = settings;
         _timeoutMilliseconds = (int)settings.Timeout.TotalMilliseconds;
         string instanceBase = $"{Environment.MachineName}-{Environment.ProcessId}";
+        _siloNames = siloNames;
+        _instanceIds = [.. siloNames.Select(silo => $"{instanceBase}/{silo}")];
+        _clusterId = clusterId;
 
         // SyncMapRegistry's process-wide meter, re-published on one meter per silo; each silo's registry names its maps.
         var siloOfMap = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -72,10 +86,10 @@ internal sealed class HostTelemetry : IDisposable
         }
 
         _mirror = new SiloMeterMirror(SyncMapRegistryTelemetry.MeterName, mirrorScopes, name => siloOfMap.TryGetValue(name, out int silo) ? silo : null);
-        _tracers = [.. siloNames.Select((silo, index) => BuildTracer(index, silo, $"{instanceBase}/{silo}", clusterId))];
+        _tracers = [.. siloNames.Select((silo, index) => BuildTracer(index, silo, _instanceIds[index], clusterId))];
         _meters =
         [
-            .. siloNames.Select((silo, index) => BuildMeters(index, silo, $"{instanceBase}/{silo}", clusterId)),
+            .. siloNames.Select((silo, index) => BuildMeters(index, silo, _instanceIds[index], clusterId)),
             BuildMeters(silo: null, siloName: null, instanceBase, clusterId),
         ];
     }
@@ -123,6 +137,29 @@ internal sealed class HostTelemetry : IDisposable
             .AddView(instrument => Owner(instrument.Meter) == silo && !(silo is null && _mirror.Mirrors(instrument.Meter)) ? null : MetricStreamConfiguration.Drop)
             .AddReader(reader)
             .Build();
+    }
+
+    /// <summary>
+    /// Exports the logs of one silo's host (or the client's, index 0) under that silo's resource. The logger provider
+    /// belongs to that host, which flushes it when it is disposed.
+    /// </summary>
+    /// <param name="logging">The silo's logging builder.</param>
+    /// <param name="silo">The silo's index among the names given to <see cref="Start"/>.</param>
+    public void AddLogExport(ILoggingBuilder logging, int silo)
+    {
+        ArgumentNullException.ThrowIfNull(logging);
+        logging.AddOpenTelemetry(o =>
+        {
+            o.SetResourceBuilder(Resource(_instanceIds[silo], _clusterId, _siloNames[silo]));
+            o.IncludeFormattedMessage = true;
+            o.IncludeScopes = true;
+            o.AddProcessor(new BatchLogRecordExportProcessor(
+                new OtlpLogExporter(ExporterOptions("v1/logs")),
+                maxQueueSize: 16_384,
+                scheduledDelayMilliseconds: 1_000,
+                exporterTimeoutMilliseconds: _timeoutMilliseconds,
+                maxExportBatchSize: 1_024));
+        });
     }
 
     /// <summary>The silo a meter belongs to, or <c>null</c> for a process-wide meter (one created without a factory).</summary>

@@ -30,7 +30,7 @@ internal sealed record OtlpSettings(Uri Endpoint, TimeSpan Timeout, OtlpExportPr
     /// <summary>
     /// Exporter options for one signal: the SDK's (its constructor reads OTEL_EXPORTER_OTLP_*), with the host's
     /// endpoint and timeout. An endpoint set in code is used as is, so for OTLP/HTTP it gets the signal's path
-    /// (<c>v1/traces</c>, <c>v1/metrics</c>) here.
+    /// (<c>v1/traces</c>, <c>v1/metrics</c>, <c>v1/logs</c>) here.
     /// </summary>
     public OtlpExporterOptions ExporterOptions(string signalPath)
     {
