@@ -23,7 +23,7 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IDisposabl
     /// <summary>The folder screenshots are saved to.</summary>
     public static string Artifacts => Path.Combine(AppContext.BaseDirectory, "artifacts");
 
-    [Fact]
+    [SkippableFact]
     public async Task TheTraceDetailPage_ShowsTheSyncMapPromoteSpan_InsideAnOrleansCall()
     {
         IReadOnlyList<ApiSpan> spans = await fixture.Api.SpansAsync();
@@ -47,7 +47,7 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IDisposabl
         Screenshot(driver, "dashboard-trace.png");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task TheMetricsPageOfOneSilo_ShowsTheSyncMapPromotionsMetric_OfThatSilosRegistryOnly()
     {
         // The dashboard's API serves traces and logs, not metrics: the Metrics page is where they show.
@@ -71,8 +71,14 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IDisposabl
 
     private ChromeDriver Browser()
     {
-        // In CI a missing browser fails the test: .ci/run installs it, so its absence is a broken setup.
-        Assert.True(File.Exists(Chromium) && File.Exists(ChromeDriver), $"{Chromium} or {ChromeDriver} is missing: install Debian's packages (apt-get install chromium chromium-driver); .ci/run does.");
+        // Without the browser the test is skipped with the reason on a developer's machine (the README's `dotnet test`
+        // needs only the SDK), and fails in CI (CI=true): .ci/run installs it, so its absence there is a broken setup.
+        if (!File.Exists(Chromium) || !File.Exists(ChromeDriver))
+        {
+            string why = $"{Chromium} or {ChromeDriver} is missing: install Debian's packages (apt-get install chromium chromium-driver); .ci/run does.";
+            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "CI=true, so this test must run. " + why);
+            Skip.If(true, why);
+        }
 
         ChromeDriverService service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriver)!, Path.GetFileName(ChromeDriver));
         service.HideCommandPromptWindow = true;
