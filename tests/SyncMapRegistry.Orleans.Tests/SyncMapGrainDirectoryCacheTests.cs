@@ -64,7 +64,7 @@ public sealed class SyncMapGrainDirectoryCacheTests
     }
 
     [Fact]
-    public void InsertsOverTheCapEvictDownToNinetyPercentAndKeepTheNewestEntry()
+    public void InsertsOverTheCapEvictDownToTheLowWatermarkAndKeepTheNewestEntry()
     {
         const int cap = 100;
         SyncMapGrainDirectoryCache cache = NewCache(cap);
@@ -120,10 +120,69 @@ public sealed class SyncMapGrainDirectoryCacheTests
         Assert.Equal(1, scheduler.Queued);
 
         scheduler.RunAll();
-        Assert.Equal((int)(cap * 0.9), cache.Count);
+        Assert.Equal((int)(cap * SyncMapGrainDirectoryCache.EvictionLowWatermark), cache.Count);
         Assert.Equal(cache.AsEnumerable().Count(), cache.Count);
         Assert.Equal(cap + 50 - cache.Count, cache.GetStatistics().Evicted);
         Assert.True(cache.TryLookUp(newest.GrainId, out _), "The newest insert was evicted.");
+    }
+
+    [Fact]
+    public void AGrainWantedAgainAfterItsEvictionOutlivesOneOffsInTheNextEviction()
+    {
+        const int cap = 100;
+        var scheduler = new ManualScheduler();
+        SyncMapGrainDirectoryCache cache = NewCache(cap, scheduleEviction: scheduler.Schedule);
+        SiloAddress silo = Silo(1000);
+        GrainId returning = Grain(0);
+        for (int i = 0; i <= cap; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), silo), i);
+        }
+
+        // The first eviction takes the oldest probation entries, grain 0 first: it becomes a ghost.
+        scheduler.RunAll();
+        Assert.False(cache.TryLookUp(returning, out _), "The oldest one-off survived the eviction.");
+
+        // Grain 0 is wanted again, then as many one-offs as the cap arrive before the evictor runs: by insertion
+        // order alone, grain 0 would go before the one-off inserted right after it.
+        cache.AddOrUpdate(Address(returning, silo), 1);
+        GrainId oneOff = Grain(cap + 1);
+        for (int i = cap + 1; i <= 2 * cap; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), silo), i);
+        }
+
+        scheduler.RunAll();
+        Assert.False(cache.TryLookUp(oneOff, out _), "The one-off inserted after the returning grain was not evicted.");
+        Assert.True(cache.TryLookUp(returning, out _), "The grain wanted again was evicted before a one-off inserted after it.");
+        Assert.InRange(cache.Count, 1, cap);
+        Assert.Equal(cache.AsEnumerable().Count(), cache.Count);
+    }
+
+    [Fact]
+    public void TheCapHoldsAfterEveryEvictionUnderARepeatingPopularity()
+    {
+        const int cap = 200;
+        SyncMapGrainDirectoryCache cache = NewCache(cap);
+        SiloAddress silo = Silo(1000);
+        var random = new Random(7);
+        long inserts = 0;
+        for (int request = 0; request < 20_000; request++)
+        {
+            // Half the requests go to 50 popular grains, the rest spread over 5,000.
+            int grain = random.Next(2) == 0 ? random.Next(50) : random.Next(5_000);
+            if (!cache.TryLookUp(Grain(grain), out _))
+            {
+                cache.AddOrUpdate(Address(Grain(grain), silo), request);
+                inserts++;
+            }
+
+            Assert.InRange(cache.Count, 1, cap);
+        }
+
+        Assert.Equal(cache.AsEnumerable().Count(), cache.Count);
+        Assert.Equal(inserts - cache.Count, cache.GetStatistics().Evicted);
+        Assert.All(Enumerable.Range(0, 50), grain => Assert.True(cache.TryLookUp(Grain(grain), out _), $"Popular grain {grain} is not cached."));
     }
 
     [Fact]
@@ -160,7 +219,7 @@ public sealed class SyncMapGrainDirectoryCacheTests
         listener.Start();
         scheduler.RunAll();
 
-        int evicted = 2 * cap - (int)(cap * 0.9);
+        int evicted = 2 * cap - (int)(cap * SyncMapGrainDirectoryCache.EvictionLowWatermark);
         Assert.Equal(evicted, seen.Sum(batch => batch.Batch));
         Assert.True(seen.Count >= evicted / SyncMapGrainDirectoryCache.EvictionBatch, $"{seen.Count} batches");
         Assert.All(seen, batch => Assert.InRange(batch.Batch, 1, SyncMapGrainDirectoryCache.EvictionBatch));

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -25,12 +26,15 @@ namespace SyncMapRegistry;
 /// are purged by the registry's maintenance service (<see cref="Purge"/>).
 /// </para>
 /// <para>
-/// Eviction policy. Reads record nothing, so there is no recency to evict by: eviction is random with respect
-/// to use. An insert of a new key that takes the count over <see cref="MaxEntries"/> only signals the evictor
-/// and returns: the eviction runs on a thread-pool thread, never on Orleans' message path. It walks the entries
-/// in hash-table order from a random starting point and removes them until the count is back to 90% of the cap,
-/// keeping the newest insert; the count drops with each batch of <see cref="EvictionBatch"/>. Inserts that arrive
-/// while it runs may take the count past the cap for that long: the cap is a target, not a hard bound.
+/// Eviction policy: 2Q (Johnson and Shasha) with first-in first-out queues, from what the write path knows, so
+/// that reads record nothing. A new grain enters the probation queue, unless it is a ghost (one of the last
+/// <see cref="MaxEntries"/> keys evicted): then it was wanted again and enters the protected queue. An insert
+/// of a new key that takes the count over <see cref="MaxEntries"/> only signals the evictor and returns: the
+/// eviction runs on a thread-pool thread, never on Orleans' message path. It walks the entries once, sorts them
+/// by insertion number, and evicts down to 98% of the cap: first the oldest probation entries beyond 5% of the
+/// cap, then the oldest protected ones, then the rest of probation, keeping the newest insert; each evicted key
+/// becomes a ghost, and the count drops with each batch of <see cref="EvictionBatch"/>. Inserts that arrive while
+/// it runs may take the count past the cap for that long: the cap is a target, not a hard bound.
 /// </para>
 /// <para>
 /// Counting. <see cref="Count"/> is kept by the writers, each add and each removal counted once by the writer
@@ -51,7 +55,10 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     internal const int EvictionBatch = 1_024;
 
     /// <summary>Evictions bring the count down to this share of the cap.</summary>
-    private const double EvictionLowWatermark = 0.9;
+    internal const double EvictionLowWatermark = 0.98;
+
+    /// <summary>Eviction spares the newest probation entries up to this share of the cap (2Q's A1in).</summary>
+    private const double ProbationShare = 0.05;
 
     /// <summary>
     /// The entries. Values are compared by reference, so a compare-and-delete removes exactly the entry that
@@ -67,6 +74,25 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     /// <summary>Runs <see cref="EvictOverCap"/>, one run at a time, when an insert takes the count over the cap.</summary>
     private readonly BackgroundWork _evictor;
+
+    /// <summary>
+    /// The ghosts: keys evicted recently, each with the number of its eviction. An inserter removes the key it
+    /// finds here (it was wanted again); the evictor adds, and trims the oldest by <see cref="_ghostOrder"/> with a
+    /// compare-and-remove, so a key evicted again since keeps its newer entry. Never more than <see cref="_ghostOrder"/> holds.
+    /// </summary>
+    private readonly ConcurrentDictionary<GrainId, long> _ghosts = new();
+
+    /// <summary>The last <see cref="MaxEntries"/> evictions, oldest first. Touched by the evictor only.</summary>
+    private readonly Queue<(GrainId Grain, long Eviction)> _ghostOrder = new();
+
+    /// <summary>The entries of one eviction walk, by queue; reused, and emptied after each run. Touched by the evictor only.</summary>
+    private readonly List<KeyValuePair<GrainId, CachedAddress>> _probation = [], _protected = [];
+
+    /// <summary>Insertion numbers, the order of the queues. Incremented by inserters of new keys.</summary>
+    private long _inserted;
+
+    /// <summary>Evictions so far, the order of the ghosts. Touched by the evictor only.</summary>
+    private long _evictions;
 
     /// <summary>The value of the latest insert over the cap: the evictor keeps it. Written by inserters, read by the evictor.</summary>
     private CachedAddress? _newest;
@@ -134,7 +160,9 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     public void AddOrUpdate(GrainAddress value, int version)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var cached = new CachedAddress(value, version);
+        CachedAddress cached = _map.TryGetValue(value.GrainId, out CachedAddress? current)
+            ? new CachedAddress(value, version, current.Inserted, current.Protected)
+            : new CachedAddress(value, version, Interlocked.Increment(ref _inserted), _ghosts.TryRemove(value.GrainId, out _));
         bool replaced = _map.Swap(value.GrainId, cached, out _);
         if (_counters.Updated(added: !replaced) > _maxEntries)
         {
@@ -315,7 +343,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         return status == SiloStatus.Dead || (status == SiloStatus.None && membership.Version > seenAt);
     }
 
-    /// <summary>Evicts down to the low watermark, keeping the newest insert. Runs on the evictor only. See the type's remarks.</summary>
+    /// <summary>Evicts down to the low watermark by the 2Q order, keeping the newest insert. Runs on the evictor only. See the type's remarks.</summary>
     private void EvictOverCap()
     {
         if (_counters.Count <= _maxEntries)
@@ -323,34 +351,60 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             return;
         }
 
-        // Start at a random live entry so that repeated evictions do not always hit the same hash range, then
-        // wrap around to the entries before it.
-        int skip = Random.Shared.Next(Math.Max(1, _counters.Count));
-        var evictions = new Batch(this, static (counters, entries) => counters.Evicted(entries), countEvicted: true);
-        EvictBetween(evictions, skip, int.MaxValue);
-        EvictBetween(evictions, 0, skip);
-        evictions.Flush();
-    }
-
-    /// <summary>Evicts live entries at positions [start, end) of the walk while the count is above the low watermark.</summary>
-    private void EvictBetween(Batch evictions, int start, int end)
-    {
-        CachedAddress? keep = Volatile.Read(ref _newest);
-        int position = 0;
         _map.ForEachWithoutPromoting((grain, cached) =>
         {
-            if (position >= end || _counters.Count - evictions.Unflushed <= _lowWatermark)
-            {
-                return false;
-            }
-
-            if (position++ >= start && !ReferenceEquals(cached, keep) && _map.CompareAndDelete(grain, cached))
-            {
-                evictions.Add();
-            }
-
+            (cached.Protected ? _protected : _probation).Add(new(grain, cached));
             return true;
         });
+        Comparison<KeyValuePair<GrainId, CachedAddress>> byInsertion = static (a, b) => a.Value.Inserted.CompareTo(b.Value.Inserted);
+        _probation.Sort(byInsertion);
+        _protected.Sort(byInsertion);
+        var evictions = new Batch(this, static (counters, entries) => counters.Evicted(entries), countEvicted: true);
+        try
+        {
+            CachedAddress? keep = Volatile.Read(ref _newest);
+            int spared = Math.Max(0, _probation.Count - (int)(_maxEntries * ProbationShare));
+            int next = EvictFrom(_probation, 0, spared, evictions, keep);
+            EvictFrom(_protected, 0, _protected.Count, evictions, keep);
+            EvictFrom(_probation, next, _probation.Count, evictions, keep);
+        }
+        finally
+        {
+            evictions.Flush();
+            _probation.Clear();
+            _protected.Clear();
+        }
+    }
+
+    /// <summary>Evicts <paramref name="entries"/>[start, end), oldest first, while the count is above the low watermark.</summary>
+    /// <returns>The position after the last entry visited.</returns>
+    private int EvictFrom(List<KeyValuePair<GrainId, CachedAddress>> entries, int start, int end, Batch evictions, CachedAddress? keep)
+    {
+        int position = start;
+        for (; position < end && _counters.Count - evictions.Unflushed > _lowWatermark; position++)
+        {
+            (GrainId grain, CachedAddress cached) = entries[position];
+            if (!ReferenceEquals(cached, keep) && _map.CompareAndDelete(grain, cached))
+            {
+                evictions.Add();
+                AddGhost(grain);
+            }
+        }
+
+        return position;
+    }
+
+    /// <summary>Remembers an evicted key, forgetting the oldest ghost beyond <see cref="MaxEntries"/>.</summary>
+    private void AddGhost(GrainId grain)
+    {
+        long eviction = ++_evictions;
+        _ghosts[grain] = eviction;
+        _ghostOrder.Enqueue((grain, eviction));
+        if (_ghostOrder.Count > _maxEntries)
+        {
+            (GrainId oldest, long evicted) = _ghostOrder.Dequeue();
+            _ghosts.TryRemove(new KeyValuePair<GrainId, long>(oldest, evicted));
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Evicting from the SyncMap grain directory cache failed; the next insert over the cap tries again")]
@@ -394,11 +448,18 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         }
     }
 
-    /// <summary>One cached address with the version its writer passed; immutable, compared by reference.</summary>
-    private sealed class CachedAddress(GrainAddress address, int version)
+    /// <summary>
+    /// One cached address with the version its writer passed, its insertion number and its queue (protected when
+    /// it was a ghost at insertion); an update keeps both. Immutable, compared by reference.
+    /// </summary>
+    private sealed class CachedAddress(GrainAddress address, int version, long inserted, bool isProtected)
     {
         internal GrainAddress Address { get; } = address;
 
         internal int Version { get; } = version;
+
+        internal long Inserted { get; } = inserted;
+
+        internal bool Protected { get; } = isProtected;
     }
 }
