@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
@@ -25,7 +26,8 @@ internal static class EntryState
 /// hash code and the value on one cache line.
 /// </summary>
 /// <remarks>
-/// The slot <see cref="_p"/> is in one of four states:
+/// The value slot lives in one of two sealed subclasses, chosen per map by its value type: <see cref="BoxedEntry{TKey}"/>
+/// (an object slot) or <see cref="InlineEntry{TKey}"/> (a word, without the object slot). The slot <see cref="ValueSlot"/> is in one of four states:
 /// <list type="bullet">
 /// <item><c>null</c>: deleted. The key may still be in the dirty map, and a store may revive it without the lock.</item>
 /// <item><see cref="EntryState.Expunged"/>: deleted, and the key is absent from the dirty map (which is then non-null).
@@ -36,7 +38,7 @@ internal static class EntryState
 /// Every read of the slot is a volatile read and every write is a CAS or exchange, so a value is fully
 /// published before any reader can observe it.
 /// </remarks>
-internal sealed class Entry<TKey>
+internal abstract class Entry<TKey>
 {
     /// <summary>The key. Never changes.</summary>
     internal readonly TKey Key;
@@ -48,38 +50,46 @@ internal sealed class Entry<TKey>
     /// </summary>
     internal int HashCode;
 
-    /// <summary>The value slot of a map whose values are boxed; unused (<c>null</c>) in a map whose values are inline.</summary>
-    private object? _p;
-
-    /// <summary>
-    /// The value slot of a map whose values are inline (<see cref="InlineWord"/>): the state and the value in one word,
-    /// so that every transition is one CAS of it, with the states and rules of <see cref="_p"/>. Unused (0) otherwise.
-    /// </summary>
-    private long _word;
-
-    /// <summary>An entry of a map with boxed values.</summary>
-    internal Entry(TKey key, int hashCode, object? value)
+    private protected Entry(TKey key, int hashCode)
     {
         Key = key;
         HashCode = hashCode;
-        _p = value;
     }
 
-    /// <summary>An entry of a map with inline values.</summary>
-    internal Entry(TKey key, int hashCode, long word)
+    /// <summary>
+    /// The value slot of a map whose values are boxed (<see cref="BoxedEntry{TKey}"/>'s). Only such a map calls the
+    /// members that use it, so the cast is not checked (a JIT-time constant, <c>Inline</c>, picks the members).
+    /// </summary>
+    private ref object? ValueSlot
     {
-        Key = key;
-        HashCode = hashCode;
-        _word = word;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            Debug.Assert(this is BoxedEntry<TKey>, "A boxed-value member was called on an inline entry.");
+            return ref Unsafe.As<BoxedEntry<TKey>>(this).P;
+        }
+    }
+
+    /// <summary>
+    /// The value slot of a map whose values are inline (<see cref="InlineEntry{TKey}"/>'s word). Only such a map calls
+    /// the members that use it, so the cast is not checked.
+    /// </summary>
+    private ref long WordSlot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            Debug.Assert(this is InlineEntry<TKey>, "An inline-value member was called on a boxed entry.");
+            return ref Unsafe.As<InlineEntry<TKey>>(this).Word;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal object? Load() => Volatile.Read(ref _p);
-
+    internal object? Load() => Volatile.Read(ref ValueSlot);
 
     /// <summary>Attempts one CAS of the slot from <paramref name="comparand"/>; returns the slot's value before the attempt.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal object? CompareExchange(object? value, object? comparand) => Interlocked.CompareExchange(ref _p, value, comparand);
+    internal object? CompareExchange(object? value, object? comparand) => Interlocked.CompareExchange(ref ValueSlot, value, comparand);
 
     /// <summary>
     /// Swaps in <paramref name="value"/> unless the entry is expunged (Go's <c>trySwap</c>).
@@ -90,7 +100,7 @@ internal sealed class Entry<TKey>
         object? p = Load();
         while (!ReferenceEquals(p, EntryState.Expunged))
         {
-            object? seen = Interlocked.CompareExchange(ref _p, value, p);
+            object? seen = Interlocked.CompareExchange(ref ValueSlot, value, p);
             if (ReferenceEquals(seen, p))
             {
                 previous = p;
@@ -105,12 +115,12 @@ internal sealed class Entry<TKey>
     }
 
     /// <summary>Swaps in <paramref name="value"/> unconditionally. The caller holds the lock and has unexpunged the entry.</summary>
-    internal object? SwapLocked(object value) => Interlocked.Exchange(ref _p, value);
+    internal object? SwapLocked(object value) => Interlocked.Exchange(ref ValueSlot, value);
 
     /// <summary>Turns an expunged entry back into a deleted one, so the caller can put it into dirty again. Caller holds the lock.</summary>
     internal bool UnexpungeLocked(bool inline) => inline
-        ? Interlocked.CompareExchange(ref _word, InlineWord.Deleted, InlineWord.Expunged) == InlineWord.Expunged
-        : ReferenceEquals(Interlocked.CompareExchange(ref _p, null, EntryState.Expunged), EntryState.Expunged);
+        ? Interlocked.CompareExchange(ref WordSlot, InlineWord.Deleted, InlineWord.Expunged) == InlineWord.Expunged
+        : ReferenceEquals(Interlocked.CompareExchange(ref ValueSlot, null, EntryState.Expunged), EntryState.Expunged);
 
     /// <summary>Whether the entry is expunged. Stable while the caller holds the lock.</summary>
     internal bool IsExpunged(bool inline) => inline ? LoadWord() == InlineWord.Expunged : ReferenceEquals(Load(), EntryState.Expunged);
@@ -121,14 +131,14 @@ internal sealed class Entry<TKey>
     {
         if (inline)
         {
-            long w = Interlocked.CompareExchange(ref _word, InlineWord.Expunged, InlineWord.Deleted);
+            long w = Interlocked.CompareExchange(ref WordSlot, InlineWord.Expunged, InlineWord.Deleted);
             return w is InlineWord.Deleted or InlineWord.Expunged;
         }
 
         object? p = Load();
         while (p is null)
         {
-            p = Interlocked.CompareExchange(ref _p, EntryState.Expunged, null);
+            p = Interlocked.CompareExchange(ref ValueSlot, EntryState.Expunged, null);
             if (p is null)
             {
                 return true;
@@ -144,7 +154,7 @@ internal sealed class Entry<TKey>
         object? p = Load();
         while (EntryState.IsLive(p))
         {
-            object? seen = Interlocked.CompareExchange(ref _p, null, p);
+            object? seen = Interlocked.CompareExchange(ref ValueSlot, null, p);
             if (ReferenceEquals(seen, p))
             {
                 return p;
@@ -157,11 +167,11 @@ internal sealed class Entry<TKey>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal long LoadWord() => Volatile.Read(ref _word);
+    internal long LoadWord() => Volatile.Read(ref WordSlot);
 
     /// <summary>Attempts one CAS of the word from <paramref name="comparand"/>; returns the word before the attempt.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal long CompareExchangeWord(long value, long comparand) => Interlocked.CompareExchange(ref _word, value, comparand);
+    internal long CompareExchangeWord(long value, long comparand) => Interlocked.CompareExchange(ref WordSlot, value, comparand);
 
     /// <summary><see cref="TrySwap"/> of a live word.</summary>
     internal bool TrySwapWord(long value, out long previous)
@@ -169,7 +179,7 @@ internal sealed class Entry<TKey>
         long w = LoadWord();
         while (w != InlineWord.Expunged)
         {
-            long seen = Interlocked.CompareExchange(ref _word, value, w);
+            long seen = Interlocked.CompareExchange(ref WordSlot, value, w);
             if (seen == w)
             {
                 previous = w;
@@ -184,7 +194,7 @@ internal sealed class Entry<TKey>
     }
 
     /// <summary><see cref="SwapLocked"/> of a live word.</summary>
-    internal long SwapWordLocked(long value) => Interlocked.Exchange(ref _word, value);
+    internal long SwapWordLocked(long value) => Interlocked.Exchange(ref WordSlot, value);
 
     /// <summary><see cref="Delete"/> of an inline value: returns the live word it deleted, or <see cref="InlineWord.Deleted"/>.</summary>
     internal long DeleteWord()
@@ -192,7 +202,7 @@ internal sealed class Entry<TKey>
         long w = LoadWord();
         while (InlineWord.IsLive(w))
         {
-            long seen = Interlocked.CompareExchange(ref _word, InlineWord.Deleted, w);
+            long seen = Interlocked.CompareExchange(ref WordSlot, InlineWord.Deleted, w);
             if (seen == w)
             {
                 return w;
@@ -203,6 +213,24 @@ internal sealed class Entry<TKey>
 
         return InlineWord.Deleted;
     }
+}
+
+/// <summary>An entry of a map with boxed values: the value slot <see cref="P"/> holds the value, its box or a sentinel.</summary>
+internal sealed class BoxedEntry<TKey>(TKey key, int hashCode, object? value) : Entry<TKey>(key, hashCode)
+{
+    /// <summary>The value slot, in the states of <see cref="Entry{TKey}"/>; accessed only through it.</summary>
+    internal object? P = value;
+}
+
+/// <summary>
+/// An entry of a map with inline values (<see cref="InlineWord"/>): the state and the value in one word, so that every
+/// transition is one CAS of it, with the states and rules of the boxed slot. No object slot beside it, so an entry of an
+/// <c>int</c> key takes 32 bytes.
+/// </summary>
+internal sealed class InlineEntry<TKey>(TKey key, int hashCode, long word) : Entry<TKey>(key, hashCode)
+{
+    /// <summary>The value word; accessed only through <see cref="Entry{TKey}"/>.</summary>
+    internal long Word = word;
 }
 
 /// <summary>

@@ -240,7 +240,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         IEqualityComparer<TKey>? comparer = _keyComparer;
         if (typeof(TKey).IsValueType && comparer is not null)
         {
-            return TryGetValueWithComparer(key, comparer, out value);
+            // Through a local of its own, so that the hit path's value is never address-exposed (spilled to the stack).
+            bool found = TryGetValueWithComparer(key, comparer, out TValue? other);
+            value = other!;
+            return found;
         }
 
         // A value-type key gets here only with the default comparer: a constant null lets the JIT drop every comparer test.
@@ -258,17 +261,46 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
         Entry<TKey>?[] slots = SnapshotOf(hashCode);
         Entry<TKey>? entry = SyncTable<TKey>.Find(slots, key, hashCode, comparer);
-        if (TryLoad(entry, out value))
-        {
-            if (_readHits is not null)
-            {
-                CountReadHit();
-            }
 
-            return true;
+        // TryLoad spelled out, so that the JIT branches on the slot's state instead of building and testing a bool.
+        if (entry is not null)
+        {
+            if (Inline)
+            {
+                long word = entry.LoadWord();
+                if (InlineWord.IsLive(word))
+                {
+                    value = InlineWord.ValueOf<TValue>(word);
+                    return ReadHit();
+                }
+            }
+            else
+            {
+                object? p = entry.Load();
+                if (EntryState.IsLive(p))
+                {
+                    value = Unwrap(p);
+                    return ReadHit();
+                }
+            }
         }
 
-        return TryGetValueMissed(key, hashCode, slots, entry, comparer, out value);
+        // Through a local of its own, as in TryGetValue.
+        bool found = TryGetValueMissed(key, hashCode, slots, entry, comparer, out TValue? missed);
+        value = missed!;
+        return found;
+    }
+
+    /// <summary>A read hit: counted when <see cref="SyncMapOptions.CountReadHits"/> asks for it; always <c>true</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ReadHit()
+    {
+        if (_readHits is not null)
+        {
+            CountReadHit();
+        }
+
+        return true;
     }
 
     /// <summary>Opt-in read-hit counting: one increment of this core's striped cell, out of line.</summary>
@@ -432,7 +464,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>A new entry holding a live value, in the slot that <see cref="Inline"/> selects.</summary>
     private static Entry<TKey> NewEntry(TKey key, int hashCode, TValue value) =>
-        Inline ? new Entry<TKey>(key, hashCode, InlineWord.Of(value)) : new Entry<TKey>(key, hashCode, Wrap(value));
+        Inline ? new InlineEntry<TKey>(key, hashCode, InlineWord.Of(value)) : new BoxedEntry<TKey>(key, hashCode, Wrap(value));
 
     /// <summary>
     /// Returns the existing value for a key if present; otherwise stores and returns <paramref name="value"/>

@@ -130,7 +130,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         while (true)
         {
             Entry<TKey>? entry = Unsafe.Add(ref first, index);
-            if (entry is null || (entry.HashCode == hashCode && KeyEquals(entry.Key, key, comparer)))
+            if (entry is null || ((KeyIsItsOwnFilter(comparer) || entry.HashCode == hashCode) && KeyEquals(entry.Key, key, comparer)))
             {
                 return entry;
             }
@@ -138,6 +138,17 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             index = (index + 1) & ((uint)slots.Length - 1);
         }
     }
+
+    /// <summary>
+    /// Whether the probe may compare keys without comparing stored hash codes first: a primitive key under its default
+    /// comparer, whose equality is one compare of the key itself (as cheap as the hash compare it would skip, and on the
+    /// same line of the entry). A JIT-time constant for a value-type key.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool KeyIsItsOwnFilter(IEqualityComparer<TKey>? comparer) =>
+        (typeof(TKey) == typeof(int) || typeof(TKey) == typeof(uint) || typeof(TKey) == typeof(long) || typeof(TKey) == typeof(ulong) ||
+         typeof(TKey) == typeof(short) || typeof(TKey) == typeof(ushort) || typeof(TKey) == typeof(byte) || typeof(TKey) == typeof(sbyte) ||
+         typeof(TKey) == typeof(char) || typeof(TKey) == typeof(nint) || typeof(TKey) == typeof(nuint)) && comparer is null;
 
     /// <summary>Key equality under the map's comparer, with <see cref="Hash"/>'s direct calls for the read path's two comparers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
