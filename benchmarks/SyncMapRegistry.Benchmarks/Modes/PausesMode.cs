@@ -106,7 +106,10 @@ internal static class PausesMode
         internal void Round(Latencies latencies)
         {
             ReadOnlySpan<GrainAddress> recent = _stored == 0 ? oldGrains : newGrains.AsSpan(_stored - stores, stores);
-            if (!peer.Promote(recent, 4L * (oldGrains.Length + newGrains.Length)))
+            // A shard (at most 1,024 entries) may hold a single recent key; it promotes after as many misses as its
+            // dirty map has entries, so the lookups may take 1,024 passes over the recent keys, and more than one
+            // pass over all the grains.
+            if (!peer.Promote(recent, Math.Max(4L * (oldGrains.Length + newGrains.Length), 2_048L * recent.Length)))
             {
                 throw new InvalidOperationException($"{peer.Name} did not promote: {peer.Statistics}.");
             }
