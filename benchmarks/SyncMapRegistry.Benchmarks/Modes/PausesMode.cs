@@ -29,6 +29,7 @@ internal static class PausesMode
         ModeReport.Line($"| Entries | Operation | Cache | p50 | p99 | p99.9 | max | median of the rounds' max |");
         ModeReport.Line($"|---:|---|---|---:|---:|---:|---:|---:|");
         GrainAddress[] newGrains = GrainPopulation.Activate(sizes.Max(), rounds * stores, 0);
+        List<string> notes = [];
         foreach (int size in sizes)
         {
             if (2 * rounds * stores > size)
@@ -46,6 +47,7 @@ internal static class PausesMode
                     loop.Round(storesTimed);
                 }
 
+                int dirtyLeft = loop.MaxDirtyLeft;
                 Latencies settledReads = new(), newReads = new();
                 loop = new StoreLoop(Filled(create(), oldGrains), oldGrains, newGrains, stores);
                 using (var reader = new Reader(loop, settledReads, newReads))
@@ -57,12 +59,19 @@ internal static class PausesMode
                     }
                 }
 
+                if (loop.Peer.Promotes)
+                {
+                    notes.Add($"# {size:N0}, {loop.Peer.Name}: at most {Math.Max(dirtyLeft, loop.MaxDirtyLeft):N0} dirty entries left after a round's promoting lookups");
+                }
+
                 storesTimed.Print(size, "new-key store after a promotion", loop.Peer.Name);
                 settledReads.Print(size, "lookup of a settled grain, during the stores", loop.Peer.Name);
                 newReads.Print(size, "lookup of a newly stored grain, during the stores", loop.Peer.Name);
             }
         }
 
+        ModeReport.Line($"");
+        notes.ForEach(note => ModeReport.Line($"{note}"));
         return 0;
     }
 
@@ -94,6 +103,9 @@ internal static class PausesMode
 
         internal GrainAddress[] NewGrains => newGrains;
 
+        /// <summary>The most dirty entries that a round's promoting lookups left (see <see cref="Round"/>).</summary>
+        internal int MaxDirtyLeft { get; private set; }
+
         /// <summary>Set while the stores of a round are being timed; the reader records only then.</summary>
         internal volatile bool Timing;
 
@@ -106,10 +118,20 @@ internal static class PausesMode
         internal void Round(Latencies latencies)
         {
             ReadOnlySpan<GrainAddress> recent = _stored == 0 ? oldGrains : newGrains.AsSpan(_stored - stores, stores);
-            if (!peer.Promote(recent, 4L * (oldGrains.Length + newGrains.Length)))
+            // A shard (at most 1,024 entries) may hold a single recent key; it promotes after as many misses as its
+            // dirty map has entries, so the lookups may take 1,024 passes over the recent keys, and more than one
+            // pass over all the grains. A shard that split while it had a dirty map leaves a dirty map in each half;
+            // a half that received none of the recent keys never misses, so lookups cannot promote it: such dirty
+            // entries are counted (and printed under the table), not treated as a failure to promote.
+            int dirtyBefore = peer.Statistics?.DirtyCount ?? 0;
+            peer.Promote(recent, Math.Max(4L * (oldGrains.Length + newGrains.Length), 2_048L * recent.Length));
+            int dirtyLeft = peer.Statistics?.DirtyCount ?? 0;
+            if (dirtyLeft != 0 && dirtyLeft >= dirtyBefore)
             {
-                throw new InvalidOperationException($"{peer.Name} did not promote: {peer.Statistics}.");
+                throw new InvalidOperationException($"{peer.Name} did not promote: {dirtyLeft} dirty entries before and after the lookups.");
             }
+
+            MaxDirtyLeft = Math.Max(MaxDirtyLeft, dirtyLeft);
 
             GC.Collect();
             ReaderTimed = false;
