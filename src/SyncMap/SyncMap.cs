@@ -35,7 +35,7 @@ namespace SyncMapRegistry;
 /// <para>A <c>null</c> value is a value like any other; a <c>null</c> key throws <see cref="ArgumentNullException"/>.</para>
 /// </remarks>
 /// <typeparam name="TKey">The key type.</typeparam>
-/// <typeparam name="TValue">The value type. A value type is boxed once per store; a reference type is stored as is.</typeparam>
+/// <typeparam name="TValue">The value type. A value type of at most 4 bytes without references lives inline in the entry; a larger value type is boxed once per store; a reference type is stored as is.</typeparam>
 [SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "The name carries Go's sync.Map, which the type ports.")]
 [DebuggerDisplay("Shards = {_shards.Length}, AmendedShards = {_amendedShards}")]
 public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
