@@ -44,13 +44,16 @@ for (var round = 0; round < 3; round++)
 }
 
 var registry = host.Services.GetRequiredService<ISyncMapRegistry>();
-var found = 0;
-for (var i = 0; i < Greeters; i++)
+
+// The local-activation index follows Orleans' activations one thread-pool hop behind them (it never writes inside
+// Orleans' activation callbacks), so a grain that just answered may not be in it yet: wait for it, up to 10 s.
+int FoundGreeters() => Enumerable.Range(0, Greeters)
+    .Count(i => registry.LocalActivations.TryLookUp(grains.GetGrain<IGreeterGrain>(i).GetGrainId(), out _));
+var found = FoundGreeters();
+for (var waited = 0; found != Greeters && waited < 10_000; waited += 50)
 {
-    if (registry.LocalActivations.TryLookUp(grains.GetGrain<IGreeterGrain>(i).GetGrainId(), out _))
-    {
-        found++;
-    }
+    await Task.Delay(50);
+    found = FoundGreeters();
 }
 
 var statistics = registry.GetStatistics();
