@@ -84,14 +84,15 @@ internal static class HitsMode
     {
         GrainPopulation population = GrainPopulation.Instance;
         GrainId[] grains = population.Grains[..KeyCount];
-        CacheReader Filled(IGrainDirectoryCache cache)
+        CacheReader<TSite> Filled<TSite>(IGrainDirectoryCache cache)
+            where TSite : struct
         {
             foreach (GrainAddress address in population.Activations[..KeyCount])
             {
                 cache.AddOrUpdate(address, 1);
             }
 
-            CacheReader reader = Primed(new CacheReader(cache, grains));
+            CacheReader<TSite> reader = Primed(new CacheReader<TSite>(cache, grains));
             if (cache is SyncMapDirectoryCache direct)
             {
                 ModeReport.RequirePromoted("SyncMapDirect", direct.GetStatistics());
@@ -109,10 +110,10 @@ internal static class HitsMode
             new GrainDirectoryOptions { CachingStrategy = GrainDirectoryOptions.CachingStrategyType.LRU });
         return
         [
-            Peer.Of("ConcurrentDictionary", Filled(new ConcurrentDictionaryDirectoryCache())),
-            Peer.Of("SyncMapGrainDirectoryCache", Filled(new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions()))),
-            Peer.Of("SyncMapDirect", Filled(new SyncMapDirectoryCache())),
-            Peer.Of("OrleansLru", Filled(orleansLru)),
+            Peer.Of("ConcurrentDictionary", Filled<Site1>(new ConcurrentDictionaryDirectoryCache())),
+            Peer.Of("SyncMapGrainDirectoryCache", Filled<Site2>(new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions()))),
+            Peer.Of("SyncMapDirect", Filled<Site3>(new SyncMapDirectoryCache())),
+            Peer.Of("OrleansLru", Filled<Site4>(orleansLru)),
         ];
     }
 
@@ -255,9 +256,23 @@ internal static class HitsMode
         public bool Hit(int i) => map.TryGetValue(keys[i & (KeyCount - 1)], out _);
     }
 
-    /// <summary>A lookup through Orleans' interface, as the silo's grain locator makes it.</summary>
-    private readonly struct CacheReader(IGrainDirectoryCache cache, GrainId[] grains) : IHitReader
+    /// <summary>
+    /// A lookup through Orleans' interface, as the silo's grain locator makes it. <typeparamref name="TSite"/> gives
+    /// each peer a read loop of its own (a value-type argument is never shared): a silo has one cache type, so its
+    /// call site is monomorphic and dynamic PGO devirtualizes it. One loop shared by every peer would be profiled
+    /// with whichever peer warmed it up first, which then alone would get the devirtualized call.
+    /// </summary>
+    private readonly struct CacheReader<TSite>(IGrainDirectoryCache cache, GrainId[] grains) : IHitReader
+        where TSite : struct
     {
         public bool Hit(int i) => cache.LookUp(grains[i & (KeyCount - 1)], out _, out _);
     }
+
+    private struct Site1;
+
+    private struct Site2;
+
+    private struct Site3;
+
+    private struct Site4;
 }
