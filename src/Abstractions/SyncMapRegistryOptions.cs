@@ -50,7 +50,7 @@ public sealed class SyncMapRegistryOptions
     public string LocalActivationsName { get; set; } = DefaultLocalActivationsName;
 
     /// <summary>
-    /// Counts registry lookups by result (<c>syncmap_registry.lookups</c>, hit or miss) in per-core striped cells.
+    /// Counts registry lookups by result (<c>syncmap_registry.lookups</c>, hit or miss) in per-thread cells.
     /// A grain call costs microseconds, so this is cheap there. Default: <c>true</c>.
     /// </summary>
     public bool CountLookups { get; set; } = true;

@@ -89,8 +89,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     private readonly IEqualityComparer<TValue> _valueComparer;
 
-    /// <summary>Read-hit counts in per-core cells; <c>null</c> unless <see cref="SyncMapOptions.CountReadHits"/>.</summary>
-    private readonly StripedCounter? _readHits;
+    /// <summary>Read-hit counts in per-thread cells; <c>null</c> unless <see cref="SyncMapOptions.CountReadHits"/>.</summary>
+    private readonly PerThreadCounter? _readHits;
 
     /// <summary>The statistics, written only on slow paths with <see cref="_lock"/> held, read by anyone without it.</summary>
     private readonly SyncMapCounters _counters;
@@ -143,7 +143,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         _valueComparer = valueComparer ?? EqualityComparer<TValue>.Default;
         if (options?.CountReadHits == true)
         {
-            _readHits = new StripedCounter();
+            _readHits = new PerThreadCounter();
         }
 
         _counters = new SyncMapCounters(_readHits);
@@ -303,7 +303,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         return true;
     }
 
-    /// <summary>Opt-in read-hit counting: one increment of this core's striped cell, out of line.</summary>
+    /// <summary>Opt-in read-hit counting: one increment of this thread's cell, out of line.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void CountReadHit() => _readHits!.Increment();
 

@@ -6,7 +6,7 @@ namespace SyncMapRegistry;
 /// <c>Volatile.Write</c>; readers anywhere read them with <c>Volatile.Read</c>
 /// and take no lock, so an observer can never wait on the map.
 /// </summary>
-internal sealed class SyncMapCounters(StripedCounter? readHits)
+internal sealed class SyncMapCounters(PerThreadCounter? readHits)
 {
     private long _promotions;
     private long _misses;
@@ -18,8 +18,8 @@ internal sealed class SyncMapCounters(StripedCounter? readHits)
     private int _readCount;
     private int _dirtyCount;
 
-    /// <summary>Read-hit counts in per-core cells; <c>null</c> unless the map counts read hits.</summary>
-    internal StripedCounter? ReadHits { get; } = readHits;
+    /// <summary>Read-hit counts in per-thread cells; <c>null</c> unless the map counts read hits.</summary>
+    internal PerThreadCounter? ReadHits { get; } = readHits;
 
     internal bool CountsReadHits => ReadHits is not null;
 

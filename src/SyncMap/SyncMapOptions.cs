@@ -11,9 +11,9 @@ public sealed class SyncMapOptions
 
     /// <summary>
     /// Counts lookups served by the read snapshot (<c>syncmap.lookups</c> with <c>syncmap.result=read_hit</c>).
-    /// Off by default: even a per-core striped increment is a visible share of a read hit that takes a
-    /// couple of nanoseconds. When on, the count goes to per-core striped cells summed only when observed;
-    /// a read hit still takes no lock, allocates nothing and touches no shared counter.
+    /// Off by default: even a per-thread increment (about a nanosecond) is a visible share of a read hit that
+    /// takes a few. When on, each thread counts in a cell of its own, summed only when observed; a read hit
+    /// still takes no lock, allocates nothing and writes no shared memory.
     /// </summary>
     public bool CountReadHits { get; init; }
 }

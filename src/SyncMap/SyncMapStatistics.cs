@@ -6,7 +6,7 @@ namespace SyncMapRegistry;
 /// <remarks>
 /// Every counter is maintained on a slow path, under the map's lock that the path already holds;
 /// the lock-free read-hit path writes none of them. <see cref="ReadHits"/> is the one exception and is
-/// only counted when the map opts in (with per-core striped cells, never a shared counter).
+/// only counted when the map opts in (in per-thread cells, never a shared counter).
 /// Counters are cumulative since the map was created; <see cref="ReadCount"/> and
 /// <see cref="DirtyCount"/> are sizes at the moment of the call. Each value is read on its own, so under
 /// concurrent writes they need not describe one single moment.

@@ -4,14 +4,14 @@ using static SyncMapRegistry.SyncMapRegistryTelemetry;
 namespace SyncMapRegistry;
 
 /// <summary>
-/// The counters of one registry map. Lookups go to per-core striped cells (no shared write on the read path);
+/// The counters of one registry map. Lookups go to per-thread cells (no shared write on the read path);
 /// everything else is counted with <see cref="Interlocked"/> on write paths, which are rare. Nothing here raises
 /// telemetry: callers do, once they hold no lock (<see cref="RegistryInstrumentation"/>).
 /// </summary>
 internal sealed class RegistryCounters : IObservedRegistry
 {
-    private readonly StripedCounter? _hits;
-    private readonly StripedCounter? _misses;
+    private readonly PerThreadCounter? _hits;
+    private readonly PerThreadCounter? _misses;
 
     /// <summary>
     /// Entries held. Each add of a key and each removal of one is counted exactly once by the writer that made
@@ -35,8 +35,8 @@ internal sealed class RegistryCounters : IObservedRegistry
         NameTag = new(Tags.Name, name);
         if (countLookups)
         {
-            _hits = new StripedCounter();
-            _misses = new StripedCounter();
+            _hits = new PerThreadCounter();
+            _misses = new PerThreadCounter();
         }
 
         RegistryInstrumentation.Observe(this);

@@ -1,0 +1,48 @@
+namespace SyncMapRegistry.Tests.SyncMap;
+
+public sealed class PerThreadCounterTests
+{
+    [Fact]
+    public void Increments_from_many_threads_sum_exactly()
+    {
+        var counter = new PerThreadCounter();
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
+        {
+            for (int i = 0; i < 100_000; i++)
+            {
+                counter.Increment();
+            }
+        });
+
+        Assert.Equal(800_000, counter.Sum());
+    }
+
+    [Fact]
+    public void Counts_of_threads_that_have_exited_are_kept()
+    {
+        var counter = new PerThreadCounter();
+        var threads = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
+        {
+            for (int i = 0; i < 1_000; i++)
+            {
+                counter.Increment();
+            }
+        })).ToList();
+        threads.ForEach(thread => thread.Start());
+        threads.ForEach(thread => thread.Join());
+
+        Assert.Equal(4_000, counter.Sum());
+    }
+
+    [Fact]
+    public void Two_counters_count_apart_on_one_thread()
+    {
+        var first = new PerThreadCounter();
+        var second = new PerThreadCounter();
+        first.Increment();
+        first.Increment();
+        second.Increment();
+
+        Assert.Equal((2, 1), (first.Sum(), second.Sum()));
+    }
+}
