@@ -84,6 +84,18 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// </summary>
     private IEqualityComparer<TKey>? _keyComparer;
 
+    /// <summary>
+    /// Which read path <see cref="TryGetValue"/> takes, in one load and one compare. The inlined one serves exactly
+    /// two cases, those whose hash and equality it inlines, and then counts nothing: a value-type key with the
+    /// default comparer (this is <c>null</c>) and a string key with the non-randomized comparer (this is
+    /// <see cref="NonRandomizedStringComparer.Instance"/>). Any other value sends the read out of line
+    /// (<see cref="TryGetValueGeneral"/>): another comparer, or a map that counts read hits, which then holds
+    /// <see cref="EqualityComparer{T}.Default"/> here. Written with <see cref="_keyComparer"/>, after it
+    /// (<see cref="SetKeyComparer"/>), so that a reader that sees the inlined path's comparer here and misses finds
+    /// out from <see cref="_keyComparer"/> whether it has changed since.
+    /// </summary>
+    private IEqualityComparer<TKey>? _inlineReadComparer;
+
     /// <summary>Probe sequences longer than this in a dirty table of non-randomized string hashes switch the map to randomized hashing.</summary>
     private const int MaximumNonRandomizedProbe = 64;
 
@@ -127,23 +139,23 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <param name="valueComparer">Compares values for <see cref="CompareAndSwap"/> and <see cref="CompareAndDelete"/>; <c>null</c> for the default.</param>
     public SyncMap(SyncMapOptions? options, IEqualityComparer<TKey>? keyComparer, IEqualityComparer<TValue>? valueComparer)
     {
-        if (typeof(TKey).IsValueType)
-        {
-            _keyComparer = keyComparer is null || ReferenceEquals(keyComparer, EqualityComparer<TKey>.Default) ? null : keyComparer;
-        }
-        else if (typeof(TKey) == typeof(string) && (keyComparer is null || ReferenceEquals(keyComparer, EqualityComparer<TKey>.Default)))
-        {
-            _keyComparer = (IEqualityComparer<TKey>)(object)NonRandomizedStringComparer.Instance;
-        }
-        else
-        {
-            _keyComparer = keyComparer ?? EqualityComparer<TKey>.Default;
-        }
-
         _valueComparer = valueComparer ?? EqualityComparer<TValue>.Default;
         if (options?.CountReadHits == true)
         {
             _readHits = new PerThreadCounter();
+        }
+
+        if (typeof(TKey).IsValueType)
+        {
+            SetKeyComparer(keyComparer is null || ReferenceEquals(keyComparer, EqualityComparer<TKey>.Default) ? null : keyComparer);
+        }
+        else if (typeof(TKey) == typeof(string) && (keyComparer is null || ReferenceEquals(keyComparer, EqualityComparer<TKey>.Default)))
+        {
+            SetKeyComparer((IEqualityComparer<TKey>)(object)NonRandomizedStringComparer.Instance);
+        }
+        else
+        {
+            SetKeyComparer(keyComparer ?? EqualityComparer<TKey>.Default);
         }
 
         _counters = new SyncMapCounters(_readHits);
@@ -236,27 +248,26 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             ThrowHelper.ThrowKeyNull();
         }
 
-        // One load of the comparer: the snapshot's volatile read below would otherwise make the JIT load it twice.
-        IEqualityComparer<TKey>? comparer = _keyComparer;
-        if (typeof(TKey).IsValueType && comparer is not null)
+        IEqualityComparer<TKey>? comparer = _inlineReadComparer;
+        if (typeof(TKey).IsValueType ? comparer is null : ReferenceEquals(comparer, NonRandomizedStringComparer.Instance))
         {
-            // Through a local of its own, so that the hit path's value is never address-exposed (spilled to the stack).
-            bool found = TryGetValueWithComparer(key, comparer, out TValue? other);
-            value = other!;
-            return found;
+            // A constant null for a value-type key lets the JIT drop every comparer test.
+            return TryGetValueCore(key, typeof(TKey).IsValueType ? null : comparer, countHit: false, out value);
         }
 
-        // A value-type key gets here only with the default comparer: a constant null lets the JIT drop every comparer test.
-        return TryGetValueCore(key, typeof(TKey).IsValueType ? null : comparer, out value);
+        // Through a local of its own, so that the inlined path's value is never address-exposed (spilled to the stack).
+        bool found = TryGetValueGeneral(key, out TValue? other);
+        value = other!;
+        return found;
     }
 
-    /// <summary>A value-type key with a custom comparer: <see cref="TryGetValueCore"/> out of line, so the default comparer's hit stays small.</summary>
+    /// <summary>Any other comparer, or a map that counts read hits: <see cref="TryGetValueCore"/> out of line, so that the inlined read stays small.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetValueWithComparer(TKey key, IEqualityComparer<TKey> comparer, [MaybeNullWhen(false)] out TValue value) =>
-        TryGetValueCore(key, comparer, out value);
+    private bool TryGetValueGeneral(TKey key, [MaybeNullWhen(false)] out TValue value) =>
+        TryGetValueCore(key, Volatile.Read(ref _keyComparer), countHit: _readHits is not null, out value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryGetValueCore(TKey key, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
+    private bool TryGetValueCore(TKey key, IEqualityComparer<TKey>? comparer, bool countHit, [MaybeNullWhen(false)] out TValue value)
     {
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
         Entry<TKey>?[] slots = SnapshotOf(hashCode);
@@ -271,7 +282,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 if (InlineWord.IsLive(word))
                 {
                     value = InlineWord.ValueOf<TValue>(word);
-                    return ReadHit();
+                    return !countHit || CountReadHit();
                 }
             }
             else
@@ -280,7 +291,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 if (EntryState.IsLive(p))
                 {
                     value = Unwrap(p);
-                    return ReadHit();
+                    return !countHit || CountReadHit();
                 }
             }
         }
@@ -291,21 +302,12 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         return found;
     }
 
-    /// <summary>A read hit: counted when <see cref="SyncMapOptions.CountReadHits"/> asks for it; always <c>true</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool ReadHit()
+    /// <summary>Opt-in read-hit counting (<see cref="SyncMapOptions.CountReadHits"/>): one increment of this thread's cell; always <c>true</c>.</summary>
+    private bool CountReadHit()
     {
-        if (_readHits is not null)
-        {
-            CountReadHit();
-        }
-
+        _readHits!.Increment();
         return true;
     }
-
-    /// <summary>Opt-in read-hit counting: one increment of this thread's cell, out of line.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void CountReadHit() => _readHits!.Increment();
 
     /// <summary>
     /// No live value in the key's snapshot entry: absent at once when the snapshot holds the key deleted
@@ -1099,10 +1101,22 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
 
         PublishLocked(newShards, snapshots);
-        Volatile.Write(ref _keyComparer, randomized);
+        SetKeyComparer(randomized);
         _amendedShards = 0;
         _counters.ReadCountLocked = entries.Count;
         _counters.DirtyCountLocked = 0;
+    }
+
+    /// <summary>
+    /// Sets <see cref="_keyComparer"/>, then <see cref="_inlineReadComparer"/> from it: the same comparer when the inlined
+    /// read path serves it and the map counts no read hits, else <see cref="EqualityComparer{T}.Default"/>, which is
+    /// neither <c>null</c> nor the non-randomized string comparer. In the constructor, or with the lock held.
+    /// </summary>
+    private void SetKeyComparer(IEqualityComparer<TKey>? comparer)
+    {
+        Volatile.Write(ref _keyComparer, comparer);
+        bool inlined = typeof(TKey).IsValueType ? comparer is null : comparer is NonRandomizedStringComparer;
+        Volatile.Write(ref _inlineReadComparer, inlined && _readHits is null ? comparer : EqualityComparer<TKey>.Default);
     }
 
     /// <summary>Whether the map has left non-randomized string hashing (for tests).</summary>

@@ -353,6 +353,30 @@ public class DesignTests
         Assert.False(map.TryGetValue("absent", out _));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Read_hits_of_string_keys_are_counted_exactly_when_asked_before_and_after_the_switch_to_randomized_hashing(bool countReadHits)
+    {
+        // A counting map reads out of line; the switch rewrites which path a read takes, and must keep the count.
+        var map = new SyncMap<string, int>(new SyncMapOptions { CountReadHits = countReadHits });
+        map.Store("before", 1);
+        map.Range(static (_, _) => true);
+        Assert.True(map.TryGetValue("before", out int before) && before == 1);
+        Assert.Equal(countReadHits ? 1 : 0, map.GetStatistics().ReadHits);
+
+        foreach (string key in CollidingKeys(300))
+        {
+            map.Store(key, 2);
+        }
+
+        Assert.True(map.HashesStringsRandomized);
+        map.Range(static (_, _) => true);
+        Assert.True(map.TryGetValue("before", out before) && before == 1);
+        Assert.True(map.TryGetValue(CollidingKeys(1)[0], out int after) && after == 2);
+        Assert.Equal(countReadHits ? 3 : 0, map.GetStatistics().ReadHits);
+    }
+
     /// <summary>
     /// Keys of two 32-bit char pairs (p0, p1) whose hash (C ^ p0) + 1566083941 * (C ^ p1) is one target: pick p1, solve for p0.
     /// </summary>
