@@ -160,6 +160,33 @@ public sealed class SyncMapGrainDirectoryCacheTests
     }
 
     [Fact]
+    public void AGrainReadLatelyOutlivesOlderUnreadEntriesInTheNextEviction()
+    {
+        const int cap = 100;
+        var scheduler = new ManualScheduler();
+        SyncMapGrainDirectoryCache cache = NewCache(cap, scheduleEviction: scheduler.Schedule);
+        SiloAddress silo = Silo(1000);
+        for (int i = 0; i < cap; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), silo), i);
+        }
+
+        // Grain 0 is the oldest entry: by insertion order alone it would be the first to go. Reads of it leave
+        // samples (one hit in several) that the evictor sees.
+        for (int i = 0; i < 4 * HitSampler<object>.SampleEvery; i++)
+        {
+            Assert.True(cache.TryLookUp(Grain(0), out _));
+        }
+
+        cache.AddOrUpdate(Address(Grain(cap), silo), cap);
+        scheduler.RunAll();
+
+        Assert.True(cache.TryLookUp(Grain(0), out _), "The grain read lately was evicted before older unread ones.");
+        Assert.False(cache.TryLookUp(Grain(1), out _), "The oldest unread entry survived the eviction.");
+        Assert.InRange(cache.Count, 1, cap);
+    }
+
+    [Fact]
     public void TheCapHoldsAfterEveryEvictionUnderARepeatingPopularity()
     {
         const int cap = 200;

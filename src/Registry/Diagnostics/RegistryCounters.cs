@@ -4,13 +4,14 @@ using static SyncMapRegistry.SyncMapRegistryTelemetry;
 namespace SyncMapRegistry;
 
 /// <summary>
-/// The counters of one registry map. Lookups go to per-thread cells (no shared write on the read path);
+/// The counters of one registry map. Lookups go to per-thread cells (no shared write on the read path), the hits of the directory cache to its hit sampler's;
 /// everything else is counted with <see cref="Interlocked"/> on write paths, which are rare. Nothing here raises
 /// telemetry: callers do, once they hold no lock (<see cref="RegistryInstrumentation"/>).
 /// </summary>
 internal sealed class RegistryCounters : IObservedRegistry
 {
-    private readonly PerThreadCounter? _hits;
+    /// <summary>Read hits, summed when observed: this map's own per-thread counter, or its owner's (see the constructor).</summary>
+    private readonly Func<long>? _hits;
     private readonly PerThreadCounter? _misses;
 
     /// <summary>
@@ -29,18 +30,33 @@ internal sealed class RegistryCounters : IObservedRegistry
     private long _purged;
     private long _evicted;
 
+    /// <summary>Counters whose hits <see cref="Hit"/> counts, when <paramref name="countLookups"/>.</summary>
     internal RegistryCounters(string name, bool countLookups)
+        : this(name, countLookups, hits: null)
+    {
+    }
+
+    /// <summary>
+    /// Counters whose hits come from <paramref name="hits"/> (an owner that counts its read hits anyway, so that a hit
+    /// pays one per-thread increment, not two), or from <see cref="Hit"/> when it is <c>null</c>. Lookups are
+    /// published only when <paramref name="countLookups"/>.
+    /// </summary>
+    internal RegistryCounters(string name, bool countLookups, Func<long>? hits)
     {
         Name = name;
         NameTag = new(Tags.Name, name);
         if (countLookups)
         {
-            _hits = new PerThreadCounter();
+            _ownHits = hits is null ? new PerThreadCounter() : null;
+            _hits = hits ?? _ownHits!.Sum;
             _misses = new PerThreadCounter();
         }
 
         RegistryInstrumentation.Observe(this);
     }
+
+    /// <summary>The hit counter when this map counts its own hits (<see cref="Hit"/>).</summary>
+    private readonly PerThreadCounter? _ownHits;
 
     public string Name { get; }
 
@@ -49,7 +65,7 @@ internal sealed class RegistryCounters : IObservedRegistry
 
     public bool CountsLookups => _hits is not null;
 
-    public long LookupHits => _hits?.Sum() ?? 0;
+    public long LookupHits => _hits?.Invoke() ?? 0;
 
     public long LookupMisses => _misses?.Sum() ?? 0;
 
@@ -59,7 +75,8 @@ internal sealed class RegistryCounters : IObservedRegistry
     /// <summary>See <see cref="_countChanges"/>.</summary>
     internal long CountChanges => Interlocked.Read(ref _countChanges);
 
-    internal void Hit() => _hits?.Increment();
+    /// <summary>Counts a read hit, unless the owner counts them itself.</summary>
+    internal void Hit() => _ownHits?.Increment();
 
     internal void Miss() => _misses?.Increment();
 
