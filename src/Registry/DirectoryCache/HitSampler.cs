@@ -6,7 +6,7 @@ namespace SyncMapRegistry;
 /// What the cache's evictor knows of reads: every thread keeps a small ring of the values its last read hits
 /// returned, one hit in <see cref="SampleEvery"/>, in memory of its own. Recording writes nothing that another
 /// thread writes: a plain increment of the thread's hit number and, on a sampled hit, one reference store into
-/// the thread's ring. The evictor reads the rings (a racy read of references, each atomic) to learn which
+/// the thread's ring (whose GC write barrier marks a card only when the sampled value is still young). The evictor reads the rings (a racy read of references, each atomic) to learn which
 /// entries were read lately, and gives them a second chance.
 /// </summary>
 /// <typeparam name="T">The sampled values, compared by reference.</typeparam>
