@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,8 +10,9 @@ using SyncMapRegistry.Benchmarks.Registry;
 namespace SyncMapRegistry.Benchmarks.Modes;
 
 /// <summary>
-/// <c>hits [--threads 1,2] [--rounds 7] [--reads 4000000] [--quick]</c>: the read hit, timed with a Stopwatch and
-/// no BenchmarkDotNet. Each thread reads the same 1,024 cached keys in order, <c>--reads</c> times; the time of a
+/// <c>hits [--threads 1,2] [--rounds 7] [--reads 4000000] [--keys 1024] [--order sequential|shuffled] [--quick]</c>: the read hit,
+/// timed with a Stopwatch and no BenchmarkDotNet. Each thread reads the same <c>--keys</c> cached keys (a power of
+/// two) in order, or in one fixed random order with <c>--order shuffled</c>, <c>--reads</c> times in all; the time of a
 /// round is the wall time from the start signal until the last thread is done, over the reads of one thread. The
 /// peers of a case run one after the other in each round, in alternating order, and a round's ratio is the peer's
 /// time over ConcurrentDictionary's; the table gives the median over the rounds. Every read must hit: a miss fails
@@ -21,11 +23,12 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 /// </summary>
 internal static class HitsMode
 {
-    private const int KeyCount = 1024;
 
-    /// <summary>The hit of one peer: <see cref="Hit"/>(i) reads key <c>i % 1024</c>.</summary>
+    /// <summary>The hit of one peer: <see cref="Hit"/>(i) reads the key at position <c>i % KeyCount</c> of the read order.</summary>
     private interface IHitReader
     {
+        int KeyCount { get; }
+
         bool Hit(int i);
     }
 
@@ -34,39 +37,53 @@ internal static class HitsMode
         int[] threadCounts = arguments.Ints("threads", [1, 2], [1, 2]);
         int rounds = arguments.Int("rounds", 7, 1);
         int reads = arguments.Int("reads", 4_000_000, 20_000);
+        int keyCount = arguments.Int("keys", 1_024, 1_024);
+        if (!BitOperations.IsPow2(keyCount))
+        {
+            throw new ArgumentException($"--keys must be a power of two: {keyCount}.", nameof(arguments));
+        }
+
+        bool shuffled = arguments.OneOf("order", "sequential", "shuffled") == "shuffled";
+        int[] order = [.. Enumerable.Range(0, keyCount)];
+        if (shuffled)
+        {
+            new Random(42).Shuffle(order);
+        }
+
         ModeReport.PrintEnvironment("hits");
-        ModeReport.Line($"# {KeyCount} keys read in order, {reads:N0} reads per thread, {rounds} alternating rounds; ns per read of one thread (wall time / reads per thread), median ratio to ConcurrentDictionary");
+        ModeReport.Line($"# {keyCount:N0} keys read {(shuffled ? "in a fixed random order" : "in order")}, {reads:N0} reads per thread, {rounds} alternating rounds; ns per read of one thread (wall time / reads per thread), median ratio to ConcurrentDictionary");
         ModeReport.Line($"");
         ModeReport.Line($"| Case | Threads | Peer | ns/read (median) | Ratio to ConcurrentDictionary (median) | Ratio range | CPU ns/read (median) | CPU-time ratio (median) | CPU-time ratio range |");
         ModeReport.Line($"|---|---:|---|---:|---:|---|---:|---:|---|");
         foreach (int threads in threadCounts)
         {
-            Measure("int keys, int values", threads, rounds, reads, !arguments.Quick, IntPeers());
-            Measure("string keys, object values", threads, rounds, reads, !arguments.Quick, StringPeers());
-            Measure("registry GrainId lookup", threads, rounds, reads, !arguments.Quick, RegistryPeers());
+            Measure("int keys, int values", threads, rounds, reads, !arguments.Quick, IntPeers(order));
+            Measure("string keys, object values", threads, rounds, reads, !arguments.Quick, StringPeers(order));
+            Measure("registry GrainId lookup", threads, rounds, reads, !arguments.Quick, RegistryPeers(order));
         }
 
         return 0;
     }
 
-    private static Peer[] IntPeers()
+    /// <summary>Keys 0..n-1, where <paramref name="order"/> (a permutation of them) says in which order they are read.</summary>
+    private static Peer[] IntPeers(int[] order)
     {
         var dictionary = new ConcurrentDictionary<int, int>();
         var map = new SyncMap<int, int>();
-        for (int key = 0; key < KeyCount; key++)
+        foreach (int key in order)
         {
             dictionary[key] = key;
             map.Store(key, key);
         }
 
-        Peer syncMap = Peer.Of("SyncMap", Primed(new IntSyncMapReader(map)));
+        Peer syncMap = Peer.Of("SyncMap", Primed(new IntSyncMapReader(map, order)));
         ModeReport.RequirePromoted("SyncMap<int, int>", map.GetStatistics());
-        return [Peer.Of("ConcurrentDictionary", new IntDictionaryReader(dictionary)), syncMap];
+        return [Peer.Of("ConcurrentDictionary", new IntDictionaryReader(dictionary, order)), syncMap];
     }
 
-    private static Peer[] StringPeers()
+    private static Peer[] StringPeers(int[] order)
     {
-        string[] keys = [.. Enumerable.Range(0, KeyCount).Select(i => $"grain/{i:D6}")];
+        string[] keys = [.. order.Select(i => $"grain/{i:D6}")];
         var dictionary = new ConcurrentDictionary<string, object>();
         var map = new SyncMap<string, object>();
         foreach (string key in keys)
@@ -80,14 +97,14 @@ internal static class HitsMode
         return [Peer.Of("ConcurrentDictionary", new StringDictionaryReader(dictionary, keys)), syncMap];
     }
 
-    private static Peer[] RegistryPeers()
+    private static Peer[] RegistryPeers(int[] order)
     {
-        GrainPopulation population = GrainPopulation.Instance;
-        GrainId[] grains = population.Grains[..KeyCount];
+        GrainAddress[] activations = GrainPopulation.Activate(0, order.Length, 0);
+        GrainId[] grains = [.. order.Select(i => activations[i].GrainId)];
         CacheReader<TSite> Filled<TSite>(IGrainDirectoryCache cache)
             where TSite : struct
         {
-            foreach (GrainAddress address in population.Activations[..KeyCount])
+            foreach (GrainAddress address in activations)
             {
                 cache.AddOrUpdate(address, 1);
             }
@@ -107,7 +124,7 @@ internal static class HitsMode
 
         IGrainDirectoryCache orleansLru = GrainDirectoryCacheFactory.CreateGrainDirectoryCache(
             new ServiceCollection().BuildServiceProvider(),
-            new GrainDirectoryOptions { CachingStrategy = GrainDirectoryOptions.CachingStrategyType.LRU });
+            new GrainDirectoryOptions { CachingStrategy = GrainDirectoryOptions.CachingStrategyType.LRU, CacheSize = Math.Max(order.Length, new GrainDirectoryOptions().CacheSize) });
         return
         [
             Peer.Of("ConcurrentDictionary", Filled<Site1>(new ConcurrentDictionaryDirectoryCache())),
@@ -122,7 +139,7 @@ internal static class HitsMode
     private static TReader Primed<TReader>(TReader reader)
         where TReader : IHitReader
     {
-        for (int i = 0; i < 2 * KeyCount; i++)
+        for (int i = 0; i < 2 * reader.KeyCount; i++)
         {
             reader.Hit(i);
         }
@@ -200,7 +217,7 @@ internal static class HitsMode
             {
                 for (int call = 0; call < 40; call++)
                 {
-                    ReadLoop(reader, 8 * KeyCount);
+                    ReadLoop(reader, Math.Min(8 * reader.KeyCount, 1 << 20));
                 }
 
                 Thread.Sleep(150);
@@ -237,24 +254,32 @@ internal static class HitsMode
     /// </summary>
     private readonly record struct RoundTime(double Wall, double Cpu);
 
-    private readonly struct IntDictionaryReader(ConcurrentDictionary<int, int> map) : IHitReader
+    private readonly struct IntDictionaryReader(ConcurrentDictionary<int, int> map, int[] keys) : IHitReader
     {
-        public bool Hit(int i) => map.TryGetValue(i & (KeyCount - 1), out _);
+        public int KeyCount => keys.Length;
+
+        public bool Hit(int i) => map.TryGetValue(keys[i & (keys.Length - 1)], out _);
     }
 
-    private readonly struct IntSyncMapReader(SyncMap<int, int> map) : IHitReader
+    private readonly struct IntSyncMapReader(SyncMap<int, int> map, int[] keys) : IHitReader
     {
-        public bool Hit(int i) => map.TryGetValue(i & (KeyCount - 1), out _);
+        public int KeyCount => keys.Length;
+
+        public bool Hit(int i) => map.TryGetValue(keys[i & (keys.Length - 1)], out _);
     }
 
     private readonly struct StringDictionaryReader(ConcurrentDictionary<string, object> map, string[] keys) : IHitReader
     {
-        public bool Hit(int i) => map.TryGetValue(keys[i & (KeyCount - 1)], out _);
+        public int KeyCount => keys.Length;
+
+        public bool Hit(int i) => map.TryGetValue(keys[i & (keys.Length - 1)], out _);
     }
 
     private readonly struct StringSyncMapReader(SyncMap<string, object> map, string[] keys) : IHitReader
     {
-        public bool Hit(int i) => map.TryGetValue(keys[i & (KeyCount - 1)], out _);
+        public int KeyCount => keys.Length;
+
+        public bool Hit(int i) => map.TryGetValue(keys[i & (keys.Length - 1)], out _);
     }
 
     /// <summary>
@@ -266,7 +291,9 @@ internal static class HitsMode
     private readonly struct CacheReader<TSite>(IGrainDirectoryCache cache, GrainId[] grains) : IHitReader
         where TSite : struct
     {
-        public bool Hit(int i) => cache.LookUp(grains[i & (KeyCount - 1)], out _, out _);
+        public int KeyCount => grains.Length;
+
+        public bool Hit(int i) => cache.LookUp(grains[i & (grains.Length - 1)], out _, out _);
     }
 
     private struct Site1;

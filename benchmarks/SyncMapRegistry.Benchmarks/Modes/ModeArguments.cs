@@ -40,6 +40,13 @@ internal sealed class ModeArguments
             ? [.. text.Split(',').Select(part => int.Parse(part, CultureInfo.InvariantCulture))]
             : Quick ? quick : normal;
 
+    /// <summary>The value of <c>--name</c>, which must be one of <paramref name="allowed"/>; the first when absent.</summary>
+    internal string OneOf(string name, params string[] allowed)
+    {
+        string value = _values.TryGetValue(name, out string? text) ? text : allowed[0];
+        return allowed.Contains(value) ? value : throw new ArgumentException($"--{name} must be one of {string.Join(", ", allowed)}: '{value}'.", nameof(name));
+    }
+
     internal double[] Doubles(string name, double[] normal) =>
         _values.TryGetValue(name, out string? text)
             ? [.. text.Split(',').Select(part => double.Parse(part, CultureInfo.InvariantCulture))]
