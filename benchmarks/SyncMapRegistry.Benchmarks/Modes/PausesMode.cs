@@ -13,7 +13,10 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 /// again, on a new cache filled the same way, while a second thread times each of its lookups, alternately of a settled grain (cached before the rounds)
 /// and of a grain stored in this loop (which a read/dirty map finds only in its dirty table). Latencies from
 /// <see cref="Stopwatch.GetTimestamp"/> pairs, into HdrHistogram; the table gives p50, p99, p99.9 and max over all
-/// rounds, and the median over rounds of each round's max. Every store and lookup must succeed, or the run fails.
+/// rounds, and the median over rounds of each round's max. An operation during which a garbage collection ran
+/// (<see cref="GC.CollectionCount"/> of generation 0, which every collection raises, moved) is counted, and the last
+/// column gives the median of the rounds' max over the other operations: what the cache's own work costs at worst,
+/// apart from the collections that its allocations bring on. Every store and lookup must succeed, or the run fails.
 /// </summary>
 internal static class PausesMode
 {
@@ -26,8 +29,8 @@ internal static class PausesMode
         ModeReport.Line($"# per size and cache: {rounds} rounds of (promote; {stores} new-key stores, each timed, an old grain deleted between two); then the same rounds again while another thread times lookups");
         ModeReport.Line($"# capacity of the capped caches: twice the size (nothing is evicted); latencies in microseconds");
         ModeReport.Line($"");
-        ModeReport.Line($"| Entries | Operation | Cache | p50 | p99 | p99.9 | max | median of the rounds' max |");
-        ModeReport.Line($"|---:|---|---|---:|---:|---:|---:|---:|");
+        ModeReport.Line($"| Entries | Operation | Cache | p50 | p99 | p99.9 | max | median of the rounds' max | operations with a GC inside | median of the rounds' max, operations with no GC inside |");
+        ModeReport.Line($"|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
         GrainAddress[] newGrains = GrainPopulation.Activate(sizes.Max(), rounds * stores, 0);
         List<string> notes = [];
         foreach (int size in sizes)
@@ -146,9 +149,10 @@ internal static class PausesMode
             for (int n = 0; n < stores; n++)
             {
                 GrainAddress address = newGrains[_stored];
+                int collections = GC.CollectionCount(0);
                 long start = Stopwatch.GetTimestamp();
                 peer.Cache.AddOrUpdate(address, 1);
-                latencies.Record(Stopwatch.GetTimestamp() - start);
+                latencies.Record(Stopwatch.GetTimestamp() - start, GC.CollectionCount(0) != collections);
                 Volatile.Write(ref _stored, _stored + 1);
                 if (!peer.Cache.Remove(oldGrains[_deleted].GrainId))
                 {
@@ -223,9 +227,11 @@ internal static class PausesMode
                         ? oldGrains[(oldGrains.Length / 2) + random.Next(oldGrains.Length / 2)].GrainId
                         : newGrains[stored - 1 - random.Next(Math.Min(stored, 64))].GrainId;
                     bool timing = _loop.Timing;
+                    int collections = GC.CollectionCount(0);
                     long start = Stopwatch.GetTimestamp();
                     bool found = _loop.Peer.Cache.LookUp(grain, out _, out _);
                     long elapsed = Stopwatch.GetTimestamp() - start;
+                    bool collected = GC.CollectionCount(0) != collections;
                     if (!found)
                     {
                         throw new InvalidOperationException($"{_loop.Peer.Name}: a lookup of a cached grain missed.");
@@ -233,7 +239,7 @@ internal static class PausesMode
 
                     if (timing)
                     {
-                        (settled ? _settled : _new).Record(elapsed);
+                        (settled ? _settled : _new).Record(elapsed, collected);
                         _loop.ReaderTimed = true;
                     }
                 }
@@ -251,15 +257,27 @@ internal static class PausesMode
     {
         private readonly LongHistogram _histogram = new(Stopwatch.Frequency * 60, 3);
         private readonly List<long> _roundMax = [];
+        private readonly List<long> _roundMaxWithoutGc = [];
+        private long _withGc;
 
-        internal void StartRound() => _roundMax.Add(0);
+        internal void StartRound()
+        {
+            _roundMax.Add(0);
+            _roundMaxWithoutGc.Add(0);
+        }
 
-        internal void Record(long ticks)
+        /// <summary>Records one operation; <paramref name="collected"/> when a garbage collection ran during it.</summary>
+        internal void Record(long ticks, bool collected)
         {
             _histogram.RecordValue(ticks);
-            if (ticks > _roundMax[^1])
+            _roundMax[^1] = Math.Max(_roundMax[^1], ticks);
+            if (collected)
             {
-                _roundMax[^1] = ticks;
+                _withGc++;
+            }
+            else
+            {
+                _roundMaxWithoutGc[^1] = Math.Max(_roundMaxWithoutGc[^1], ticks);
             }
         }
 
@@ -268,11 +286,11 @@ internal static class PausesMode
             double Micros(long ticks) => ticks * 1e6 / Stopwatch.Frequency;
             if (_histogram.TotalCount == 0)
             {
-                ModeReport.Line($"| {size:N0} | {operation} | {cache} | (no sample) | | | | |");
+                ModeReport.Line($"| {size:N0} | {operation} | {cache} | (no sample) | | | | | | |");
                 return;
             }
 
-            ModeReport.Line($"| {size:N0} | {operation} | {cache} | {Micros(_histogram.GetValueAtPercentile(50)):F2} | {Micros(_histogram.GetValueAtPercentile(99)):F2} | {Micros(_histogram.GetValueAtPercentile(99.9)):F2} | {Micros(_histogram.GetMaxValue()):F0} | {ModeReport.Median(_roundMax.Where(max => max > 0).Select(max => Micros(max))):F0} |");
+            ModeReport.Line($"| {size:N0} | {operation} | {cache} | {Micros(_histogram.GetValueAtPercentile(50)):F2} | {Micros(_histogram.GetValueAtPercentile(99)):F2} | {Micros(_histogram.GetValueAtPercentile(99.9)):F2} | {Micros(_histogram.GetMaxValue()):F0} | {ModeReport.Median(_roundMax.Where(max => max > 0).Select(max => Micros(max))):F0} | {_withGc:N0} | {ModeReport.Median(_roundMaxWithoutGc.Where(max => max > 0).Select(max => Micros(max))):F0} |");
         }
     }
 }
