@@ -173,7 +173,7 @@ public sealed class SyncMapGrainDirectoryCacheTests
 
         // Grain 0 is the oldest entry: by insertion order alone it would be the first to go. Reads of it leave
         // samples (one hit in several) that the evictor sees.
-        for (int i = 0; i < 4 * HitSampler<object>.SampleEvery; i++)
+        for (int i = 0; i < 4 * HitSampler.SampleEvery; i++)
         {
             Assert.True(cache.TryLookUp(Grain(0), out _));
         }

@@ -129,7 +129,6 @@ internal static class HitsMode
         [
             Peer.Of("ConcurrentDictionary", Filled<Site1>(new ConcurrentDictionaryDirectoryCache())),
             Peer.Of("SyncMapGrainDirectoryCache", Filled<Site2>(new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions()))),
-            Peer.Of("RegistryNoCount", Filled<Site5>(new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions { CountLookups = false }))),
             Peer.Of("SyncMapDirect", Filled<Site3>(new SyncMapDirectoryCache())),
             Peer.Of("OrleansLru", Filled<Site4>(orleansLru)),
         ];
@@ -303,5 +302,4 @@ internal static class HitsMode
     private struct Site3;
 
     private struct Site4;
-    private struct Site5;
 }

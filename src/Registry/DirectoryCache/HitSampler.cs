@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace SyncMapRegistry;
 
@@ -6,13 +7,20 @@ namespace SyncMapRegistry;
 /// What the cache's evictor knows of reads: every thread keeps a small ring of the values its last read hits
 /// returned, one hit in <see cref="SampleEvery"/>, in memory of its own. Recording writes nothing that another
 /// thread writes: a plain increment of the thread's hit number and, on a sampled hit, one reference store into
-/// the thread's ring (whose GC write barrier marks a card only when the sampled value is still young). The evictor reads the rings (a racy read of references, each atomic) to learn which
-/// entries were read lately, and gives them a second chance.
+/// the thread's ring (whose GC write barrier marks a card only when the sampled value is still young). The
+/// evictor reads the rings (a racy read of references, each atomic) to learn which entries were read lately, and
+/// gives them a second chance.
 /// </summary>
-/// <typeparam name="T">The sampled values, compared by reference.</typeparam>
+/// <remarks>
+/// The rings live in a <see cref="ThreadLocal{T}"/> (which keeps the rings of exited threads, so no hit count is
+/// lost). A thread-static reference to the ring the thread used last stands in front of it: a silo process has
+/// one cache, so a hit finds its ring with one thread-static load and one compare, where
+/// <see cref="ThreadLocal{T}.Value"/> costs about a nanosecond more. Not generic, so that the thread-static is
+/// not behind shared generic code's lookup. A thread's last ring keeps its sampler (not its cache) reachable until
+/// the thread records into another one: one small sampler per thread at most.
+/// </remarks>
 [SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable", Justification = "Its owner, the cache, is not disposable; ThreadLocal's finalizer frees the slot.")]
-internal sealed class HitSampler<T>
-    where T : class
+internal sealed class HitSampler
 {
     /// <summary>One read hit in this many is sampled (a power of two).</summary>
     internal const int SampleEvery = 4;
@@ -20,12 +28,26 @@ internal sealed class HitSampler<T>
     /// <summary>Samples kept per thread (a power of two): with <see cref="SampleEvery"/>, a thread's last 1,024 hits.</summary>
     internal const int RingSize = 256;
 
-    private readonly ThreadLocal<Ring> _rings = new(static () => new Ring(), trackAllValues: true);
+    /// <summary>The ring this thread recorded into last, of whichever sampler.</summary>
+    [ThreadStatic]
+    private static Ring? t_last;
+
+    private readonly ThreadLocal<Ring> _rings;
+
+    internal HitSampler()
+    {
+        _rings = new(() => new Ring(this), trackAllValues: true);
+    }
 
     /// <summary>Counts a read hit on the calling thread and samples one in <see cref="SampleEvery"/>.</summary>
-    internal void Record(T hit)
+    internal void Record(object hit)
     {
-        Ring ring = _rings.Value!;
+        Ring? ring = t_last;
+        if (ring is null || !ReferenceEquals(ring.Owner, this))
+        {
+            ring = Attach();
+        }
+
         long hits = ring.Hits + 1;
         Volatile.Write(ref ring.Hits, hits);
         if ((hits & (SampleEvery - 1)) == 0)
@@ -47,7 +69,7 @@ internal sealed class HitSampler<T>
     }
 
     /// <summary>Adds every thread's current samples to <paramref name="recent"/>. The evictor's call.</summary>
-    internal void CopyTo(HashSet<T> recent)
+    internal void CopyTo(HashSet<object> recent)
     {
         foreach (Ring ring in _rings.Values)
         {
@@ -61,11 +83,17 @@ internal sealed class HitSampler<T>
         }
     }
 
-    /// <summary>One thread's hit number (written by that thread only) and its samples.</summary>
-    private sealed class Ring
-    {
-        internal long Hits;
+    /// <summary>This thread's ring of this sampler, made the thread's last.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Ring Attach() => t_last = _rings.Value!;
 
-        internal readonly T?[] Samples = new T?[RingSize];
+    /// <summary>One thread's hit number (written by that thread only) and its samples.</summary>
+    private sealed class Ring(HitSampler owner)
+    {
+        internal readonly HitSampler Owner = owner;
+
+        internal readonly object?[] Samples = new object?[RingSize];
+
+        internal long Hits;
     }
 }

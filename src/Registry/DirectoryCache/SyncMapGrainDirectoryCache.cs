@@ -14,7 +14,7 @@ namespace SyncMapRegistry;
 /// Orleans' silo-local grain directory cache (<see cref="IGrainDirectoryCache"/>) on a read-mostly
 /// <see cref="SyncMap{TKey, TValue}"/>: the lookup on a cross-silo call takes no lock and writes nothing shared.
 /// A hit writes only its own thread's memory: it counts itself there and samples one hit in
-/// <see cref="HitSampler{T}.SampleEvery"/> for the evictor (<see cref="HitSampler{T}"/>).
+/// <see cref="HitSampler.SampleEvery"/> for the evictor (<see cref="HitSampler"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -95,10 +95,10 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     private readonly List<KeyValuePair<GrainId, CachedAddress>> _probation = [], _protected = [];
 
     /// <summary>Sampled read hits: the evictor's view of recency. Written by readers, each in a ring of its own thread.</summary>
-    private readonly HitSampler<CachedAddress> _hits = new();
+    private readonly HitSampler _hits = new();
 
     /// <summary>The values sampled since the last eviction walk; reused, and emptied after each run. Touched by the evictor only.</summary>
-    private readonly HashSet<CachedAddress> _recentlyRead = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<object> _recentlyRead = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Insertion numbers, the order of the queues. Incremented by inserters of new keys.</summary>
     private long _inserted;
