@@ -50,8 +50,9 @@ public sealed class SyncMapRegistryOptions
     public string LocalActivationsName { get; set; } = DefaultLocalActivationsName;
 
     /// <summary>
-    /// Counts registry lookups by result (<c>syncmap_registry.lookups</c>, hit or miss) in per-thread cells.
-    /// A grain call costs microseconds, so this is cheap there. Default: <c>true</c>.
+    /// Publishes registry lookups by result (<c>syncmap_registry.lookups</c>, hit or miss), counted in per-thread
+    /// cells. The directory cache counts its hits per thread either way (its evictor samples them); this adds the
+    /// per-thread count of misses and the instrument. Default: <c>true</c>.
     /// </summary>
     public bool CountLookups { get; set; } = true;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace SyncMapRegistry;
 
@@ -87,13 +88,26 @@ internal sealed class HitSampler
     [MethodImpl(MethodImplOptions.NoInlining)]
     private Ring Attach() => t_last = _rings.Value!;
 
-    /// <summary>One thread's hit number (written by that thread only) and its samples.</summary>
-    private sealed class Ring(HitSampler owner)
+    /// <summary>
+    /// One thread's hit number (written by that thread only) and its samples. The hit number sits alone on its
+    /// cache lines (128 bytes, against adjacent-line prefetch): the GC may compact rings of different threads next
+    /// to each other, and their counts must not share a line.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    private sealed class Ring
     {
-        internal readonly HitSampler Owner = owner;
+        [FieldOffset(0)]
+        internal readonly HitSampler Owner;
 
+        [FieldOffset(8)]
         internal readonly object?[] Samples = new object?[RingSize];
 
+        [FieldOffset(64)]
         internal long Hits;
+
+        internal Ring(HitSampler owner)
+        {
+            Owner = owner;
+        }
     }
 }
