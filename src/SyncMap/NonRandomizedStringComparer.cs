@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace SyncMapRegistry;
@@ -21,28 +22,32 @@ internal sealed class NonRandomizedStringComparer : IEqualityComparer<string>
 
     public int GetHashCode(string obj) => Hash(obj);
 
-    /// <summary>Two interleaved djb2-style lanes over the string's 32-bit pairs of chars, then the odd char if any. Called directly by the read path.</summary>
+    /// <summary>
+    /// Two interleaved djb2-style lanes over the string's 32-bit pairs of chars, then the odd char if any. Called
+    /// directly by the read path. The pairs are read through a reference, without bounds checks: the loop's
+    /// condition keeps every read within the string.
+    /// </summary>
     internal static int Hash(string obj)
     {
-        ReadOnlySpan<char> chars = obj;
-        ReadOnlySpan<uint> pairs = MemoryMarshal.Cast<char, uint>(chars);
+        ref uint pairs = ref Unsafe.As<char, uint>(ref MemoryMarshal.GetReference(obj.AsSpan()));
+        int pairCount = obj.Length >> 1;
         uint hash1 = (5381 << 16) + 5381;
         uint hash2 = hash1;
         int i = 0;
-        for (; i + 1 < pairs.Length; i += 2)
+        for (; i + 1 < pairCount; i += 2)
         {
-            hash1 = (BitOperations.RotateLeft(hash1, 5) + hash1) ^ pairs[i];
-            hash2 = (BitOperations.RotateLeft(hash2, 5) + hash2) ^ pairs[i + 1];
+            hash1 = (BitOperations.RotateLeft(hash1, 5) + hash1) ^ Unsafe.Add(ref pairs, i);
+            hash2 = (BitOperations.RotateLeft(hash2, 5) + hash2) ^ Unsafe.Add(ref pairs, i + 1);
         }
 
-        if (i < pairs.Length)
+        if (i < pairCount)
         {
-            hash1 = (BitOperations.RotateLeft(hash1, 5) + hash1) ^ pairs[i];
+            hash1 = (BitOperations.RotateLeft(hash1, 5) + hash1) ^ Unsafe.Add(ref pairs, i);
         }
 
-        if ((chars.Length & 1) != 0)
+        if ((obj.Length & 1) != 0)
         {
-            hash2 = (BitOperations.RotateLeft(hash2, 5) + hash2) ^ chars[^1];
+            hash2 = (BitOperations.RotateLeft(hash2, 5) + hash2) ^ obj[^1];
         }
 
         return (int)(hash1 + (hash2 * 1_566_083_941));
