@@ -5,12 +5,12 @@ using System.Runtime.InteropServices;
 namespace SyncMapRegistry;
 
 /// <summary>
-/// What the cache's evictor knows of reads: every thread keeps a small ring of the values its last read hits
-/// returned, one hit in <see cref="SampleEvery"/>, in memory of its own. Recording writes nothing that another
-/// thread writes: a plain increment of the thread's hit number and, on a sampled hit, one reference store into
-/// the thread's ring (whose GC write barrier marks a card only when the sampled value is still young). The
-/// evictor reads the rings (a racy read of references, each atomic) to learn which entries were read lately, and
-/// gives them a second chance.
+/// What the cache's evictor knows of reads: every thread keeps a small ring of samples of its last read hits,
+/// one hit in <see cref="SampleEvery"/>, in memory of its own. A sample is a nonzero number that names the entry
+/// hit (the cache's insertion number). Recording writes nothing that another thread writes, and no reference:
+/// a plain increment of the thread's hit number and, on a sampled hit, one plain store into the thread's ring
+/// (no GC write barrier, and the rings keep no entry alive). The evictor reads the rings (racy reads of longs,
+/// each atomic) to learn which entries were read lately, and gives them a second chance.
 /// </summary>
 /// <remarks>
 /// The rings live in a <see cref="ThreadLocal{T}"/> (which keeps the rings of exited threads, so no hit count is
@@ -41,7 +41,8 @@ internal sealed class HitSampler
     }
 
     /// <summary>Counts a read hit on the calling thread and samples one in <see cref="SampleEvery"/>.</summary>
-    internal void Record(object hit)
+    /// <param name="sample">Names the entry hit; not 0, which marks an empty slot of the ring.</param>
+    internal void Record(long sample)
     {
         Ring? ring = t_last;
         if (ring is null || !ReferenceEquals(ring.Owner, this))
@@ -53,7 +54,7 @@ internal sealed class HitSampler
         Volatile.Write(ref ring.Hits, hits);
         if ((hits & (SampleEvery - 1)) == 0)
         {
-            Volatile.Write(ref ring.Samples[(int)(hits / SampleEvery) & (RingSize - 1)], hit);
+            Volatile.Write(ref ring.Samples[(int)(hits / SampleEvery) & (RingSize - 1)], sample);
         }
     }
 
@@ -70,13 +71,14 @@ internal sealed class HitSampler
     }
 
     /// <summary>Adds every thread's current samples to <paramref name="recent"/>. The evictor's call.</summary>
-    internal void CopyTo(HashSet<object> recent)
+    internal void CopyTo(HashSet<long> recent)
     {
         foreach (Ring ring in _rings.Values)
         {
             for (int i = 0; i < RingSize; i++)
             {
-                if (Volatile.Read(ref ring.Samples[i]) is { } sample)
+                long sample = Volatile.Read(ref ring.Samples[i]);
+                if (sample != 0)
                 {
                     recent.Add(sample);
                 }
@@ -100,7 +102,7 @@ internal sealed class HitSampler
         internal readonly HitSampler Owner;
 
         [FieldOffset(8)]
-        internal readonly object?[] Samples = new object?[RingSize];
+        internal readonly long[] Samples = new long[RingSize];
 
         [FieldOffset(64)]
         internal long Hits;

@@ -30,8 +30,8 @@ namespace SyncMapRegistry;
 /// Eviction policy: 2Q (Johnson and Shasha) with first-in first-out queues, from what the write path knows, plus
 /// a second chance for entries read lately, from the readers' per-thread samples. A new grain enters the
 /// probation queue, unless it is a ghost (one of the last <see cref="MaxEntries"/> keys evicted): then it was
-/// wanted again and enters the protected queue. An entry whose value the evictor finds among the samples is
-/// written back as the newest protected entry before the walk orders the queues (a compare-and-swap, so a
+/// wanted again and enters the protected queue. An entry whose insertion number the evictor finds among the
+/// samples (a replaced value keeps its key's number) is written back as the newest protected entry before the walk orders the queues (a compare-and-swap, so a
 /// newer value written meanwhile wins). With the samples, the hit ratio at the same cap comes within 1.1
 /// points of Orleans' LRU at Zipf 0.7-1.2 (docs/benchmarks.md, "Hit ratio"); without them it was 1.2-2.6
 /// points below. An insert
@@ -97,8 +97,8 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <summary>Sampled read hits: the evictor's view of recency. Written by readers, each in a ring of its own thread.</summary>
     private readonly HitSampler _hits = new();
 
-    /// <summary>The values sampled since the last eviction walk; reused, and emptied after each run. Touched by the evictor only.</summary>
-    private readonly HashSet<object> _recentlyRead = new(ReferenceEqualityComparer.Instance);
+    /// <summary>The insertion numbers sampled from read hits; reused, and emptied after each run. Touched by the evictor only.</summary>
+    private readonly HashSet<long> _recentlyRead = [];
 
     /// <summary>Insertion numbers, the order of the queues. Incremented by inserters of new keys.</summary>
     private long _inserted;
@@ -244,7 +244,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     {
         if (_map.TryGetValue(key, out CachedAddress? cached))
         {
-            _hits.Record(cached);
+            _hits.Record(cached.Inserted);
             result = cached.Address;
             version = cached.Version;
             return true;
@@ -366,7 +366,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         _hits.CopyTo(_recentlyRead);
         _map.ForEachWithoutPromoting((grain, cached) =>
         {
-            if (_recentlyRead.Contains(cached))
+            if (_recentlyRead.Contains(cached.Inserted))
             {
                 // Read lately: a second chance, as the newest protected entry (written back, so the next walk knows).
                 var refreshed = new CachedAddress(cached.Address, cached.Version, Interlocked.Increment(ref _inserted), isProtected: true);
