@@ -112,15 +112,23 @@ internal static class RegistryScenarios
         PrintStatistics(output, "after the kill", survivors);
 
         // Orleans removed those entries itself on the membership change. An entry for the dead silo that it
-        // missed (written by a racing lookup, say) is the maintenance service's to purge, on its next sweep.
+        // missed (written by a racing lookup, say) is the maintenance service's to purge, on its next sweep. A
+        // later membership update can make Orleans remove a planted entry first (a removal, not a purge): then
+        // plant another, a few times at most.
         var cache = (SyncMapGrainDirectoryCache)survivors[0].Registry().DirectoryCache;
-        long purgedBefore = cache.GetStatistics().Purged;
-        GrainAddress straggler = TestSupport.Address(Grain(424_242), victim);
-        cache.AddOrUpdate(straggler, 1);
-        stopwatch.Restart();
-        Assert.True(await WaitUntilAsync(() => !cache.TryLookUp(straggler.GrainId, out _), Patience), "The sweep left an entry for the dead silo.");
-        Assert.True(cache.GetStatistics().Purged > purgedBefore);
-        output.WriteLine($"an entry planted for the dead silo was purged by the sweep after {stopwatch.ElapsedMilliseconds} ms");
+        bool purgedBySweep = false;
+        for (int attempt = 0; attempt < 3 && !purgedBySweep; attempt++)
+        {
+            long purgedBefore = cache.GetStatistics().Purged;
+            GrainAddress straggler = TestSupport.Address(Grain(424_242 + attempt), victim);
+            cache.AddOrUpdate(straggler, 1);
+            stopwatch.Restart();
+            Assert.True(await WaitUntilAsync(() => !cache.TryLookUp(straggler.GrainId, out _), Patience), "The sweep left an entry for the dead silo.");
+            purgedBySweep = cache.GetStatistics().Purged > purgedBefore;
+            output.WriteLine($"an entry planted for the dead silo left after {stopwatch.ElapsedMilliseconds} ms, {(purgedBySweep ? "purged by the sweep" : "removed by Orleans")}");
+        }
+
+        Assert.True(purgedBySweep, "No planted entry for the dead silo was purged by the sweep.");
         PrintStatistics(output, "after the sweep", [survivors[0]]);
     }
 
