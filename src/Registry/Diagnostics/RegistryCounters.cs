@@ -4,14 +4,19 @@ using static SyncMapRegistry.SyncMapRegistryTelemetry;
 namespace SyncMapRegistry;
 
 /// <summary>
-/// The counters of one registry map. Lookups go to per-thread cells (no shared write on the read path), the hits of the directory cache to its hit sampler's;
-/// everything else is counted with <see cref="Interlocked"/> on write paths, which are rare. Nothing here raises
-/// telemetry: callers do, once they hold no lock (<see cref="RegistryInstrumentation"/>).
+/// The counters of one registry map. Lookups go to per-thread cells (no shared write on the read path); the
+/// directory cache's hits to its hit sampler's cells. Everything else is counted with <see cref="Interlocked"/> on
+/// write paths, which are rare. Nothing here raises telemetry: callers do, once they hold no lock
+/// (<see cref="RegistryInstrumentation"/>).
 /// </summary>
 internal sealed class RegistryCounters : IObservedRegistry
 {
-    /// <summary>Read hits, summed when observed: this map's own per-thread counter, or its owner's (see the constructor).</summary>
+    /// <summary>Read hits, summed when observed: <see cref="_ownHits"/>'s sum, or the owner's count (see the constructor).</summary>
     private readonly Func<long>? _hits;
+
+    /// <summary>The hit counter when this map counts its own hits (<see cref="Hit"/>); <c>null</c> when the owner counts them.</summary>
+    private readonly PerThreadCounter? _ownHits;
+
     private readonly PerThreadCounter? _misses;
 
     /// <summary>
@@ -54,9 +59,6 @@ internal sealed class RegistryCounters : IObservedRegistry
 
         RegistryInstrumentation.Observe(this);
     }
-
-    /// <summary>The hit counter when this map counts its own hits (<see cref="Hit"/>).</summary>
-    private readonly PerThreadCounter? _ownHits;
 
     public string Name { get; }
 
