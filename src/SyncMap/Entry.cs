@@ -7,7 +7,7 @@ namespace SyncMapRegistry;
 /// <summary>The sentinels of <see cref="Entry{TKey}"/>'s value slot, shared by every map (non-generic, so that shared generic code reads them without a dictionary lookup).</summary>
 internal static class EntryState
 {
-    /// <summary>Marks an entry deleted and left out of the dirty map.</summary>
+    /// <summary>Marks an entry deleted and left out of its shard's next read snapshot.</summary>
     internal static readonly object Expunged = new();
 
     /// <summary>Stands for a live <c>null</c> value.</summary>
@@ -29,9 +29,10 @@ internal static class EntryState
 /// The value slot lives in one of two sealed subclasses, chosen per map by its value type: <see cref="BoxedEntry{TKey}"/>
 /// (an object slot) or <see cref="InlineEntry{TKey}"/> (a word, without the object slot). The slot <see cref="ValueSlot"/> is in one of four states:
 /// <list type="bullet">
-/// <item><c>null</c>: deleted. The key may still be in the dirty map, and a store may revive it without the lock.</item>
-/// <item><see cref="EntryState.Expunged"/>: deleted, and the key is absent from the dirty map (which is then non-null).
-///   Only set (from <c>null</c>) and cleared (back to <c>null</c>) while the map's lock is held.</item>
+/// <item><c>null</c>: deleted. While a current snapshot holds the entry, a store may revive it without the lock.</item>
+/// <item><see cref="EntryState.Expunged"/>: deleted, and left out of the snapshot that replaced the one holding it (a promotion
+///   expunges it); so no current table holds it, and a writer that meets it looks again under the lock, where the key is absent.
+///   Set only from <c>null</c>, while the map's lock is held, and never cleared: an expunged entry is dead.</item>
 /// <item><see cref="EntryState.NullValue"/>: live, and the stored value is <c>null</c> (a stored null is a value, not a deletion).</item>
 /// <item>anything else: live; the value itself for a reference-type <c>TValue</c>, or its box for a value type.</item>
 /// </list>
@@ -114,18 +115,13 @@ internal abstract class Entry<TKey>
         return false;
     }
 
-    /// <summary>Swaps in <paramref name="value"/> unconditionally. The caller holds the lock and has unexpunged the entry.</summary>
+    /// <summary>Swaps in <paramref name="value"/> unconditionally. The caller holds the lock and found the entry in a current table (never expunged).</summary>
     internal object? SwapLocked(object value) => Interlocked.Exchange(ref ValueSlot, value);
-
-    /// <summary>Turns an expunged entry back into a deleted one, so the caller can put it into dirty again. Caller holds the lock.</summary>
-    internal bool UnexpungeLocked(bool inline) => inline
-        ? Interlocked.CompareExchange(ref WordSlot, InlineWord.Deleted, InlineWord.Expunged) == InlineWord.Expunged
-        : ReferenceEquals(Interlocked.CompareExchange(ref ValueSlot, null, EntryState.Expunged), EntryState.Expunged);
 
     /// <summary>Whether the entry is expunged. Stable while the caller holds the lock.</summary>
     internal bool IsExpunged(bool inline) => inline ? LoadWord() == InlineWord.Expunged : ReferenceEquals(Load(), EntryState.Expunged);
 
-    /// <summary>Marks a deleted entry expunged, so a dirty rebuild can leave it out. Caller holds the lock.</summary>
+    /// <summary>Marks a deleted entry expunged, so a promotion can leave it out of the new snapshot. Caller holds the lock.</summary>
     /// <returns><c>true</c> when the entry is (now) expunged.</returns>
     internal bool TryExpungeLocked(bool inline)
     {
@@ -240,10 +236,10 @@ internal sealed class InlineEntry<TKey>(TKey key, int hashCode, long word) : Ent
 /// </summary>
 internal static class InlineWord
 {
-    /// <summary>Deleted: the key may still be in the dirty map. The word is exactly 0, the value bits too.</summary>
+    /// <summary>Deleted: a store may still revive it. The word is exactly 0, the value bits too.</summary>
     internal const long Deleted = 0;
 
-    /// <summary>Deleted and absent from the dirty map; set and cleared only under the map's lock, from and to <see cref="Deleted"/>.</summary>
+    /// <summary>Deleted and left out of the next snapshot; set only under the map's lock, from <see cref="Deleted"/>, and never cleared.</summary>
     internal const long Expunged = 2L << 32;
 
     /// <summary>The state bit of a live value.</summary>

@@ -15,7 +15,11 @@ namespace SyncMapRegistry;
 internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, int prefix, SyncTable<TKey>? dirty, PendingKeys? pending)
     where TKey : notnull
 {
-    /// <summary>The shard's read snapshot. Never written after the shard is published; safe to read without the lock.</summary>
+    /// <summary>
+    /// The shard's read snapshot. Never written after the shard is published; safe to read without the lock. Holds no
+    /// expunged entry while the shard is current: only a promotion expunges, and only the entries it leaves out of
+    /// the successor's snapshot. So an entry found here under the lock can be written without re-adding it anywhere.
+    /// </summary>
     internal readonly Entry<TKey>?[] Slots = slots;
 
     /// <summary>Keys in <see cref="Slots"/>, deleted and expunged entries included.</summary>
@@ -28,15 +32,16 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
     internal readonly int Prefix = prefix;
 
     /// <summary>
-    /// Every live key of the shard: the snapshot's non-expunged entries plus the keys added since the shard's
-    /// snapshot was published, or <c>null</c> when none have been. Accessed only with the map's lock held. An entry
-    /// of <see cref="Slots"/> is expunged only while this is non-null and lacks its key.
+    /// The keys added since the shard's snapshot was published, which <see cref="Slots"/> lacks, or <c>null</c> when
+    /// none have been (Go's <c>dirty</c> minus its copy of the snapshot). Accessed only with the map's lock held. A key
+    /// is in at most one of the two tables; the shard's live keys are the snapshot's live entries plus these.
     /// </summary>
     internal SyncTable<TKey>? Dirty = dirty;
 
     /// <summary>
     /// Operations since the shard was published that had to look past its snapshot into <see cref="Dirty"/>.
-    /// Accessed only with the lock held. Once it reaches <c>Dirty.Count</c> the shard is promoted.
+    /// Accessed only with the lock held. Once it reaches <c>Count + Dirty.Count</c> (the size of the table a promotion
+    /// builds) the shard is promoted.
     /// </summary>
     internal int Misses;
 

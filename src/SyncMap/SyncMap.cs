@@ -17,12 +17,14 @@ namespace SyncMapRegistry;
 /// (1) a key is written once and read many times, as in caches that only grow, or (2) threads read,
 /// write and overwrite disjoint sets of keys. Then a lookup that hits the read snapshot takes no lock,
 /// allocates nothing and writes no shared memory, and updates of existing keys take no lock either.
-/// Do not choose it for workloads that keep adding new keys: the first new key of a shard after its promotion
-/// copies that shard's snapshot, and lookups of the new keys take the one lock until they are promoted.
+/// Do not choose it for workloads that keep adding new keys: every new key takes the map's one lock, lookups of the
+/// new keys take it too until their shard is promoted, and each promotion copies the shard's snapshot.
 /// </para>
 /// <para>
 /// Departures from Go: the map is split into shards of at most 1,024 keys, each promoted and rebuilt on its own, so no operation copies more than one shard
-/// (plus, for a promotion or split, the directory of shard references) however big the map grows. String keys with
+/// (plus, for a promotion or split, the directory of shard references) however big the map grows. A shard's dirty
+/// map holds only the keys added since its snapshot was built, not a copy of the snapshot as Go's does: a new key
+/// copies nothing, and the promotion, which the misses have paid for, merges the two tables into the next snapshot. String keys with
 /// the default comparer hash non-randomized until colliding keys switch the map to randomized hashing.
 /// And while new keys are pending, a lookup of a key that is in neither table is answered
 /// without the lock when a Bloom filter of the pending keys rules it out (<see cref="PendingKeys"/>). Go sends
@@ -71,7 +73,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Shards that have a dirty map (Go's <c>amended</c>, summed). Written only with the lock held; read without it
-    /// by <see cref="Range"/> and the enumerator, which promote under the lock only when it is non-zero.
+    /// by <see cref="Range"/> and the enumerator, which promote under the lock, a batch of shards per hold, only when
+    /// it is non-zero.
     /// </summary>
     private int _amendedShards;
 
@@ -438,12 +441,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
-                if (entry.UnexpungeLocked(Inline))
-                {
-                    // The entry was expunged, so the shard's dirty is non-null and lacks the key: put it back first.
-                    AddToDirtyLocked(shard, entry);
-                }
-
+                // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
                 swapped = SwapLocked(entry, value, out previous);
             }
             else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
@@ -452,7 +450,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             }
             else
             {
-                AddNewKeyLocked(shard, NewEntry(key, hashCode, value), ref events);
+                AddNewKeyLocked(shard, NewEntry(key, hashCode, value));
             }
         }
 
@@ -460,7 +458,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         return swapped;
     }
 
-    /// <summary>Swaps in a value unconditionally. The caller holds the lock and has unexpunged the entry.</summary>
+    /// <summary>Swaps in a value unconditionally. The caller holds the lock, and the entry is in a current table, so it is not expunged.</summary>
     private static bool SwapLocked(Entry<TKey> entry, TValue value, [MaybeNullWhen(false)] out TValue previous) =>
         Inline ? TryUnwrap(entry.SwapWordLocked(InlineWord.Of(value)), out previous) : TryUnwrap(entry.SwapLocked(Wrap(value)), out previous);
 
@@ -506,11 +504,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
-                if (entry.UnexpungeLocked(Inline))
-                {
-                    AddToDirtyLocked(shard, entry);
-                }
-
+                // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
                 TryLoadOrStore(entry, value, out actual, out loaded);
             }
             else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
@@ -521,7 +515,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             else
             {
                 // A new key is no miss: the caller had nothing to find.
-                AddNewKeyLocked(shard, NewEntry(key, hashCode, value), ref events);
+                AddNewKeyLocked(shard, NewEntry(key, hashCode, value));
                 actual = value;
                 loaded = false;
             }
@@ -688,8 +682,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Calls <paramref name="visit"/> for each live entry until it returns <c>false</c> (Go's <c>Range</c>).
-    /// If new keys are pending, it first promotes every shard that has them under the lock (O(1) per shard, plus
-    /// one copy of the directory); the walk itself takes no lock. It is not a snapshot: no key is visited twice,
+    /// If new keys are pending, it first promotes every shard that has them, under the lock a batch at a time (each hold
+    /// copies about one shard's worth of entries, plus one copy of the directory); the walk itself takes no lock. It is not a snapshot: no key is visited twice,
     /// a value may reflect any mapping during the call, and keys added after the call starts are not seen.
     /// <paramref name="visit"/> may call any method of the map, <see cref="Range"/> included. Allocates nothing.
     /// </summary>
@@ -769,12 +763,13 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>
     /// The entries that the current shards covering directory entries [<paramref name="first"/>, <paramref name="end"/>)
     /// of a directory of <paramref name="length"/> entries hold and that <paramref name="walked"/> lacks: each shard's
-    /// dirty map's, or its snapshot's when it has none. Matched by stored hash and key comparer. Under the lock, one
+    /// snapshot's and dirty map's. Matched by stored hash and key comparer. Under the lock, one
     /// walked shard's worth: the shards now covering its range (usually one).
     /// </summary>
     private List<Entry<TKey>> CopyKeysMissingFrom(int length, int first, int end, Entry<TKey>?[] walked, IEqualityComparer<TKey>? walkedComparer)
     {
         var missing = new List<Entry<TKey>>();
+        HashSet<Entry<TKey>>? walkedEntries = null;
         lock (_lock)
         {
             Shard<TKey>[] shards = _shards;
@@ -785,7 +780,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             }
 
             // After a switch to randomized hashing the walked table's entries carry new hash codes: match them by reference.
-            HashSet<Entry<TKey>>? walkedEntries = ReferenceEquals(walkedComparer, _keyComparer)
+            walkedEntries = ReferenceEquals(walkedComparer, _keyComparer)
                 ? null
                 : new HashSet<Entry<TKey>>(walked.OfType<Entry<TKey>>(), ReferenceEqualityComparer.Instance);
             int scale = shards.Length / length;
@@ -799,23 +794,26 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 }
 
                 previous = shard;
-                foreach (Entry<TKey>? entry in shard.Dirty?.Slots ?? shard.Slots)
+                AddMissing(shard.Slots);
+                if (shard.Dirty is { } dirty)
                 {
-                    if (entry is null)
-                    {
-                        continue;
-                    }
-
-                    bool inWalked = walkedEntries?.Contains(entry) ?? SyncTable<TKey>.Find(walked, entry.Key, entry.HashCode, walkedComparer) is not null;
-                    if (!inWalked)
-                    {
-                        missing.Add(entry);
-                    }
+                    AddMissing(dirty.Slots);
                 }
             }
         }
 
         return missing;
+
+        void AddMissing(Entry<TKey>?[] slots)
+        {
+            foreach (Entry<TKey>? entry in slots)
+            {
+                if (entry is not null && !(walkedEntries?.Contains(entry) ?? SyncTable<TKey>.Find(walked, entry.Key, entry.HashCode, walkedComparer) is not null))
+                {
+                    missing.Add(entry!);
+                }
+            }
+        }
     }
 
     /// <summary>Enumerates live entries with <see cref="Range"/>'s semantics. The struct enumerator allocates nothing.</summary>
@@ -914,28 +912,32 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         Volatile.Write(ref _snapshots, snapshots);
     }
 
-    /// <summary>The snapshots to walk: promotes every shard with pending keys first (one directory copy for all).</summary>
+    /// <summary>
+    /// The snapshots to walk: promotes every shard that has pending keys first, a few shards per hold of the lock
+    /// (<see cref="PromoteSomeLocked"/>), so that no hold copies more than a bounded number of entries.
+    /// </summary>
+    /// <remarks>
+    /// A key pending when the walk starts is in a snapshot of the directory returned: its shard is promoted here, or
+    /// was promoted or split by another thread since, and a later split or promotion keeps every live key in a snapshot.
+    /// Shards that gain pending keys while this runs are promoted too if the pass has not passed them yet.
+    /// </remarks>
     private Entry<TKey>?[][] LoadForRange()
     {
-        if (Volatile.Read(ref _amendedShards) == 0)
+        // The pass's position: an index of a directory of `length` entries (rescaled when the directory changes).
+        int next = 0;
+        int length = 1;
+        while (next >= 0 && Volatile.Read(ref _amendedShards) > 0)
         {
-            return Volatile.Read(ref _snapshots);
-        }
-
-        SlowPathEvents events = default;
-        Entry<TKey>?[][] snapshots;
-        lock (_lock)
-        {
-            if (_amendedShards > 0)
+            SlowPathEvents events = default;
+            lock (_lock)
             {
-                PromoteAllLocked(ref events);
+                next = PromoteSomeLocked(next, ref length, ref events);
             }
 
-            snapshots = _snapshots;
+            Report(events);
         }
 
-        Report(events);
-        return snapshots;
+        return Volatile.Read(ref _snapshots);
     }
 
     /// <summary>Hands what a slow path did to the telemetry. Call it only after releasing <see cref="_lock"/>.</summary>
@@ -948,13 +950,16 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
     }
 
-    /// <summary>Counts a miss and promotes the shard once its misses reach its dirty size (Go's <c>missLocked</c>).</summary>
+    /// <summary>
+    /// Counts a miss and promotes the shard once its misses reach the size of the table the promotion builds, its
+    /// snapshot's keys plus its dirty map's (Go's <c>missLocked</c>, whose dirty map holds both): the misses pay for the copy.
+    /// </summary>
     private void MissLocked(Shard<TKey> shard, ref SlowPathEvents events)
     {
         shard.Misses++;
         _counters.MissedLocked();
         events.Misses++;
-        if (shard.Misses < shard.Dirty!.Count)
+        if (shard.Misses < shard.Count + shard.Dirty!.Count)
         {
             return;
         }
@@ -967,40 +972,79 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         SpanEndLocked(ref events, start);
     }
 
-    /// <summary>Promotes every shard that has a dirty map, publishing one new directory. O(directory).</summary>
-    private void PromoteAllLocked(ref SlowPathEvents events)
+    /// <summary>
+    /// Promotes the amended shards from index <paramref name="first"/> of a directory of <paramref name="length"/>
+    /// entries on, as many as fit in <see cref="SyncTable{TKey}.MaximumShardEntries"/> copied entries (at least one), and publishes
+    /// one new directory. Returns the index to go on from in the directory now (whose length it stores in
+    /// <paramref name="length"/>), or -1 when the pass has reached the end. O(that many entries + directory).
+    /// </summary>
+    private int PromoteSomeLocked(int first, ref int length, ref SlowPathEvents events)
     {
-        DateTime start = SpanStartLocked();
-        Shard<TKey>[] shards = (Shard<TKey>[])_shards.Clone();
-        Entry<TKey>?[][] snapshots = (Entry<TKey>?[][])_snapshots.Clone();
-        for (int i = 0; i < shards.Length; i++)
+        Shard<TKey>[] shards = _shards;
+
+        // Rescale to the directory now (splits double it, a clear or a switch to randomized hashing rebuilds it), and
+        // go back to the start of the run of the shard that covers that index.
+        int i = (int)((long)first * shards.Length / length);
+        length = shards.Length;
+        if (_amendedShards == 0)
         {
-            if (shards[i].AmendedLocked)
+            return -1;
+        }
+
+        i &= ~((shards.Length >> shards[i].Depth) - 1);
+        DateTime start = SpanStartLocked();
+        shards = (Shard<TKey>[])shards.Clone();
+        Entry<TKey>?[][] snapshots = (Entry<TKey>?[][])_snapshots.Clone();
+        int copied = 0;
+        for (; i < shards.Length; i += shards.Length >> shards[i].Depth)
+        {
+            Shard<TKey> shard = shards[i];
+            if (shard.AmendedLocked)
             {
-                PromoteIntoLocked(shards[i], shards, snapshots, ref events);
+                if (copied > 0 && copied + shard.Count + shard.Dirty!.Count > SyncTable<TKey>.MaximumShardEntries)
+                {
+                    break;
+                }
+
+                copied += PromoteIntoLocked(shard, shards, snapshots, ref events);
             }
         }
 
         PublishLocked(shards, snapshots);
         SpanEndLocked(ref events, start);
+        return i < shards.Length ? i : -1;
     }
 
     /// <summary>
     /// Replaces <paramref name="shard"/> in the unpublished directory copy by its promotion: a new shard whose snapshot
-    /// is the dirty table (O(1), no copy), with no dirty map and no pending keys.
+    /// merges the old snapshot's live entries with the dirty map's (<see cref="SyncTable{TKey}.Merge"/>, expunging the
+    /// deleted ones), with no dirty map and no pending keys. Returns the entries copied. O(shard).
     /// </summary>
-    private void PromoteIntoLocked(Shard<TKey> shard, Shard<TKey>[] shards, Entry<TKey>?[][] snapshots, ref SlowPathEvents events)
+    private int PromoteIntoLocked(Shard<TKey> shard, Shard<TKey>[] shards, Entry<TKey>?[][] snapshots, ref SlowPathEvents events)
     {
+        DateTime start = SpanStartLocked();
         SyncTable<TKey> dirty = shard.Dirty!;
-        var promoted = new Shard<TKey>(dirty.Slots, dirty.Count, shard.Depth, shard.Prefix, dirty: null, pending: null);
+        SyncTable<TKey> merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out int expunged);
+        var promoted = new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null);
         Place(promoted, RunOf(shard, shards.Length), shards, snapshots);
         events.Promotions++;
-        events.PromotedEntries += dirty.Count;
+        events.PromotedEntries += merged.Count;
         events.PromotedMisses += shard.Misses;
+        events.Rebuilds++;
+        events.RebuildCopied += merged.Count;
+        events.RebuildExpunged += expunged;
+        if (events.RebuildStart == default)
+        {
+            events.RebuildStart = start;
+        }
+
+        events.RebuildEnd = start == default ? default : DateTime.UtcNow;
         _amendedShards--;
         _counters.PromotedLocked();
-        _counters.ReadCountLocked += dirty.Count - shard.Count;
+        _counters.RebuiltLocked(merged.Count, expunged);
+        _counters.ReadCountLocked += merged.Count - shard.Count;
         _counters.DirtyCountLocked -= dirty.Count;
+        return merged.Count;
     }
 
     /// <summary>The start of a shard's run of directory entries and its length, in a directory of <paramref name="length"/> entries.</summary>
@@ -1029,21 +1073,21 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>
-    /// Adds a key absent from its shard's tables. The shard's first new key since its promotion rebuilds its dirty map
-    /// (O(shard)); a shard that would outgrow <see cref="SyncTable{TKey}.MaximumShardEntries"/> splits first (O(shard)).
+    /// Adds a key absent from its shard's tables to its dirty map, which the shard's first new key since its promotion
+    /// creates empty (O(1): no copy of the snapshot). A shard that would outgrow
+    /// <see cref="SyncTable{TKey}.MaximumShardEntries"/> splits first (O(shard)).
     /// </summary>
-    private void AddNewKeyLocked(Shard<TKey> shard, Entry<TKey> entry, ref SlowPathEvents events)
+    private void AddNewKeyLocked(Shard<TKey> shard, Entry<TKey> entry)
     {
         int hashCode = entry.HashCode;
-        int size = shard.Dirty?.Count ?? shard.Count;
-        if (size >= SyncTable<TKey>.MaximumShardEntries && shard.Depth < MaximumDepth)
+        if (shard.Count + (shard.Dirty?.Count ?? 0) >= SyncTable<TKey>.MaximumShardEntries && shard.Depth < MaximumDepth)
         {
             shard = SplitLocked(shard, hashCode);
         }
 
         if (shard.Dirty is null)
         {
-            DirtyLocked(shard, ref events);
+            AmendLocked(shard);
         }
 
         shard.Pending!.Add(hashCode);
@@ -1067,8 +1111,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         Shard<TKey>[] shards = _shards;
         for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
         {
-            // The dirty map holds every key of an amended shard; a shard without one has no expunged entries.
-            foreach (Entry<TKey>? entry in shards[i].Dirty?.Slots ?? shards[i].Slots)
+            // A current shard's keys: its snapshot's (none expunged) and its dirty map's.
+            foreach (Entry<TKey>? entry in shards[i].Slots.Concat(shards[i].Dirty?.Slots ?? []))
             {
                 if (entry is not null)
                 {
@@ -1129,23 +1173,14 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>
-    /// Rebuilds a shard's dirty map from its snapshot (Go's <c>dirtyLocked</c>), expunging deleted entries, and marks
-    /// the shard amended with an empty filter of pending keys. O(shard).
+    /// Marks a shard amended: an empty dirty map and an empty filter of pending keys, where Go's <c>dirtyLocked</c>
+    /// copies the whole snapshot (the copy happens at the promotion here). O(1).
     /// </summary>
-    private void DirtyLocked(Shard<TKey> shard, ref SlowPathEvents events)
+    private void AmendLocked(Shard<TKey> shard)
     {
-        DateTime start = SpanStartLocked();
-        SyncTable<TKey> dirty = SyncTable<TKey>.RebuildFrom(shard.Slots, shard.Count, Inline, out int expunged);
-        shard.Dirty = dirty;
+        shard.Dirty = new SyncTable<TKey>(0);
         Volatile.Write(ref shard.Pending, new PendingKeys(shard.Count));
         _amendedShards++;
-        events.Rebuilt = true;
-        events.RebuildCopied += dirty.Count;
-        events.RebuildExpunged += expunged;
-        events.RebuildStart = start;
-        events.RebuildEnd = start == default ? default : DateTime.UtcNow;
-        _counters.RebuiltLocked(dirty.Count, expunged);
-        _counters.DirtyCountLocked += dirty.Count;
     }
 
     /// <summary>

@@ -37,25 +37,25 @@ public readonly struct SyncMapStatistics
         ReadHits = readHits;
     }
 
-    /// <summary>Times a dirty map was promoted to become the read snapshot.</summary>
+    /// <summary>Times a shard's dirty map was promoted into a new read snapshot.</summary>
     public long Promotions { get; }
 
     /// <summary>Operations that went past the read snapshot and consulted the dirty map under the lock (Go's <c>misses</c>, summed over all cycles).</summary>
     public long Misses { get; }
 
-    /// <summary>Times a dirty map was rebuilt by copying the read snapshot (the O(n) step after a promotion).</summary>
+    /// <summary>Read snapshots rebuilt, one per promotion: the copy of a shard's live snapshot entries and its dirty map's (the O(shard) step; Go copies at the first new key after a promotion instead).</summary>
     public long DirtyRebuilds { get; }
 
-    /// <summary>Entries copied into dirty maps by all rebuilds.</summary>
+    /// <summary>Entries copied into new read snapshots by all rebuilds.</summary>
     public long RebuildEntriesCopied { get; }
 
-    /// <summary>Deleted entries marked expunged (left out of a rebuilt dirty map).</summary>
+    /// <summary>Deleted entries marked expunged (left out of a rebuilt read snapshot).</summary>
     public long EntriesExpunged { get; }
 
     /// <summary>Keys in the current read snapshot, deleted and expunged entries included.</summary>
     public int ReadCount { get; }
 
-    /// <summary>Keys in the current dirty map, or 0 when there is none.</summary>
+    /// <summary>Keys pending in dirty maps: added since their shard's snapshot was built, not yet promoted into it.</summary>
     public int DirtyCount { get; }
 
     /// <summary>Lookups (<c>TryGetValue</c>) that missed the read snapshot and found a live value in the dirty map.</summary>

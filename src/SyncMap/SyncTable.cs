@@ -11,8 +11,9 @@ namespace SyncMapRegistry;
 /// its hash code and the value slot, so a hit costs the slot and the entry's line.
 /// </summary>
 /// <remarks>
-/// The same table serves as a shard's dirty map (mutated only under the map's lock) and, once promoted, as
-/// the shard's read snapshot: promotion hands over <see cref="Slots"/> without copying. A table holds at most
+/// The same table serves as a shard's dirty map (the keys added since its snapshot was published, mutated only
+/// under the map's lock) and as its read snapshot, which a promotion builds from the old snapshot and the dirty map
+/// (<see cref="Merge"/>). A table holds at most
 /// <see cref="MaximumShardEntries"/> keys (beyond that its shard splits), so no table operation, allocation or
 /// copy costs more than that bound.
 /// The invariant that makes the lock-free read safe: <b>an array that has been published in a snapshot is never
@@ -296,16 +297,19 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     }
 
     /// <summary>
-    /// Go's <c>dirtyLocked</c> copy: a new dirty table holding every entry of the read snapshot that is not
-    /// deleted. Deleted entries are CASed to expunged and left out; <paramref name="inline"/> says which value slot the entries use. Caller holds the lock.
+    /// A promotion's new snapshot table: every entry of the read snapshot that is not deleted, plus every entry of
+    /// <paramref name="added"/> (the keys added since, which the snapshot lacks). Deleted snapshot entries are CASed to
+    /// expunged and left out, so a writer that still holds the old snapshot fails its lock-free CAS on them and looks
+    /// again under the lock; <paramref name="inline"/> says which value slot the entries use. Caller holds the lock.
+    /// O(snapshot + added), which <see cref="MaximumShardEntries"/> bounds.
     /// </summary>
     /// <remarks>
-    /// When at most 16 entries are expunged and the copy has room for one more key, the slot array is cloned
-    /// as a block and the expunged entries are removed from the copy by backward shift (no per-key probing for
-    /// the survivors, one pass over the entries); otherwise the survivors are re-inserted into a right-sized table
-    /// by their stored hash codes, without calling the key comparer.
+    /// When at most 16 entries are expunged and the snapshot's array has room for the added keys, the slot array is
+    /// cloned as a block, the expunged entries are removed from the copy by backward shift and the added ones are
+    /// inserted (no per-key probing for the survivors, one pass over the entries); otherwise every survivor is
+    /// re-inserted into a right-sized table by its stored hash code, without calling the key comparer.
     /// </remarks>
-    internal static SyncTable<TKey> RebuildFrom(Entry<TKey>?[] readSlots, int readCount, bool inline, out int expunged)
+    internal static SyncTable<TKey> Merge(Entry<TKey>?[] readSlots, int readCount, SyncTable<TKey> added, bool inline, out int expunged)
     {
         // The first few expunged entries are remembered, so that the clone below need not look at every entry again.
         const int Remembered = 16;
@@ -326,32 +330,42 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         }
 
         int survivors = readCount - expunged;
-        if (expunged <= Remembered && (survivors + 1) * 2 <= readSlots.Length)
+        Debug.Assert(survivors >= 0, "Expunged more entries than the snapshot held.");
+        int total = survivors + added.Count;
+        SyncTable<TKey> table;
+        if (expunged <= Remembered && total * 2 <= readSlots.Length)
         {
             // Few deletions: clone the block and take the expunged entries out of the copy by backward-shift
             // deletion, instead of re-inserting every survivor into a fresh table (random writes, O(n) probes).
-            var clone = new SyncTable<TKey>((Entry<TKey>?[])readSlots.Clone(), readCount);
+            table = new SyncTable<TKey>((Entry<TKey>?[])readSlots.Clone(), readCount);
             foreach (int slot in expungedSlots[..expunged])
             {
-                clone.RemoveEntry(readSlots[slot]!);
+                table.RemoveEntry(readSlots[slot]!);
             }
-
-            Debug.Assert(clone.Count == survivors, "The clone lost or kept an entry it should not have.");
-            return clone;
+        }
+        else
+        {
+            table = new SyncTable<TKey>(total) { Count = survivors };
+            foreach (Entry<TKey>? entry in readSlots)
+            {
+                // Expunged stays expunged while the lock is held, so this second look agrees with the first.
+                if (entry is not null && !entry.IsExpunged(inline))
+                {
+                    AddUnique(table.Slots, entry);
+                }
+            }
         }
 
-        var table = new SyncTable<TKey>(survivors + 1);
-        foreach (Entry<TKey>? entry in readSlots)
+        Debug.Assert(table.Count == survivors, "The copy lost or kept an entry it should not have.");
+        foreach (Entry<TKey>? entry in added.Slots)
         {
-            // Expunged stays expunged while the lock is held, so this second look agrees with the first.
-            if (entry is not null && !entry.IsExpunged(inline))
+            if (entry is not null)
             {
                 AddUnique(table.Slots, entry);
             }
         }
 
-        table.Count = survivors;
-        Debug.Assert(survivors >= 0, "Expunged more entries than the snapshot held.");
+        table.Count = total;
         return table;
     }
 

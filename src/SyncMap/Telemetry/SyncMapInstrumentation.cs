@@ -18,19 +18,19 @@ internal static class SyncMapInstrumentation
     internal static readonly Meter Meter = new(MeterName, typeof(SyncMapInstrumentation).Assembly.GetName().Version?.ToString());
 
     internal static readonly Counter<long> Promotions = Meter.CreateCounter<long>(
-        Instruments.Promotions, "{promotion}", "Times a dirty map was promoted to the read snapshot.");
+        Instruments.Promotions, "{promotion}", "Times a shard's dirty map was promoted into a new read snapshot.");
 
     internal static readonly Counter<long> Misses = Meter.CreateCounter<long>(
         Instruments.Misses, "{miss}", "Operations that went past the read snapshot and under the lock.");
 
     internal static readonly Counter<long> DirtyRebuilds = Meter.CreateCounter<long>(
-        Instruments.DirtyRebuilds, "{rebuild}", "Times a dirty map was rebuilt by copying the read snapshot.");
+        Instruments.DirtyRebuilds, "{rebuild}", "Snapshots rebuilt by promotions, each copying a shard's live snapshot entries and its dirty map's.");
 
     internal static readonly Counter<long> DirtyRebuildEntries = Meter.CreateCounter<long>(
-        Instruments.DirtyRebuildEntries, "{entry}", "Entries copied by dirty rebuilds.");
+        Instruments.DirtyRebuildEntries, "{entry}", "Entries copied by those rebuilds.");
 
     internal static readonly Counter<long> Expunged = Meter.CreateCounter<long>(
-        Instruments.Expunged, "{entry}", "Deleted entries expunged by dirty rebuilds.");
+        Instruments.Expunged, "{entry}", "Deleted entries expunged (left out) by those rebuilds.");
 
     /// <summary>
     /// Bucketed by powers of 4 up to 4^11 (about 4 million entries): the SDK's default boundaries are meant for
@@ -39,7 +39,7 @@ internal static class SyncMapInstrumentation
     internal static readonly Histogram<long> PromotionSize = Meter.CreateHistogram(
         Instruments.PromotionSize,
         "{entry}",
-        "Entries in each promoted read snapshot.",
+        "Entries in the read snapshots built by each promotion (a walk's promotions are recorded a batch at a time).",
         tags: null,
         new InstrumentAdvice<long> { HistogramBucketBoundaries = [0, 4, 16, 64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304] });
 
@@ -142,7 +142,7 @@ internal sealed class SyncMapTelemetry
                 SyncMapInstrumentation.Misses.Add(events.Misses, _nameTag);
             }
 
-            if (events.Rebuilt)
+            if (events.Rebuilds > 0)
             {
                 Rebuilt(events);
             }
@@ -167,7 +167,7 @@ internal sealed class SyncMapTelemetry
 
     private void Rebuilt(in SlowPathEvents events)
     {
-        SyncMapInstrumentation.DirtyRebuilds.Add(1, _nameTag);
+        SyncMapInstrumentation.DirtyRebuilds.Add(events.Rebuilds, _nameTag);
         SyncMapInstrumentation.DirtyRebuildEntries.Add(events.RebuildCopied, _nameTag);
         if (events.RebuildExpunged > 0)
         {
@@ -230,12 +230,13 @@ internal struct SlowPathEvents
     internal DateTime PromoteStart;
     internal DateTime PromoteEnd;
 
-    internal bool Rebuilt;
+    /// <summary>Snapshots rebuilt by the promotions (one each), with the entries they copied and expunged, summed.</summary>
+    internal int Rebuilds;
     internal int RebuildCopied;
     internal int RebuildExpunged;
     internal DateTime RebuildStart;
     internal DateTime RebuildEnd;
 
     /// <summary>Whether there is anything to report.</summary>
-    internal readonly bool Any => Misses > 0 || Promotions > 0 || Rebuilt;
+    internal readonly bool Any => Misses > 0 || Promotions > 0 || Rebuilds > 0;
 }

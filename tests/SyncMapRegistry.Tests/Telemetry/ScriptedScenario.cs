@@ -8,53 +8,54 @@ namespace SyncMapRegistry.Tests.Telemetry;
 internal static class ScriptedScenario
 {
     // Step 1. Store keys 0..9 into an empty map.
-    //   Store(0): the snapshot is empty and not amended, so the first new key rebuilds dirty from it:
-    //             rebuild #1 copies 0 entries and expunges 0. Dirty = {0}, read is marked amended.
-    //   Store(1..9): new keys while amended: added to dirty, no rebuild. A new key never counts a miss.
-    //   => read 0, dirty 10; rebuilds 1, copied 0, expunged 0; misses 0.
+    //   Store(0): the snapshot is not amended, so the first new key marks it amended with an empty dirty map
+    //             (nothing is copied: the copy waits for the promotion). Dirty = {0}.
+    //   Store(1..9): new keys while amended: added to dirty. A new key never counts a miss.
+    //   => read 0, dirty 10; rebuilds 0; misses 0.
     // Step 2. TryGetValue(k) for k = 0..9.
     //   Each key is absent from the (empty) snapshot while amended: under the lock, found in dirty:
-    //   a dirty hit and a miss. Misses go 1..10; at the 10th, misses (10) >= dirty count (10):
-    //   promotion #1 of a 10-entry snapshot after 10 misses. Dirty = null.
-    //   => dirty hits 10, misses 10, promotions 1 (size 10).
+    //   a dirty hit and a miss. Misses go 1..10; at the 10th, misses (10) >= snapshot + dirty (0 + 10):
+    //   promotion #1 after 10 misses, whose rebuild #1 merges 0 snapshot entries and 10 dirty ones: 10 copied,
+    //   0 expunged. Dirty = null.
+    //   => dirty hits 10, misses 10, promotions 1 (size 10), rebuilds 1, copied 10.
     // Step 3. Delete(3).
     //   Key 3 is in the snapshot: its entry is CASed to deleted, lock-free. Nothing is counted.
     // Step 4. Store(10), Store(11), Store(12).
-    //   Store(10): a new key, and the snapshot is not amended: rebuild #2 copies the snapshot, expunging
-    //   the deleted entry 3: 10 keys - 1 expunged = 9 copied. Then 10 is added: dirty 10. Store(11), Store(12):
-    //   dirty 12. Each new key is also added to the snapshot's pending-key filter.
-    //   => rebuilds 2, copied 0 + 9 = 9, expunged 1; read 10 (deleted keys included), dirty 12.
+    //   Store(10): a new key, and the snapshot is not amended: an empty dirty map again, then 10 is added.
+    //   Store(11), Store(12): dirty 3. Each new key is also added to the snapshot's pending-key filter.
+    //   => read 10 (the deleted key 3 included), dirty 3; still 1 rebuild.
     // Step 5. Delete(12), TryGetValue(12), TryGetValue(99), TryGetValue(3).
-    //   Delete(12): 12 is only in dirty: removed from it under the lock, a miss (1 < 11 left: no promotion).
+    //   Delete(12): 12 is only in dirty: removed from it under the lock, a miss (1 < 10 + 2: no promotion).
     //   TryGetValue(12): the filter still holds 12, so the lookup goes under the lock and finds nothing in
-    //   dirty: a lookup miss and a miss (2 < 11). TryGetValue(99): 99 was never pending, so the filter answers
-    //   "absent" without the lock: nothing counted. Key 3 is in the snapshot, expunged: false at once, nothing counted.
+    //   dirty: a lookup miss and a miss (2 < 12). TryGetValue(99): 99 was never pending, so the filter answers
+    //   "absent" without the lock: nothing counted. Key 3 is in the snapshot, deleted: false at once, nothing counted.
     //   => lookup misses 1, misses 10 + 2 = 12.
-    //   Midway (here): read 10, dirty 11.
+    //   Midway (here): read 10, dirty 2.
     // Step 6. Range.
-    //   Amended, so Range promotes first: promotion #2 of an 11-entry snapshot after 2 misses.
+    //   Amended, so Range promotes first: promotion #2 after 2 misses, whose rebuild #2 expunges the deleted
+    //   entry 3 and merges the 9 live snapshot entries with the 2 dirty ones: 11 copied, 1 expunged.
     //   It visits the 11 live keys (0..11 but 3).
-    //   => promotions 2 (sizes 10 and 11); read 11, dirty 0.
+    //   => promotions 2 (sizes 10 and 11), rebuilds 2, copied 10 + 11 = 21, expunged 1; read 11, dirty 0.
     internal const long Promotions = 2;
     internal const long Misses = 12;
     internal const long Rebuilds = 2;
-    internal const long RebuildEntries = 9;
+    internal const long RebuildEntries = 10 + 11;
     internal const long Expunged = 1;
     internal const long PromotionSizeSum = 10 + 11;
     internal const long DirtyHits = 10;
     internal const long LookupMisses = 1;
     internal const long MidwayRead = 10;
-    internal const long MidwayDirty = 11;
+    internal const long MidwayDirty = 2;
     internal const long FinalRead = 11;
     internal const long FinalDirty = 0;
     internal const int LiveKeys = 11;
 
-    /// <summary>The spans the script ends, in order, as (name, entries, misses or expunged).</summary>
+    /// <summary>The spans the script ends, in order, as (name, entries, misses or expunged): each promotion's rebuild, then the promotion.</summary>
     internal static readonly (string Span, int Entries, int MissesOrExpunged)[] Spans =
     [
-        (SyncMapRegistryTelemetry.Spans.DirtyRebuild, 0, 0),
+        (SyncMapRegistryTelemetry.Spans.DirtyRebuild, 10, 0),
         (SyncMapRegistryTelemetry.Spans.Promote, 10, 10),
-        (SyncMapRegistryTelemetry.Spans.DirtyRebuild, 9, 1),
+        (SyncMapRegistryTelemetry.Spans.DirtyRebuild, 11, 1),
         (SyncMapRegistryTelemetry.Spans.Promote, 11, 2),
     ];
 
