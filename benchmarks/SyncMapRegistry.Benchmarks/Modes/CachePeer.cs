@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Runtime.GrainDirectory;
@@ -55,9 +56,10 @@ internal sealed class CachePeer(string name, IGrainDirectoryCache cache, Func<Sy
     /// Promotes a read/dirty map the way a silo's lookups do: looks up <paramref name="recent"/> (keys stored since
     /// the last promotion, so missing from the read snapshot) round and round until the map has promoted (it holds
     /// no dirty table), at most <paramref name="maxLookups"/> times. Does nothing for a cache that does not promote.
-    /// Returns whether the map ended promoted.
+    /// With <paramref name="record"/>, each lookup is timed (<see cref="Stopwatch"/> ticks, and whether a garbage
+    /// collection ran during it) and handed to it. Returns whether the map ended promoted.
     /// </summary>
-    internal bool Promote(ReadOnlySpan<GrainAddress> recent, long maxLookups)
+    internal bool Promote(ReadOnlySpan<GrainAddress> recent, long maxLookups, Action<long, bool>? record = null)
     {
         if (statistics is null)
         {
@@ -68,7 +70,10 @@ internal sealed class CachePeer(string name, IGrainDirectoryCache cache, Func<Sy
         {
             for (int i = 0; i < recent.Length; i++)
             {
+                int collections = GC.CollectionCount(0);
+                long start = Stopwatch.GetTimestamp();
                 Cache.LookUp(recent[i].GrainId, out _, out _);
+                record?.Invoke(Stopwatch.GetTimestamp() - start, GC.CollectionCount(0) != collections);
             }
 
             n += recent.Length;

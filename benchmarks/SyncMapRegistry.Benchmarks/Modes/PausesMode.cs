@@ -16,7 +16,10 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 /// rounds, and the median over rounds of each round's max. An operation during which a garbage collection ran
 /// (<see cref="GC.CollectionCount"/> of generation 0, which every collection raises, moved) is counted, and the last
 /// column gives the median of the rounds' max over the other operations: what the cache's own work costs at worst,
-/// apart from the collections that its allocations bring on. Every store and lookup must succeed, or the run fails.
+/// apart from the collections that its allocations bring on. For a cache that promotes, the lookups of each round's
+/// promoting passes are timed too (without the reader): the misses that pay for the promotions, and the promotions
+/// themselves (a read/dirty map copies a shard's snapshot when it promotes it). Every store and lookup must succeed,
+/// or the run fails.
 /// </summary>
 internal static class PausesMode
 {
@@ -44,10 +47,11 @@ internal static class PausesMode
             foreach (Func<CachePeer> create in CachePeer.All(2 * size))
             {
                 var storesTimed = new Latencies();
+                var promotingLookups = new Latencies();
                 var loop = new StoreLoop(Filled(create(), oldGrains), oldGrains, newGrains, stores);
                 for (int round = 0; round < rounds; round++)
                 {
-                    loop.Round(storesTimed);
+                    loop.Round(storesTimed, promotingLookups);
                 }
 
                 int dirtyLeft = loop.MaxDirtyLeft;
@@ -58,7 +62,7 @@ internal static class PausesMode
                     for (int round = 0; round < rounds; round++)
                     {
                         reader.StartRound();
-                        loop.Round(new Latencies());
+                        loop.Round(new Latencies(), promoting: null);
                     }
                 }
 
@@ -68,6 +72,11 @@ internal static class PausesMode
                 }
 
                 storesTimed.Print(size, "new-key store after a promotion", loop.Peer.Name);
+                if (loop.Peer.Promotes)
+                {
+                    promotingLookups.Print(size, "lookup of the last round's grains until they are promoted", loop.Peer.Name);
+                }
+
                 settledReads.Print(size, "lookup of a settled grain, during the stores", loop.Peer.Name);
                 newReads.Print(size, "lookup of a newly stored grain, during the stores", loop.Peer.Name);
             }
@@ -118,7 +127,8 @@ internal static class PausesMode
         /// <summary>Set by the reader when it has timed a lookup in the current round.</summary>
         internal volatile bool ReaderTimed;
 
-        internal void Round(Latencies latencies)
+        /// <summary>One round; with <paramref name="promoting"/>, the lookups that promote the map are timed into it.</summary>
+        internal void Round(Latencies latencies, Latencies? promoting)
         {
             ReadOnlySpan<GrainAddress> recent = _stored == 0 ? oldGrains : newGrains.AsSpan(_stored - stores, stores);
             // A shard (at most 1,024 entries) may hold a single recent key; it promotes after as many misses as its
@@ -127,7 +137,8 @@ internal static class PausesMode
             // a half that received none of the recent keys never misses, so lookups cannot promote it: such dirty
             // entries are counted (and printed under the table), not treated as a failure to promote.
             int dirtyBefore = peer.Statistics?.DirtyCount ?? 0;
-            peer.Promote(recent, Math.Max(4L * (oldGrains.Length + newGrains.Length), 2_048L * recent.Length));
+            promoting?.StartRound();
+            peer.Promote(recent, Math.Max(4L * (oldGrains.Length + newGrains.Length), 2_048L * recent.Length), promoting is null ? null : promoting.Record);
             int dirtyLeft = peer.Statistics?.DirtyCount ?? 0;
             if (dirtyLeft != 0 && dirtyLeft >= dirtyBefore)
             {
