@@ -127,7 +127,14 @@ internal abstract class Entry<TKey>
     {
         if (inline)
         {
-            long w = Interlocked.CompareExchange(ref WordSlot, InlineWord.Expunged, InlineWord.Deleted);
+            // A plain read first: a promotion looks at every entry of the shard, most of them live, and a CAS on each
+            // would cost a locked instruction per entry.
+            long w = LoadWord();
+            if (w == InlineWord.Deleted)
+            {
+                w = Interlocked.CompareExchange(ref WordSlot, InlineWord.Expunged, InlineWord.Deleted);
+            }
+
             return w is InlineWord.Deleted or InlineWord.Expunged;
         }
 
