@@ -14,7 +14,7 @@ namespace SyncMapRegistry;
 /// bits are never cleared; the filter is replaced only together with the snapshot, at a promotion. So a
 /// reader that finds a bit clear knows the key was not pending at any moment since it loaded the snapshot,
 /// and may answer from the snapshot alone. A set bit may be a false positive: the reader then takes the lock
-/// and looks in the dirty map exactly as Go does. Only writers holding the map's lock add to the filter.
+/// and looks in the dirty map exactly as Go does. Only writers holding the shard's lock add to the filter.
 /// </remarks>
 internal sealed class PendingKeys
 {
@@ -33,7 +33,31 @@ internal sealed class PendingKeys
         _shift = 32 - BitOperations.Log2((uint)bits);
     }
 
-    /// <summary>Records a key that is about to be added to the dirty map. Caller holds the map's lock.</summary>
+    /// <summary>
+    /// A filter for a shard whose snapshot holds <paramref name="snapshotCount"/> keys and whose dirty map is
+    /// <paramref name="dirty"/>, holding the dirty map's keys; <c>null</c> when there is no dirty map (the shard is not
+    /// amended). For a shard about to be published, whose filter no reader has seen yet.
+    /// </summary>
+    internal static PendingKeys? Of<TKey>(int snapshotCount, Entry<TKey>?[]? dirty)
+    {
+        if (dirty is null)
+        {
+            return null;
+        }
+
+        var pending = new PendingKeys(snapshotCount);
+        foreach (Entry<TKey>? entry in dirty)
+        {
+            if (entry is not null)
+            {
+                pending.Add(entry.HashCode);
+            }
+        }
+
+        return pending;
+    }
+
+    /// <summary>Records a key that is about to be added to the dirty map. Caller holds the shard's lock.</summary>
     internal void Add(int hashCode)
     {
         (uint first, uint second) = Positions(hashCode);

@@ -16,9 +16,25 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
     where TKey : notnull
 {
     /// <summary>
-    /// The shard's read snapshot. Never written after the shard is published; safe to read without the lock. Holds no
+    /// Guards <see cref="Dirty"/>, <see cref="Misses"/>, <see cref="Retired"/> and the writes to <see cref="Pending"/>.
+    /// A slow path holds one shard's lock at a time, and takes the map's directory lock only inside it (to publish a
+    /// promotion or split); only <see cref="SyncMap{TKey, TValue}.Clear"/> and the switch to randomized hashing take
+    /// several shards' locks, in directory order, and nothing takes a shard's lock while holding the directory lock.
+    /// So threads that add keys to different shards do not wait for each other.
+    /// </summary>
+    internal readonly Lock Lock = new();
+
+    /// <summary>
+    /// Set, under <see cref="Lock"/>, once a successor (a promotion, the halves of a split, an empty directory or a
+    /// rehashed one) has been published in this shard's place. A slow path that locks a retired shard lets it go and
+    /// looks the shard up again; so work done under the lock of a shard that is not retired lands in the current map.
+    /// </summary>
+    internal bool Retired;
+
+    /// <summary>
+    /// The shard's read snapshot. Never written after the shard is published; safe to read without a lock. Holds no
     /// expunged entry while the shard is current: only a promotion expunges, and only the entries it leaves out of
-    /// the successor's snapshot. So an entry found here under the lock can be written without re-adding it anywhere.
+    /// the successor's snapshot. So an entry found here under the shard's lock can be written without re-adding it anywhere.
     /// </summary>
     internal readonly Entry<TKey>?[] Slots = slots;
 
@@ -33,14 +49,14 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
 
     /// <summary>
     /// The keys added since the shard's snapshot was published, which <see cref="Slots"/> lacks, or <c>null</c> when
-    /// none have been (Go's <c>dirty</c> minus its copy of the snapshot). Accessed only with the map's lock held. A key
+    /// none have been (Go's <c>dirty</c> minus its copy of the snapshot). Accessed only with <see cref="Lock"/> held. A key
     /// is in at most one of the two tables; the shard's live keys are the snapshot's live entries plus these.
     /// </summary>
     internal SyncTable<TKey>? Dirty = dirty;
 
     /// <summary>
     /// Operations since the shard was published that had to look past its snapshot into <see cref="Dirty"/>.
-    /// Accessed only with the lock held. Once it reaches <c>Count + Dirty.Count</c> (the size of the table a promotion
+    /// Accessed only with <see cref="Lock"/> held. Once it reaches <c>Count + Dirty.Count</c> (the size of the table a promotion
     /// builds) the shard is promoted.
     /// </summary>
     internal int Misses;
@@ -48,12 +64,12 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
     /// <summary>
     /// The keys added to <see cref="Dirty"/> that <see cref="Slots"/> lacks, as a Bloom filter: <c>null</c> until the
     /// first one (the shard is then not amended), and never cleared afterwards, not even once the shard is replaced.
-    /// Written only with the lock held, and always before the key it records is added to dirty; read lock-free.
+    /// Written only with <see cref="Lock"/> held, and always before the key it records is added to dirty; read lock-free.
     /// So a reader that finds a key absent from <see cref="Slots"/> and from this filter knows that the key was not
     /// in this shard when it loaded the shard (a later key goes to this shard's dirty through the filter, or to a successor).
     /// </summary>
     internal PendingKeys? Pending = pending;
 
-    /// <summary>Whether new keys are pending (the shard has a dirty map). Caller holds the lock.</summary>
+    /// <summary>Whether new keys are pending (the shard has a dirty map). Caller holds <see cref="Lock"/>.</summary>
     internal bool AmendedLocked => Dirty is not null;
 }

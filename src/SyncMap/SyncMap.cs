@@ -17,8 +17,9 @@ namespace SyncMapRegistry;
 /// (1) a key is written once and read many times, as in caches that only grow, or (2) threads read,
 /// write and overwrite disjoint sets of keys. Then a lookup that hits the read snapshot takes no lock,
 /// allocates nothing and writes no shared memory, and updates of existing keys take no lock either.
-/// Do not choose it for workloads that keep adding new keys: every new key takes the map's one lock, lookups of the
-/// new keys take it too until their shard is promoted, and each promotion copies the shard's snapshot.
+/// Do not choose it for workloads that keep adding new keys: every new key takes its shard's lock, lookups of the
+/// new keys take it too until their shard is promoted, and each promotion copies the shard's snapshot and the
+/// directory of shards.
 /// </para>
 /// <para>
 /// Departures from Go: the map is split into shards of at most 1,024 keys, each promoted and rebuilt on its own, so no operation copies more than one shard
@@ -44,19 +45,20 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     where TKey : notnull
 {
     /// <summary>
-    /// Guards every shard's <see cref="Shard{TKey}.Dirty"/>, <see cref="Shard{TKey}.Misses"/> and
-    /// <see cref="Shard{TKey}.Pending"/>, the statistics, <see cref="_amendedShards"/>, and every store to
-    /// <see cref="_shards"/> and <see cref="_snapshots"/>. Nothing foreign runs while it is held: slow paths collect
-    /// what they did in a <see cref="SlowPathEvents"/> and hand it to the telemetry after releasing the lock. No
-    /// work done under it is larger than one shard (<see cref="SyncTable{TKey}.MaximumShardEntries"/> keys) or one
-    /// copy of the directory.
+    /// Guards every store to <see cref="_shards"/> and <see cref="_snapshots"/>: held only for the copy of the directory
+    /// that publishes a promotion, a split, a clear or a rehash, and taken only while the lock of each shard that the
+    /// new directory drops is held (<see cref="Shard{TKey}.Lock"/>, which guards the rest of a shard's state). Never
+    /// held while waiting for a shard's lock, so the two kinds cannot deadlock. Nothing foreign runs under either:
+    /// slow paths collect what they did in a <see cref="SlowPathEvents"/> and hand it to the telemetry after releasing
+    /// their locks. No work done under a lock is larger than one shard (<see cref="SyncTable{TKey}.MaximumShardEntries"/>
+    /// keys) plus one copy of the directory, except a clear and the once-per-map switch to randomized hashing.
     /// </summary>
-    private readonly Lock _lock = new();
+    private readonly Lock _directoryLock = new();
 
     /// <summary>
     /// The read snapshot as the read path sees it: entry <c>i</c> is the snapshot array of the shard that covers
     /// directory index <c>i</c> (<see cref="SyncTable{TKey}.ShardIndex"/>), so a read hit costs this field, one
-    /// element, one slot and its entry. Always safe to load without the lock, stored only with it held, and never
+    /// element, one slot and its entry. Always safe to load without a lock, stored only with <see cref="_directoryLock"/> held, and never
     /// written after it is published (a promotion or split publishes a new array): so a walker that loads it once
     /// sees one consistent set of snapshots, each shard as one run of equal entries. Stored after
     /// <see cref="_shards"/>, so a reader that loads this first and <see cref="_shards"/> second sees shards at least as new.
@@ -66,24 +68,24 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>
     /// The shards, indexed like <see cref="_snapshots"/> (a shard of depth d fills a run of 2^(D-d) entries of a
     /// directory of depth D): <c>_shards[i].Slots == _snapshots[i]</c> for the pair published together. Safe to load
-    /// without the lock (the miss path reads a shard's <see cref="Shard{TKey}.Pending"/> through it), stored only with
-    /// the lock held, never written after it is published.
+    /// without a lock (the miss path reads a shard's <see cref="Shard{TKey}.Pending"/> through it), stored only with
+    /// <see cref="_directoryLock"/> held, never written after it is published.
     /// </summary>
     private Shard<TKey>[] _shards;
 
     /// <summary>
-    /// Shards that have a dirty map (Go's <c>amended</c>, summed). Written only with the lock held; read without it
-    /// by <see cref="Range"/> and the enumerator, which promote under the lock, a batch of shards per hold, only when
-    /// it is non-zero.
+    /// Shards that have a dirty map (Go's <c>amended</c>, summed). Changed with interlocked operations under the
+    /// shard's lock; read without one by <see cref="Range"/> and the enumerator, which promote the pending shards (each
+    /// under its own lock) only when it is non-zero.
     /// </summary>
     private int _amendedShards;
 
     /// <summary>
     /// The comparer the tables hash with: <c>null</c> for a value-type key with the default comparer, so the JIT can
     /// devirtualize it; <see cref="NonRandomizedStringComparer"/> for string keys with the default comparer, until a
-    /// long probe sequence switches the map to the randomized default (<see cref="SwitchToRandomizedHashingLocked"/>).
-    /// Written only then, with the lock held, after the rehashed directory is published. A reader loads it before
-    /// the snapshots; a miss made with a comparer that is no longer current looks again under the lock.
+    /// long probe sequence switches the map to the randomized default (<see cref="SwitchToRandomizedHashing"/>).
+    /// Written only then, with every shard's lock held, after the rehashed directory is published. A reader loads it before
+    /// the snapshots; a miss made with a comparer that is no longer current looks again under its shard's lock.
     /// </summary>
     private IEqualityComparer<TKey>? _keyComparer;
 
@@ -107,10 +109,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>Read-hit counts in per-thread cells; <c>null</c> unless <see cref="SyncMapOptions.CountReadHits"/>.</summary>
     private readonly PerThreadCounter? _readHits;
 
-    /// <summary>The statistics, written only on slow paths with <see cref="_lock"/> held, read by anyone without it.</summary>
+    /// <summary>The statistics, written only on slow paths, with interlocked operations under a shard's lock; read by anyone without one.</summary>
     private readonly SyncMapCounters _counters;
 
-    /// <summary>The map's instruments; <c>null</c> when it has no <see cref="SyncMapOptions.Name"/>. Called only outside <see cref="_lock"/>.</summary>
+    /// <summary>The map's instruments; <c>null</c> when it has no <see cref="SyncMapOptions.Name"/>. Called only while the map holds no lock.</summary>
     private readonly SyncMapTelemetry? _telemetry;
 
     // One constructor per arity, so that no call is ambiguous: `new SyncMap<TKey, TValue>(null)` is the map without options.
@@ -182,7 +184,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
 
     /// <summary>
-    /// The number of live entries. O(n), and it takes the lock only a shard at a time, for shards with pending
+    /// The number of live entries. O(n), and it takes shards' locks one at a time, for shards with pending
     /// keys. Not a snapshot: under concurrent writes it reflects each entry at some moment during the call.
     /// </summary>
     public int Count
@@ -242,7 +244,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>
     /// Gets the value stored for a key (Go's <c>Load</c>). A hit in the read snapshot takes no lock,
     /// allocates nothing and writes no shared memory. A key missing from the snapshot while new keys are
-    /// pending in its shard is looked up in the shard's dirty map under the lock, and counts a miss.
+    /// pending in its shard is looked up in the shard's dirty map under the shard's lock, and counts a miss.
     /// </summary>
     public bool TryGetValue(TKey key, [MaybeNullWhen(false)] out TValue value)
     {
@@ -329,7 +331,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>
-    /// The lookup of a key that may be pending: under the lock, in its shard's snapshot and then its dirty map, counting
+    /// The lookup of a key that may be pending: under its shard's lock, in the shard's snapshot and then its dirty map, counting
     /// a miss. A method of its own, so that the lock's frame costs nothing to the lookups that end before it.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -337,13 +339,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     {
         SlowPathEvents events = default;
         bool found;
-        lock (_lock)
+        Shard<TKey> shard = EnterShard(key, out int hashCode);
+        try
         {
-            int hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-
-            // Look again: the shard may have been promoted while we waited for the lock, and then the
+            // Look again: the shard may have been promoted since the caller searched it, and then the
             // key is in the snapshot and this is no miss.
-            Shard<TKey> shard = ShardOfLocked(hashCode);
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is null && shard.Dirty is { } dirty)
             {
@@ -351,11 +351,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 found = TryLoad(entry, out value);
                 if (found)
                 {
-                    _counters.DirtyHitLocked();
+                    _counters.DirtyHit();
                 }
                 else
                 {
-                    _counters.LookupMissedLocked();
+                    _counters.LookupMissed();
                 }
 
                 MissLocked(shard, ref events);
@@ -365,6 +365,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 found = TryLoad(entry, out value);
             }
         }
+        finally
+        {
+            shard.Lock.Exit();
+        }
 
         Report(events);
         return found;
@@ -372,10 +376,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Whether a key missing from <paramref name="searched"/> (the snapshot array its shard had when the caller loaded
-    /// <see cref="_snapshots"/>) may be in the map, so that the caller must take the lock to know. <c>false</c> is
+    /// <see cref="_snapshots"/>) may be in the map, so that the caller must take its shard's lock to know. <c>false</c> is
     /// certain: when this loads the shards, the key is neither in that shard's snapshot nor pending in it (see
     /// <see cref="Shard{TKey}.Pending"/>). When the shard has been replaced since, the answer is <c>true</c>, and the
-    /// caller looks again under the lock.
+    /// caller looks again under the shard's lock.
     /// </summary>
     private bool MayBePending(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer)
     {
@@ -400,7 +404,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Sets the value for a key (Go's <c>Store</c>). Over an existing, non-expunged key it is a lock-free
-    /// CAS that allocates nothing for a reference-type value; a new key takes the lock.
+    /// CAS that allocates nothing for a reference-type value; a new key takes its shard's lock.
     /// </summary>
     public void Store(TKey key, TValue value) => Swap(key, value, out _);
 
@@ -440,35 +444,43 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool SwapSlow(TKey key, int hashCode, TValue value, [MaybeNullWhen(false)] out TValue previous)
     {
-        SlowPathEvents events = default;
         bool swapped = false;
         previous = default;
-        lock (_lock)
+        NewKey added;
+        do
         {
-            // The comparer may have switched to randomized hashing since the caller hashed the key.
-            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-            Shard<TKey> shard = ShardOfLocked(hashCode);
-            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
-            if (entry is not null)
+            // The comparer may have switched to randomized hashing since the caller hashed the key: EnterShard hashes again.
+            Shard<TKey> shard = EnterShard(key, out hashCode);
+            try
             {
-                // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
-                swapped = SwapLocked(entry, value, out previous);
+                added = NewKey.None;
+                Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+                if (entry is not null)
+                {
+                    // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
+                    swapped = SwapLocked(entry, value, out previous);
+                }
+                else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+                {
+                    swapped = SwapLocked(dirtyEntry, value, out previous);
+                }
+                else
+                {
+                    added = AddNewKeyLocked(shard, key, hashCode, value);
+                }
             }
-            else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+            finally
             {
-                swapped = SwapLocked(dirtyEntry, value, out previous);
-            }
-            else
-            {
-                AddNewKeyLocked(shard, NewEntry(key, hashCode, value));
+                shard.Lock.Exit();
             }
         }
+        while (added == NewKey.SplitFirst);
 
-        Report(events);
+        AfterNewKey(added);
         return swapped;
     }
 
-    /// <summary>Swaps in a value unconditionally. The caller holds the lock, and the entry is in a current table, so it is not expunged.</summary>
+    /// <summary>Swaps in a value unconditionally. The caller holds the shard's lock, and the entry is in the shard's tables, so it is not expunged.</summary>
     private static bool SwapLocked(Entry<TKey> entry, TValue value, [MaybeNullWhen(false)] out TValue previous) =>
         Inline ? TryUnwrap(entry.SwapWordLocked(InlineWord.Of(value)), out previous) : TryUnwrap(entry.SwapLocked(Wrap(value)), out previous);
 
@@ -506,32 +518,42 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     {
         SlowPathEvents events = default;
         TValue actual;
-        lock (_lock)
+        NewKey added;
+        do
         {
-            // The comparer may have switched to randomized hashing since the caller hashed the key.
-            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-            Shard<TKey> shard = ShardOfLocked(hashCode);
-            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
-            if (entry is not null)
+            // The comparer may have switched to randomized hashing since the caller hashed the key: EnterShard hashes again.
+            Shard<TKey> shard = EnterShard(key, out hashCode);
+            try
             {
-                // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
-                TryLoadOrStore(entry, value, out actual, out loaded);
+                added = NewKey.None;
+                Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+                if (entry is not null)
+                {
+                    // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
+                    TryLoadOrStore(entry, value, out actual, out loaded);
+                }
+                else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+                {
+                    TryLoadOrStore(dirtyEntry, value, out actual, out loaded);
+                    MissLocked(shard, ref events);
+                }
+                else
+                {
+                    // A new key is no miss: the caller had nothing to find.
+                    added = AddNewKeyLocked(shard, key, hashCode, value);
+                    actual = value;
+                    loaded = false;
+                }
             }
-            else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+            finally
             {
-                TryLoadOrStore(dirtyEntry, value, out actual, out loaded);
-                MissLocked(shard, ref events);
-            }
-            else
-            {
-                // A new key is no miss: the caller had nothing to find.
-                AddNewKeyLocked(shard, NewEntry(key, hashCode, value));
-                actual = value;
-                loaded = false;
+                shard.Lock.Exit();
             }
         }
+        while (added == NewKey.SplitFirst);
 
         Report(events);
+        AfterNewKey(added);
         return actual;
     }
 
@@ -548,7 +570,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Deletes a key and returns its value (Go's <c>LoadAndDelete</c>). A snapshot hit CASes the value
-    /// out without the lock, and the key stays in both tables until the next rebuild expunges it.
+    /// out without a lock, and the key stays in the snapshot until the shard's next promotion expunges it.
     /// </summary>
     /// <returns><c>true</c> when a live value was removed; it is then in <paramref name="value"/>.</returns>
     public bool LoadAndDelete(TKey key, [MaybeNullWhen(false)] out TValue value)
@@ -606,11 +628,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     {
         SlowPathEvents events = default;
         bool swapped = false;
-        lock (_lock)
+
+        // The comparer may have switched to randomized hashing since the caller hashed the key: EnterShard hashes again.
+        Shard<TKey> shard = EnterShard(key, out hashCode);
+        try
         {
-            // The comparer may have switched to randomized hashing since the caller hashed the key.
-            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-            Shard<TKey> shard = ShardOfLocked(hashCode);
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is not null)
             {
@@ -621,6 +643,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 swapped = TryCompareAndReplace(dirtyEntry, expected, value, delete: false);
                 MissLocked(shard, ref events);
             }
+        }
+        finally
+        {
+            shard.Lock.Exit();
         }
 
         Report(events);
@@ -652,7 +678,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// The slow path of <see cref="LoadAndDelete"/> and <see cref="CompareAndDelete"/>: looks again in the shard's
-    /// snapshot under the lock, then in its dirty map, counting a miss. With <paramref name="removeFromDirty"/> a
+    /// snapshot under the shard's lock, then in its dirty map, counting a miss. With <paramref name="removeFromDirty"/> a
     /// dirty-only key is removed outright (unlike a snapshot key, no snapshot refers to it); the caller then deletes
     /// the entry's value.
     /// </summary>
@@ -661,11 +687,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     {
         SlowPathEvents events = default;
         Entry<TKey>? entry;
-        lock (_lock)
+
+        // The comparer may have switched to randomized hashing since the caller hashed the key: EnterShard hashes again.
+        Shard<TKey> shard = EnterShard(key, out hashCode);
+        try
         {
-            // The comparer may have switched to randomized hashing since the caller hashed the key.
-            hashCode = SyncTable<TKey>.Hash(key, _keyComparer);
-            Shard<TKey> shard = ShardOfLocked(hashCode);
             entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
             if (entry is null && shard.Dirty is { } dirty)
             {
@@ -674,7 +700,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                     entry = dirty.Remove(key, hashCode, _keyComparer);
                     if (entry is not null)
                     {
-                        _counters.DirtyCountLocked--;
+                        _counters.AddSizes(read: 0, dirty: -1);
                     }
                 }
                 else
@@ -685,6 +711,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 MissLocked(shard, ref events);
             }
         }
+        finally
+        {
+            shard.Lock.Exit();
+        }
 
         Report(events);
         return entry;
@@ -692,8 +722,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Calls <paramref name="visit"/> for each live entry until it returns <c>false</c> (Go's <c>Range</c>).
-    /// If new keys are pending, it first promotes every shard that has them, under the lock a batch at a time (each hold
-    /// copies about one shard's worth of entries, plus one copy of the directory); the walk itself takes no lock. It is not a snapshot: no key is visited twice,
+    /// If new keys are pending, it first promotes every shard that has them, each under its own lock (a copy of the
+    /// shard and one of the directory); the walk itself takes no lock. It is not a snapshot: no key is visited twice,
     /// a value may reflect any mapping during the call, and keys added after the call starts are not seen.
     /// <paramref name="visit"/> may call any method of the map, <see cref="Range"/> included. Allocates nothing.
     /// </summary>
@@ -716,9 +746,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <remarks>
     /// Guarantee: every key that is live from the start of the walk until the walk reaches it is visited exactly
     /// once, with a value it held during the walk. A key added or deleted during the walk may or may not be
-    /// visited; no key is visited twice. Each shard's read snapshot is walked without the lock; the keys that only
-    /// its dirty map holds are copied out under the lock, one shard at a time (a bounded batch), and visited after
-    /// releasing it, so <paramref name="visit"/> never runs under the lock and may call any method of the map.
+    /// visited; no key is visited twice. Each shard's read snapshot is walked without a lock; the keys that only
+    /// its dirty map holds are copied out under the shard's lock (a bounded batch), and visited after
+    /// releasing it, so <paramref name="visit"/> never runs under a lock and may call any method of the map.
     /// </remarks>
     internal void ForEachWithoutPromoting(Func<TKey, TValue, bool> visit)
     {
@@ -773,16 +803,16 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>
     /// The entries that the current shards covering directory entries [<paramref name="first"/>, <paramref name="end"/>)
     /// of a directory of <paramref name="length"/> entries hold and that <paramref name="walked"/> lacks: each shard's
-    /// snapshot's and dirty map's. Matched by stored hash and key comparer. Under the lock, one
+    /// snapshot's and dirty map's. Matched by stored hash and key comparer. Under each shard's lock in turn, one
     /// walked shard's worth: the shards now covering its range (usually one).
     /// </summary>
     private List<Entry<TKey>> CopyKeysMissingFrom(int length, int first, int end, Entry<TKey>?[] walked, IEqualityComparer<TKey>? walkedComparer)
     {
         var missing = new List<Entry<TKey>>();
         HashSet<Entry<TKey>>? walkedEntries = null;
-        lock (_lock)
+        while (true)
         {
-            Shard<TKey>[] shards = _shards;
+            Shard<TKey>[] shards = Volatile.Read(ref _shards);
             if (shards.Length < length)
             {
                 // Cleared since the walk started: every key it held was deleted during the walk, and newer keys may be missed.
@@ -790,12 +820,14 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             }
 
             // After a switch to randomized hashing the walked table's entries carry new hash codes: match them by reference.
-            walkedEntries = ReferenceEquals(walkedComparer, _keyComparer)
+            IEqualityComparer<TKey>? comparer = Volatile.Read(ref _keyComparer);
+            walkedEntries = ReferenceEquals(walkedComparer, comparer)
                 ? null
                 : new HashSet<Entry<TKey>>(walked.OfType<Entry<TKey>>(), ReferenceEqualityComparer.Instance);
             int scale = shards.Length / length;
             Shard<TKey>? previous = null;
-            for (int i = first * scale; i < end * scale; i++)
+            bool replaced = false;
+            for (int i = first * scale; i < end * scale && !replaced; i++)
             {
                 Shard<TKey> shard = shards[i];
                 if (ReferenceEquals(shard, previous))
@@ -804,15 +836,33 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 }
 
                 previous = shard;
-                AddMissing(shard.Slots);
-                if (shard.Dirty is { } dirty)
+                shard.Lock.Enter();
+                try
                 {
-                    AddMissing(dirty.Slots);
+                    // A retired shard's keys are in its successors, which a fresh look at the directory finds.
+                    replaced = shard.Retired || !ReferenceEquals(comparer, _keyComparer);
+                    if (!replaced)
+                    {
+                        AddMissing(shard.Slots);
+                        if (shard.Dirty is { } dirty)
+                        {
+                            AddMissing(dirty.Slots);
+                        }
+                    }
+                }
+                finally
+                {
+                    shard.Lock.Exit();
                 }
             }
-        }
 
-        return missing;
+            if (!replaced)
+            {
+                return missing;
+            }
+
+            missing.Clear();
+        }
 
         void AddMissing(Entry<TKey>?[] slots)
         {
@@ -835,7 +885,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Removes every entry. Returns at once, allocating nothing, when the map is already empty; otherwise
-    /// takes the lock and publishes an empty directory.
+    /// takes every shard's lock and publishes an empty directory.
     /// </summary>
     public void Clear()
     {
@@ -846,13 +896,21 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             return;
         }
 
-        lock (_lock)
+        shards = EnterAllShards();
+        try
         {
+            // Every current shard is locked, so nobody else writes the counters until the empty directory is out.
+            Volatile.Write(ref _amendedShards, 0);
+            _counters.SetSizes(read: 0, dirty: 0);
             (Shard<TKey>[] empty, Entry<TKey>?[][] snapshots) = EmptyDirectory();
-            PublishLocked(empty, snapshots);
-            _amendedShards = 0;
-            _counters.ReadCountLocked = 0;
-            _counters.DirtyCountLocked = 0;
+            lock (_directoryLock)
+            {
+                Publish(empty, snapshots);
+            }
+        }
+        finally
+        {
+            ExitAllShards(shards, retire: true);
         }
     }
 
@@ -873,7 +931,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>
-    /// The read/dirty machinery's counters and sizes, read without the lock; the counters are maintained
+    /// The read/dirty machinery's counters and sizes, read without a lock; the counters are maintained
     /// on slow paths only, never on the read-hit path.
     /// </summary>
     public SyncMapStatistics GetStatistics() => _counters.Read();
@@ -912,19 +970,130 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// </summary>
     private const int MaximumDepth = 16;
 
-    /// <summary>The shard that holds a hash code now. Caller holds the lock.</summary>
-    private Shard<TKey> ShardOfLocked(int hashCode) => _shards[SyncTable<TKey>.ShardIndex(hashCode, _shards.Length)];
+    /// <summary>
+    /// Locks the shard that holds <paramref name="key"/> now and returns it, with the key's hash code under the comparer
+    /// now. The caller releases <see cref="Shard{TKey}.Lock"/>.
+    /// </summary>
+    private Shard<TKey> EnterShard(TKey key, out int hashCode)
+    {
+        while (true)
+        {
+            IEqualityComparer<TKey>? comparer = Volatile.Read(ref _keyComparer);
+            hashCode = SyncTable<TKey>.Hash(key, comparer);
+            Shard<TKey>[] shards = Volatile.Read(ref _shards);
+            Shard<TKey> shard = shards[SyncTable<TKey>.ShardIndex(hashCode, shards.Length)];
+            shard.Lock.Enter();
 
-    /// <summary>Publishes a new directory: the shards first, so that a reader that loads the snapshots first sees shards at least as new.</summary>
-    private void PublishLocked(Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
+            // A shard that is not retired is current, so it still holds every key of its hash range; and the comparer
+            // changes only with every shard's lock held and every shard retired.
+            if (!shard.Retired && ReferenceEquals(comparer, _keyComparer))
+            {
+                return shard;
+            }
+
+            shard.Lock.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Locks every current shard, in directory order, and returns the directory they make up: while they are held,
+    /// no promotion or split can replace any of them, so the directory stays as it is.
+    /// </summary>
+    private Shard<TKey>[] EnterAllShards()
+    {
+        while (true)
+        {
+            Shard<TKey>[] shards = Volatile.Read(ref _shards);
+            int entered = 0;
+            bool replaced = false;
+            for (; entered < shards.Length; entered += shards.Length >> shards[entered].Depth)
+            {
+                Shard<TKey> shard = shards[entered];
+                shard.Lock.Enter();
+                if (shard.Retired)
+                {
+                    shard.Lock.Exit();
+                    replaced = true;
+                    break;
+                }
+            }
+
+            if (!replaced && ReferenceEquals(shards, Volatile.Read(ref _shards)))
+            {
+                return shards;
+            }
+
+            for (int i = 0; i < entered; i += shards.Length >> shards[i].Depth)
+            {
+                shards[i].Lock.Exit();
+            }
+        }
+    }
+
+    /// <summary>Releases what <see cref="EnterAllShards"/> took, retiring every shard first when a new directory replaced them all.</summary>
+    private static void ExitAllShards(Shard<TKey>[] shards, bool retire)
+    {
+        for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+        {
+            shards[i].Retired |= retire;
+            shards[i].Lock.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Publishes a new directory: the shards first, so that a reader that loads the snapshots first sees shards at
+    /// least as new. Caller holds <see cref="_directoryLock"/>, and the lock of every shard the new directory drops.
+    /// </summary>
+    private void Publish(Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
     {
         Volatile.Write(ref _shards, shards);
         Volatile.Write(ref _snapshots, snapshots);
     }
 
     /// <summary>
-    /// The snapshots to walk: promotes every shard that has pending keys first, a few shards per hold of the lock
-    /// (<see cref="PromoteSomeLocked"/>), so that no hold copies more than a bounded number of entries.
+    /// Publishes <paramref name="first"/> (and <paramref name="second"/>, for a split) in <paramref name="shard"/>'s place
+    /// in a copy of the directory now, doubling it when a split needs a deeper one, and retires <paramref name="shard"/>.
+    /// Caller holds <paramref name="shard"/>'s lock, so its run of the directory is still its own. O(directory).
+    /// </summary>
+    private void Replace(Shard<TKey> shard, Shard<TKey> first, Shard<TKey>? second)
+    {
+        lock (_directoryLock)
+        {
+            Shard<TKey>[] shards = _shards;
+            Entry<TKey>?[][] snapshots = _snapshots;
+            int length = second is not null && shard.Depth == BitOperations.Log2((uint)shards.Length) ? shards.Length * 2 : shards.Length;
+            var newShards = new Shard<TKey>[length];
+            var newSnapshots = new Entry<TKey>?[length][];
+            int scale = length / shards.Length;
+            if (scale == 1)
+            {
+                Array.Copy(shards, newShards, length);
+                Array.Copy(snapshots, newSnapshots, length);
+            }
+            else
+            {
+                for (int i = 0; i < length; i++)
+                {
+                    newShards[i] = shards[i / scale];
+                    newSnapshots[i] = snapshots[i / scale];
+                }
+            }
+
+            Place(first, RunOf(first, length), newShards, newSnapshots);
+            if (second is not null)
+            {
+                Place(second, RunOf(second, length), newShards, newSnapshots);
+            }
+
+            Publish(newShards, newSnapshots);
+        }
+
+        shard.Retired = true;
+    }
+
+    /// <summary>
+    /// The snapshots to walk: promotes every shard that has pending keys first, one shard per hold of its lock, so that
+    /// no hold copies more than one shard.
     /// </summary>
     /// <remarks>
     /// A key pending when the walk starts is in a snapshot of the directory returned: its shard is promoted here, or
@@ -936,21 +1105,46 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         // The pass's position: an index of a directory of `length` entries (rescaled when the directory changes).
         int next = 0;
         int length = 1;
-        while (next >= 0 && Volatile.Read(ref _amendedShards) > 0)
+        while (Volatile.Read(ref _amendedShards) > 0)
         {
-            SlowPathEvents events = default;
-            lock (_lock)
+            Shard<TKey>[] shards = Volatile.Read(ref _shards);
+            int i = (int)((long)next * shards.Length / length);
+            length = shards.Length;
+            if (i >= shards.Length)
             {
-                next = PromoteSomeLocked(next, ref length, ref events);
+                break;
+            }
+
+            // Back to the start of the run of the shard that covers that index (a clear or a rehash may have coarsened it).
+            Shard<TKey> shard = shards[i];
+            int run = shards.Length >> shard.Depth;
+            i &= ~(run - 1);
+            SlowPathEvents events = default;
+            bool retired;
+            shard.Lock.Enter();
+            try
+            {
+                retired = shard.Retired;
+                if (!retired && shard.AmendedLocked)
+                {
+                    PromoteLocked(shard, ref events);
+                }
+            }
+            finally
+            {
+                shard.Lock.Exit();
             }
 
             Report(events);
+
+            // A retired shard's successors cover the same run: look at the directory again, from the same place.
+            next = retired ? i : i + run;
         }
 
         return Volatile.Read(ref _snapshots);
     }
 
-    /// <summary>Hands what a slow path did to the telemetry. Call it only after releasing <see cref="_lock"/>.</summary>
+    /// <summary>Hands what a slow path did to the telemetry. Call it only after releasing every lock.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Report(in SlowPathEvents events)
     {
@@ -967,94 +1161,45 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     private void MissLocked(Shard<TKey> shard, ref SlowPathEvents events)
     {
         shard.Misses++;
-        _counters.MissedLocked();
+        _counters.Missed();
         events.Misses++;
         if (shard.Misses < shard.Count + shard.Dirty!.Count)
         {
             return;
         }
 
-        DateTime start = SpanStartLocked();
-        Shard<TKey>[] shards = (Shard<TKey>[])_shards.Clone();
-        Entry<TKey>?[][] snapshots = (Entry<TKey>?[][])_snapshots.Clone();
-        PromoteIntoLocked(shard, shards, snapshots, ref events);
-        PublishLocked(shards, snapshots);
-        SpanEndLocked(ref events, start);
+        PromoteLocked(shard, ref events);
     }
 
     /// <summary>
-    /// Promotes the amended shards from index <paramref name="first"/> of a directory of <paramref name="length"/>
-    /// entries on, as many as fit in <see cref="SyncTable{TKey}.MaximumShardEntries"/> copied entries (at least one), and publishes
-    /// one new directory. Returns the index to go on from in the directory now (whose length it stores in
-    /// <paramref name="length"/>), or -1 when the pass has reached the end. O(that many entries + directory).
+    /// Promotes an amended shard: publishes in its place a new shard whose snapshot merges the old snapshot's live
+    /// entries with the dirty map's (<see cref="SyncTable{TKey}.Merge"/>, expunging the deleted ones), with no dirty map
+    /// and no pending keys. Caller holds the shard's lock. O(shard + directory).
     /// </summary>
-    private int PromoteSomeLocked(int first, ref int length, ref SlowPathEvents events)
-    {
-        Shard<TKey>[] shards = _shards;
-
-        // Rescale to the directory now (splits double it, a clear or a switch to randomized hashing rebuilds it), and
-        // go back to the start of the run of the shard that covers that index.
-        int i = (int)((long)first * shards.Length / length);
-        length = shards.Length;
-        if (_amendedShards == 0)
-        {
-            return -1;
-        }
-
-        i &= ~((shards.Length >> shards[i].Depth) - 1);
-        DateTime start = SpanStartLocked();
-        shards = (Shard<TKey>[])shards.Clone();
-        Entry<TKey>?[][] snapshots = (Entry<TKey>?[][])_snapshots.Clone();
-        int copied = 0;
-        for (; i < shards.Length; i += shards.Length >> shards[i].Depth)
-        {
-            Shard<TKey> shard = shards[i];
-            if (shard.AmendedLocked)
-            {
-                if (copied > 0 && copied + shard.Count + shard.Dirty!.Count > SyncTable<TKey>.MaximumShardEntries)
-                {
-                    break;
-                }
-
-                copied += PromoteIntoLocked(shard, shards, snapshots, ref events);
-            }
-        }
-
-        PublishLocked(shards, snapshots);
-        SpanEndLocked(ref events, start);
-        return i < shards.Length ? i : -1;
-    }
-
-    /// <summary>
-    /// Replaces <paramref name="shard"/> in the unpublished directory copy by its promotion: a new shard whose snapshot
-    /// merges the old snapshot's live entries with the dirty map's (<see cref="SyncTable{TKey}.Merge"/>, expunging the
-    /// deleted ones), with no dirty map and no pending keys. Returns the entries copied. O(shard).
-    /// </summary>
-    private int PromoteIntoLocked(Shard<TKey> shard, Shard<TKey>[] shards, Entry<TKey>?[][] snapshots, ref SlowPathEvents events)
+    private void PromoteLocked(Shard<TKey> shard, ref SlowPathEvents events)
     {
         DateTime start = SpanStartLocked();
         SyncTable<TKey> dirty = shard.Dirty!;
         SyncTable<TKey> merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out int expunged);
-        var promoted = new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null);
-        Place(promoted, RunOf(shard, shards.Length), shards, snapshots);
+        DateTime merging = start == default ? default : DateTime.UtcNow;
+        Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null), second: null);
+        Interlocked.Decrement(ref _amendedShards);
+        _counters.Promoted();
+        _counters.Rebuilt(merged.Count, expunged);
+        _counters.AddSizes(read: merged.Count - shard.Count, dirty: -dirty.Count);
         events.Promotions++;
         events.PromotedEntries += merged.Count;
         events.PromotedMisses += shard.Misses;
         events.Rebuilds++;
         events.RebuildCopied += merged.Count;
         events.RebuildExpunged += expunged;
-        if (events.RebuildStart == default)
+        if (start != default)
         {
             events.RebuildStart = start;
+            events.RebuildEnd = merging;
+            events.PromoteStart = start;
+            events.PromoteEnd = DateTime.UtcNow;
         }
-
-        events.RebuildEnd = start == default ? default : DateTime.UtcNow;
-        _amendedShards--;
-        _counters.PromotedLocked();
-        _counters.RebuiltLocked(merged.Count, expunged);
-        _counters.ReadCountLocked += merged.Count - shard.Count;
-        _counters.DirtyCountLocked -= dirty.Count;
-        return merged.Count;
     }
 
     /// <summary>The start of a shard's run of directory entries and its length, in a directory of <paramref name="length"/> entries.</summary>
@@ -1073,26 +1218,34 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>When something listens to spans, the start time of the work about to happen; otherwise <c>default</c>.</summary>
     private DateTime SpanStartLocked() => _telemetry is not null && SyncMapTelemetry.TracesSpans ? DateTime.UtcNow : default;
 
-    private static void SpanEndLocked(ref SlowPathEvents events, DateTime start)
+    /// <summary>What <see cref="AddNewKeyLocked"/> did.</summary>
+    private enum NewKey
     {
-        if (start != default)
-        {
-            events.PromoteStart = start;
-            events.PromoteEnd = DateTime.UtcNow;
-        }
+        /// <summary>Nothing: the key was found, or not looked for.</summary>
+        None,
+
+        /// <summary>Added.</summary>
+        Added,
+
+        /// <summary>Added, and its probe sequence is so long that the map must leave non-randomized string hashing.</summary>
+        AddedColliding,
+
+        /// <summary>Not added: the shard was full and has been split; the caller looks its key's shard up again.</summary>
+        SplitFirst,
     }
 
     /// <summary>
     /// Adds a key absent from its shard's tables to its dirty map, which the shard's first new key since its promotion
     /// creates empty (O(1): no copy of the snapshot). A shard that would outgrow
-    /// <see cref="SyncTable{TKey}.MaximumShardEntries"/> splits first (O(shard)).
+    /// <see cref="SyncTable{TKey}.MaximumShardEntries"/> is split instead (O(shard)), and the caller tries again. Caller
+    /// holds the shard's lock.
     /// </summary>
-    private void AddNewKeyLocked(Shard<TKey> shard, Entry<TKey> entry)
+    private NewKey AddNewKeyLocked(Shard<TKey> shard, TKey key, int hashCode, TValue value)
     {
-        int hashCode = entry.HashCode;
         if (shard.Count + (shard.Dirty?.Count ?? 0) >= SyncTable<TKey>.MaximumShardEntries && shard.Depth < MaximumDepth)
         {
-            shard = SplitLocked(shard, hashCode);
+            SplitLocked(shard);
+            return NewKey.SplitFirst;
         }
 
         if (shard.Dirty is null)
@@ -1100,71 +1253,99 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             AmendLocked(shard);
         }
 
+        Entry<TKey> entry = NewEntry(key, hashCode, value);
         shard.Pending!.Add(hashCode);
-        AddToDirtyLocked(shard, entry);
-        if (_keyComparer is NonRandomizedStringComparer && shard.Dirty!.ProbeLength(entry) > MaximumNonRandomizedProbe)
+        shard.Dirty!.Add(entry);
+        _counters.AddSizes(read: 0, dirty: 1);
+        return _keyComparer is NonRandomizedStringComparer && shard.Dirty.ProbeLength(entry) > MaximumNonRandomizedProbe
+            ? NewKey.AddedColliding
+            : NewKey.Added;
+    }
+
+    /// <summary>After a slow path has released its shard's lock: leaves non-randomized hashing if its new key asked for it.</summary>
+    private void AfterNewKey(NewKey added)
+    {
+        if (added == NewKey.AddedColliding)
         {
-            SwitchToRandomizedHashingLocked();
+            SwitchToRandomizedHashing();
         }
     }
 
     /// <summary>
-    /// Leaves non-randomized string hashing for the randomized default comparer: rehashes every entry in place and
-    /// publishes a fresh directory of promoted shards (each key in a snapshot, no dirty maps), then the comparer.
-    /// O(n), once per map, and only when keys collide (as crafted keys would): the bounded-pause guarantee gives way
-    /// to resistance against hash flooding, as in the BCL's dictionaries.
+    /// Leaves non-randomized string hashing for the randomized default comparer: with every shard locked, rehashes
+    /// every entry in place and publishes a fresh directory of promoted shards (each key in a snapshot, no dirty maps),
+    /// then the comparer. O(n), once per map, and only when keys collide (as crafted keys would): the bounded-pause
+    /// guarantee gives way to resistance against hash flooding, as in the BCL's dictionaries.
     /// </summary>
-    private void SwitchToRandomizedHashingLocked()
+    private void SwitchToRandomizedHashing()
     {
-        EqualityComparer<TKey> randomized = EqualityComparer<TKey>.Default;
-        var entries = new List<Entry<TKey>>();
-        Shard<TKey>[] shards = _shards;
-        for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+        Shard<TKey>[] shards = EnterAllShards();
+        bool switched = false;
+        try
         {
-            // A current shard's keys: its snapshot's (none expunged) and its dirty map's.
-            foreach (Entry<TKey>? entry in shards[i].Slots.Concat(shards[i].Dirty?.Slots ?? []))
+            if (_keyComparer is not NonRandomizedStringComparer)
             {
-                if (entry is not null)
+                // Another thread switched first.
+                return;
+            }
+
+            EqualityComparer<TKey> randomized = EqualityComparer<TKey>.Default;
+            var entries = new List<Entry<TKey>>();
+            for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+            {
+                // A current shard's keys: its snapshot's (none expunged) and its dirty map's.
+                foreach (Entry<TKey>? entry in shards[i].Slots.Concat(shards[i].Dirty?.Slots ?? []))
                 {
-                    entry.HashCode = randomized.GetHashCode(entry.Key);
-                    entries.Add(entry);
+                    if (entry is not null)
+                    {
+                        entry.HashCode = randomized.GetHashCode(entry.Key);
+                        entries.Add(entry);
+                    }
                 }
             }
-        }
 
-        int depth = 0;
-        while (depth < MaximumDepth && entries.Count >> depth > SyncTable<TKey>.MaximumShardEntries / 2)
+            int depth = 0;
+            while (depth < MaximumDepth && entries.Count >> depth > SyncTable<TKey>.MaximumShardEntries / 2)
+            {
+                depth++;
+            }
+
+            var tables = new SyncTable<TKey>[1 << depth];
+            foreach (Entry<TKey> entry in entries)
+            {
+                int index = SyncTable<TKey>.ShardIndex(entry.HashCode, tables.Length);
+                (tables[index] ??= new SyncTable<TKey>(SyncTable<TKey>.MaximumShardEntries / 2)).Add(entry);
+            }
+
+            var newShards = new Shard<TKey>[tables.Length];
+            var snapshots = new Entry<TKey>?[tables.Length][];
+            for (int i = 0; i < tables.Length; i++)
+            {
+                SyncTable<TKey> table = tables[i] ?? new SyncTable<TKey>(0);
+                newShards[i] = new Shard<TKey>(table.Slots, table.Count, depth, i, dirty: null, pending: null);
+                snapshots[i] = table.Slots;
+            }
+
+            Volatile.Write(ref _amendedShards, 0);
+            _counters.SetSizes(read: entries.Count, dirty: 0);
+            lock (_directoryLock)
+            {
+                Publish(newShards, snapshots);
+            }
+
+            SetKeyComparer(randomized);
+            switched = true;
+        }
+        finally
         {
-            depth++;
+            ExitAllShards(shards, retire: switched);
         }
-
-        var tables = new SyncTable<TKey>[1 << depth];
-        foreach (Entry<TKey> entry in entries)
-        {
-            int index = SyncTable<TKey>.ShardIndex(entry.HashCode, tables.Length);
-            (tables[index] ??= new SyncTable<TKey>(SyncTable<TKey>.MaximumShardEntries / 2)).Add(entry);
-        }
-
-        var newShards = new Shard<TKey>[tables.Length];
-        var snapshots = new Entry<TKey>?[tables.Length][];
-        for (int i = 0; i < tables.Length; i++)
-        {
-            SyncTable<TKey> table = tables[i] ?? new SyncTable<TKey>(0);
-            newShards[i] = new Shard<TKey>(table.Slots, table.Count, depth, i, dirty: null, pending: null);
-            snapshots[i] = table.Slots;
-        }
-
-        PublishLocked(newShards, snapshots);
-        SetKeyComparer(randomized);
-        _amendedShards = 0;
-        _counters.ReadCountLocked = entries.Count;
-        _counters.DirtyCountLocked = 0;
     }
 
     /// <summary>
     /// Sets <see cref="_keyComparer"/>, then <see cref="_inlineReadComparer"/> from it: the same comparer when the inlined
     /// read path serves it and the map counts no read hits, else <see cref="EqualityComparer{T}.Default"/>, which is
-    /// neither <c>null</c> nor the non-randomized string comparer. In the constructor, or with the lock held.
+    /// neither <c>null</c> nor the non-randomized string comparer. In the constructor, or with every shard's lock held.
     /// </summary>
     private void SetKeyComparer(IEqualityComparer<TKey>? comparer)
     {
@@ -1176,58 +1357,37 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>Whether the map has left non-randomized string hashing (for tests).</summary>
     internal bool HashesStringsRandomized => typeof(TKey) == typeof(string) && _keyComparer is not NonRandomizedStringComparer;
 
-    private void AddToDirtyLocked(Shard<TKey> shard, Entry<TKey> entry)
-    {
-        shard.Dirty!.Add(entry);
-        _counters.DirtyCountLocked++;
-    }
-
     /// <summary>
     /// Marks a shard amended: an empty dirty map and an empty filter of pending keys, where Go's <c>dirtyLocked</c>
-    /// copies the whole snapshot (the copy happens at the promotion here). O(1).
+    /// copies the whole snapshot (the copy happens at the promotion here). Caller holds the shard's lock. O(1).
     /// </summary>
     private void AmendLocked(Shard<TKey> shard)
     {
         shard.Dirty = new SyncTable<TKey>(0);
         Volatile.Write(ref shard.Pending, new PendingKeys(shard.Count));
-        _amendedShards++;
+        Interlocked.Increment(ref _amendedShards);
     }
 
     /// <summary>
-    /// Splits a shard in two by its next shard bit, doubling the directory first when the shard is as deep as it,
-    /// and publishes the new directory. Each half keeps its part of the snapshot (entries as they are) and of the
-    /// dirty map, and shares the filter of pending keys (a superset of its own). Returns the half that holds
-    /// <paramref name="hashCode"/>. O(shard + directory).
+    /// Splits a shard in two by its next shard bit and publishes the halves in its place (<see cref="Replace"/>, which
+    /// doubles the directory when the shard is as deep as it). Each half keeps its part of the snapshot (entries as
+    /// they are) and of the dirty map, with a filter of pending keys of its own, filled with its dirty keys before it
+    /// is published (a shared one would fill up as the map grows by splits, and make threads that add keys to
+    /// different shards write the same words). Caller holds the shard's lock. O(shard + directory).
     /// </summary>
-    private Shard<TKey> SplitLocked(Shard<TKey> shard, int hashCode)
+    private void SplitLocked(Shard<TKey> shard)
     {
         int depth = shard.Depth;
-        Shard<TKey>[] shards = _shards;
-        Entry<TKey>?[][] snapshots = _snapshots;
-        int length = depth < BitOperations.Log2((uint)shards.Length) ? shards.Length : shards.Length * 2;
-        var newShards = new Shard<TKey>[length];
-        var newSnapshots = new Entry<TKey>?[length][];
-        int scale = length / shards.Length;
-        for (int i = 0; i < length; i++)
-        {
-            newShards[i] = shards[i / scale];
-            newSnapshots[i] = snapshots[i / scale];
-        }
-
         (SyncTable<TKey> lowerRead, SyncTable<TKey> upperRead) = SyncTable<TKey>.Split(shard.Slots, depth);
         (SyncTable<TKey>? lowerDirty, SyncTable<TKey>? upperDirty) = shard.Dirty is { } dirty ? SyncTable<TKey>.Split(dirty.Slots, depth) : (null, null);
-        PendingKeys? pending = shard.Pending;
-        var lower = new Shard<TKey>(lowerRead.Slots, lowerRead.Count, depth + 1, shard.Prefix * 2, lowerDirty, lowerDirty is null ? null : pending);
-        var upper = new Shard<TKey>(upperRead.Slots, upperRead.Count, depth + 1, (shard.Prefix * 2) + 1, upperDirty, upperDirty is null ? null : pending);
-        Place(lower, RunOf(lower, length), newShards, newSnapshots);
-        Place(upper, RunOf(upper, length), newShards, newSnapshots);
+        var lower = new Shard<TKey>(lowerRead.Slots, lowerRead.Count, depth + 1, shard.Prefix * 2, lowerDirty, PendingKeys.Of(lowerRead.Count, lowerDirty?.Slots));
+        var upper = new Shard<TKey>(upperRead.Slots, upperRead.Count, depth + 1, (shard.Prefix * 2) + 1, upperDirty, PendingKeys.Of(upperRead.Count, upperDirty?.Slots));
         if (shard.Dirty is not null)
         {
-            _amendedShards++;
+            Interlocked.Increment(ref _amendedShards);
         }
 
-        PublishLocked(newShards, newSnapshots);
-        return SyncTable<TKey>.SplitBit(hashCode, depth) == 0 ? lower : upper;
+        Replace(shard, lower, upper);
     }
 
     /// <summary>Go's <c>tryLoadOrStore</c>: fails, leaving the entry unchanged, only when it is expunged.</summary>

@@ -2,9 +2,9 @@ namespace SyncMapRegistry;
 
 /// <summary>
 /// A map's statistics counters, in an object of their own so that its telemetry can read them without
-/// holding (or even knowing) the map. Every field is written only by the map with its lock held, through
-/// <c>Volatile.Write</c>; readers anywhere read them with <c>Volatile.Read</c>
-/// and take no lock, so an observer can never wait on the map.
+/// holding (or even knowing) the map. Written only on the map's slow paths, under one shard's lock or another's,
+/// so every write is an interlocked one; readers anywhere read them with <c>Volatile.Read</c> and take no lock,
+/// so an observer can never wait on the map.
 /// </summary>
 internal sealed class SyncMapCounters(PerThreadCounter? readHits)
 {
@@ -23,33 +23,43 @@ internal sealed class SyncMapCounters(PerThreadCounter? readHits)
 
     internal bool CountsReadHits => ReadHits is not null;
 
-    /// <summary>Keys in the read snapshot (caller holds the map's lock).</summary>
-    internal int ReadCountLocked
+    /// <summary>Adds to the keys in read snapshots (deleted entries included) and to the keys pending in dirty maps.</summary>
+    internal void AddSizes(int read, int dirty)
     {
-        get => _readCount;
-        set => Volatile.Write(ref _readCount, value);
+        if (read != 0)
+        {
+            Interlocked.Add(ref _readCount, read);
+        }
+
+        if (dirty != 0)
+        {
+            Interlocked.Add(ref _dirtyCount, dirty);
+        }
     }
 
-    /// <summary>Keys in the dirty map (caller holds the map's lock).</summary>
-    internal int DirtyCountLocked
+    /// <summary>Sets both sizes; for a rebuild of the whole map, with every shard's lock held.</summary>
+    internal void SetSizes(int read, int dirty)
     {
-        get => _dirtyCount;
-        set => Volatile.Write(ref _dirtyCount, value);
+        Volatile.Write(ref _readCount, read);
+        Volatile.Write(ref _dirtyCount, dirty);
     }
 
-    internal void PromotedLocked() => Volatile.Write(ref _promotions, _promotions + 1);
+    internal void Promoted() => Interlocked.Increment(ref _promotions);
 
-    internal void MissedLocked() => Volatile.Write(ref _misses, _misses + 1);
+    internal void Missed() => Interlocked.Increment(ref _misses);
 
-    internal void DirtyHitLocked() => Volatile.Write(ref _dirtyHits, _dirtyHits + 1);
+    internal void DirtyHit() => Interlocked.Increment(ref _dirtyHits);
 
-    internal void LookupMissedLocked() => Volatile.Write(ref _lookupMisses, _lookupMisses + 1);
+    internal void LookupMissed() => Interlocked.Increment(ref _lookupMisses);
 
-    internal void RebuiltLocked(int copied, int expunged)
+    internal void Rebuilt(int copied, int expunged)
     {
-        Volatile.Write(ref _dirtyRebuilds, _dirtyRebuilds + 1);
-        Volatile.Write(ref _rebuildEntriesCopied, _rebuildEntriesCopied + copied);
-        Volatile.Write(ref _entriesExpunged, _entriesExpunged + expunged);
+        Interlocked.Increment(ref _dirtyRebuilds);
+        Interlocked.Add(ref _rebuildEntriesCopied, copied);
+        if (expunged != 0)
+        {
+            Interlocked.Add(ref _entriesExpunged, expunged);
+        }
     }
 
     /// <summary>The statistics now, without any lock.</summary>

@@ -399,7 +399,7 @@ public class DesignTests
     /// <summary>
     /// Keys of two 32-bit char pairs (p0, p1) whose hash (C ^ p0) + 1566083941 * (C ^ p1) is one target: pick p1, solve for p0.
     /// </summary>
-    private static string[] CollidingKeys(int count)
+    internal static string[] CollidingKeys(int count)
     {
         uint seed = (5381 << 16) + 5381;
         uint c = System.Numerics.BitOperations.RotateLeft(seed, 5) + seed;

@@ -114,6 +114,99 @@ public class StressTests
         Assert.True(map.ShardCount > 1, "The map never grew past one shard.");
     }
 
+    [Fact]
+    public void Keys_added_from_many_threads_at_once_all_survive_splits_promotions_walks_and_the_switch_to_randomized_hashing()
+    {
+        // Each worker adds keys of its own (different shards, each under its own lock), reads back and deletes some
+        // of them, while another thread walks the map (promoting every pending shard, one lock at a time) and one
+        // worker, halfway, stores keys that collide under the non-randomized hash, so that the map rehashes with
+        // every shard locked while the others keep adding.
+        const int KeysPerWorker = 6_000;
+        int workers = Math.Max(4, Environment.ProcessorCount);
+        string[] colliding = DesignTests.CollidingKeys(300);
+        var map = new SyncMap<string, int>();
+        int running = workers;
+        int walks = 0;
+        Exception? walkFailure = null;
+        var walker = new Thread(() =>
+        {
+            try
+            {
+                while (Volatile.Read(ref running) > 0)
+                {
+                    var seen = new HashSet<string>();
+                    map.Range((key, _) => seen.Add(key) ? true : throw new InvalidOperationException($"The walk visited {key} twice."));
+                    _ = map.Count;
+                    walks++;
+                }
+            }
+            catch (Exception exception)
+            {
+                walkFailure = exception;
+            }
+        });
+        walker.Start();
+
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            try
+            {
+                for (int i = 0; i < KeysPerWorker; i++)
+                {
+                    map.Store($"w{w}/{i}", i);
+                    if (i >= 8 && (i - 8) % 10 != 4)
+                    {
+                        // A key stored a moment ago (and not deleted since): pending in its shard's dirty map, or promoted already.
+                        Assert.True(map.TryGetValue($"w{w}/{i - 8}", out int back) && back == (i - 8), $"w{w}/{i - 8} was lost.");
+                    }
+
+                    if (i % 10 == 9)
+                    {
+                        Assert.True(map.Delete($"w{w}/{i - 5}"), $"w{w}/{i - 5} was not there to delete.");
+                    }
+
+                    if (w == 0 && i == KeysPerWorker / 2)
+                    {
+                        for (int c = 0; c < colliding.Length; c++)
+                        {
+                            map.Store(colliding[c], -c);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref running);
+            }
+        });
+        walker.Join();
+        Assert.Null(walkFailure);
+
+        Assert.True(map.HashesStringsRandomized, "The colliding keys did not switch the map to randomized hashing.");
+        int expected = colliding.Length;
+        for (int w = 0; w < workers; w++)
+        {
+            for (int i = 0; i < KeysPerWorker; i++)
+            {
+                bool deleted = i % 10 == 4 && i + 5 < KeysPerWorker;
+                Assert.Equal(!deleted, map.TryGetValue($"w{w}/{i}", out int value));
+                if (!deleted)
+                {
+                    Assert.Equal(i, value);
+                    expected++;
+                }
+            }
+        }
+
+        Assert.All(Enumerable.Range(0, colliding.Length), c => Assert.Equal(-c, map[colliding[c]]));
+        Assert.Equal(expected, map.Count);
+        Assert.Equal(expected, map.Count());
+        Assert.True(walks > 0, "The walker never finished a walk.");
+        map.Range(static (_, _) => true);
+        Assert.Equal(0, map.GetStatistics().DirtyCount); // a walk promotes every pending shard
+        Assert.True(map.ShardCount > workers, $"Only {map.ShardCount} shards.");
+    }
+
     private sealed class WorkerResult
     {
         internal long SuccessfulIncrements;

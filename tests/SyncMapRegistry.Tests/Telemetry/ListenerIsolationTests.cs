@@ -168,9 +168,9 @@ public sealed class ListenerIsolationTests
     }
 
     [Fact]
-    public void Statistics_and_observable_instruments_are_read_while_the_map_lock_is_held_elsewhere()
+    public void Statistics_and_observable_instruments_are_read_while_the_map_locks_are_held_elsewhere()
     {
-        string name = UniqueName(nameof(Statistics_and_observable_instruments_are_read_while_the_map_lock_is_held_elsewhere));
+        string name = UniqueName(nameof(Statistics_and_observable_instruments_are_read_while_the_map_locks_are_held_elsewhere));
         var map = new SyncMap<int, string>(new SyncMapOptions { Name = name });
         map.Store(1, "one");
         long observedDirty = -1;
@@ -191,18 +191,21 @@ public sealed class ListenerIsolationTests
         });
         listener.Start();
 
-        // Hold the map's own lock, as a slow path would, while another thread collects.
-        var mapLock = (Lock)typeof(SyncMap<int, string>).GetField("_lock", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(map)!;
+        // Hold every lock the map has (its directory lock and its one shard's lock), as a slow path would, while
+        // another thread collects.
+        var directoryLock = (Lock)typeof(SyncMap<int, string>).GetField("_directoryLock", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(map)!;
+        var shards = (Shard<int>[])typeof(SyncMap<int, string>).GetField("_shards", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(map)!;
         SyncMapStatistics statistics = default;
         var reader = new Thread(() =>
         {
             listener.RecordObservableInstruments();
             statistics = map.GetStatistics();
         });
-        using (mapLock.EnterScope())
+        using (Assert.Single(shards).Lock.EnterScope())
+        using (directoryLock.EnterScope())
         {
             reader.Start();
-            Assert.True(reader.Join(Patience), "Reading the statistics waited for the map's lock.");
+            Assert.True(reader.Join(Patience), "Reading the statistics waited for a lock of the map.");
         }
 
         Assert.Equal(1, statistics.DirtyCount);

@@ -36,10 +36,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void A_walk_over_many_amended_shards_promotes_them_a_bounded_batch_per_hold_of_the_lock()
+    public void A_walk_over_many_amended_shards_promotes_them_one_shard_per_hold_of_a_lock()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(A_walk_over_many_amended_shards_promotes_them_a_bounded_batch_per_hold_of_the_lock));
+        string name = UniqueName(nameof(A_walk_over_many_amended_shards_promotes_them_one_shard_per_hold_of_a_lock));
         var map = new SyncMap<int, int>(new SyncMapOptions { Name = name });
         const int Keys = 40_000;
         for (int key = 0; key < Keys; key++)
@@ -67,14 +67,14 @@ public sealed class SyncMapMetricsTests
         Assert.Equal(Keys + 2_000, visited);
         Assert.Equal(0, map.GetStatistics().DirtyCount);
 
-        // Each hold of the lock builds at most one shard's worth of snapshots (MaximumShardEntries entries), however
-        // many shards are amended.
+        // Each promotion is reported on its own (one shard under its own lock), and none copies more than one shard
+        // (MaximumShardEntries entries), however many shards are amended.
         long promotions = map.GetStatistics().Promotions - promotionsBefore;
         Assert.True(promotions > 20, $"Only {promotions} shards were amended.");
         MetricPoint sizes = Assert.Single(probe.Collect(name).Points(Instruments.PromotionSize));
         Assert.True(sizes.TryGetHistogramMinMaxValues(out _, out double largest));
         Assert.InRange(largest, 1, SyncTable<int>.MaximumShardEntries);
-        Assert.True(sizes.GetHistogramCount() - batchesBefore > 1, "The walk promoted every shard in one hold of the lock.");
+        Assert.True(sizes.GetHistogramCount() - batchesBefore > 1, "The walk promoted every shard at once.");
     }
 
     [Fact]
