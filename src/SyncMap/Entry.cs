@@ -32,7 +32,7 @@ internal static class EntryState
 /// <item><c>null</c>: deleted. While a current snapshot holds the entry, a store may revive it without the lock.</item>
 /// <item><see cref="EntryState.Expunged"/>: deleted, and left out of the snapshot that replaced the one holding it (a promotion
 ///   expunges it); so no current table holds it, and a writer that meets it looks again under the lock, where the key is absent.
-///   Set only from <c>null</c>, while the map's lock is held, and never cleared: an expunged entry is dead.</item>
+///   Set only from <c>null</c>, while the shard's lock is held, and never cleared: an expunged entry is dead.</item>
 /// <item><see cref="EntryState.NullValue"/>: live, and the stored value is <c>null</c> (a stored null is a value, not a deletion).</item>
 /// <item>anything else: live; the value itself for a reference-type <c>TValue</c>, or its box for a value type.</item>
 /// </list>
@@ -46,7 +46,7 @@ internal abstract class Entry<TKey>
 
     /// <summary>
     /// The key's hash code under the map's comparer. Changes only when the map switches from non-randomized to
-    /// randomized string hashing, under the map's lock; a reader that meets a changed code misses, and its miss
+    /// randomized string hashing, with every shard's lock held; a reader that meets a changed code misses, and its miss
     /// path sees the new comparer and looks again under the lock.
     /// </summary>
     internal int HashCode;
@@ -246,7 +246,7 @@ internal static class InlineWord
     /// <summary>Deleted: a store may still revive it. The word is exactly 0, the value bits too.</summary>
     internal const long Deleted = 0;
 
-    /// <summary>Deleted and left out of the next snapshot; set only under the map's lock, from <see cref="Deleted"/>, and never cleared.</summary>
+    /// <summary>Deleted and left out of the next snapshot; set only under the shard's lock, from <see cref="Deleted"/>, and never cleared.</summary>
     internal const long Expunged = 2L << 32;
 
     /// <summary>The state bit of a live value.</summary>

@@ -1333,8 +1333,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 Publish(newShards, snapshots);
             }
 
-            SetKeyComparer(randomized);
             switched = true;
+            SetKeyComparer(randomized);
         }
         finally
         {

@@ -1,10 +1,10 @@
 namespace SyncMapRegistry;
 
 /// <summary>
-/// A view of a <see cref="SyncMap{TKey, TValue}"/>'s read/dirty machinery, read without the map's lock.
+/// A view of a <see cref="SyncMap{TKey, TValue}"/>'s read/dirty machinery, read without any of the map's locks.
 /// </summary>
 /// <remarks>
-/// Every counter is maintained on a slow path, under the map's lock that the path already holds;
+/// Every counter is maintained on a slow path, under the shard's lock that the path already holds;
 /// the lock-free read-hit path writes none of them. <see cref="ReadHits"/> is the one exception and is
 /// only counted when the map opts in (in per-thread cells, never a shared counter).
 /// Counters are cumulative since the map was created; <see cref="ReadCount"/> and

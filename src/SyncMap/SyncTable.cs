@@ -12,7 +12,7 @@ namespace SyncMapRegistry;
 /// </summary>
 /// <remarks>
 /// The same table serves as a shard's dirty map (the keys added since its snapshot was published, mutated only
-/// under the map's lock) and as its read snapshot, which a promotion builds from the old snapshot and the dirty map
+/// under its shard's lock) and as its read snapshot, which a promotion builds from the old snapshot and the dirty map
 /// (<see cref="Merge"/>). A table holds at most
 /// <see cref="MaximumShardEntries"/> keys (beyond that its shard splits), so no table operation, allocation or
 /// copy costs more than that bound.
@@ -168,7 +168,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     internal Entry<TKey>? Find(TKey key, int hashCode, IEqualityComparer<TKey>? comparer) =>
         Find(Slots, key, hashCode, comparer);
 
-    /// <summary>Adds an entry whose key the caller knows is absent. Caller holds the map's lock.</summary>
+    /// <summary>Adds an entry whose key the caller knows is absent. Caller holds the shard's lock.</summary>
     internal void Add(Entry<TKey> entry)
     {
         if ((Count + 1) * 2 > Slots.Length)
@@ -180,7 +180,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         Count++;
     }
 
-    /// <summary>How many slots past its home an entry of this table sits (0 at home). Caller holds the map's lock.</summary>
+    /// <summary>How many slots past its home an entry of this table sits (0 at home). Caller holds the shard's lock.</summary>
     internal int ProbeLength(Entry<TKey> entry)
     {
         uint mask = (uint)Slots.Length - 1;
@@ -222,7 +222,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     }
 
     /// <summary>
-    /// Removes a key and returns its entry, or <c>null</c> when absent. Caller holds the map's lock.
+    /// Removes a key and returns its entry, or <c>null</c> when absent. Caller holds the shard's lock.
     /// Uses backward-shift deletion, so no tombstones accumulate and the vacated slot drops its
     /// reference to the entry (deleted keys are not kept alive).
     /// </summary>
@@ -252,7 +252,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         }
     }
 
-    /// <summary>Removes <paramref name="entry"/>, found by reference from its home, without calling the key comparer. Caller holds the map's lock.</summary>
+    /// <summary>Removes <paramref name="entry"/>, found by reference from its home, without calling the key comparer. Caller holds the shard's lock.</summary>
     private void RemoveEntry(Entry<TKey> entry)
     {
         Entry<TKey>?[] slots = Slots;

@@ -130,7 +130,7 @@ internal sealed class SyncMapTelemetry
     /// <summary>Whether span times are worth taking: something listens to the activity source.</summary>
     internal static bool TracesSpans => SyncMapInstrumentation.ActivitySource.HasListeners();
 
-    /// <summary>Raises the counters and spans for what a slow path did. Never throws; call it outside the map's lock.</summary>
+    /// <summary>Raises the counters and spans for what a slow path did. Never throws; call it while the map holds no lock.</summary>
     [SuppressMessage("Design", "CA1031:Do not catch general exception types", Justification = "A failing telemetry listener must fail no map operation.")]
     internal void Report(in SlowPathEvents events)
     {
