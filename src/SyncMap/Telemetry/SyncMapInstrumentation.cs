@@ -39,7 +39,7 @@ internal static class SyncMapInstrumentation
     internal static readonly Histogram<long> PromotionSize = Meter.CreateHistogram(
         Instruments.PromotionSize,
         "{entry}",
-        "Entries in the read snapshots built by each promotion (a walk's promotions are recorded a batch at a time).",
+        "Entries in the read snapshot built by each promotion.",
         tags: null,
         new InstrumentAdvice<long> { HistogramBucketBoundaries = [0, 4, 16, 64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304] });
 
