@@ -49,7 +49,8 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
 
     /// <summary>
     /// The keys added since the shard's snapshot was published, which <see cref="Slots"/> lacks, or <c>null</c> when
-    /// none have been (Go's <c>dirty</c> minus its copy of the snapshot). Accessed only with <see cref="Lock"/> held. A key
+    /// none have been (Go's <c>dirty</c> minus its copy of the snapshot). Accessed only with <see cref="Lock"/> held (the
+    /// statistics alone read its count without it). A key
     /// is in at most one of the two tables; the shard's live keys are the snapshot's live entries plus these.
     /// </summary>
     internal SyncTable<TKey>? Dirty = dirty;

@@ -163,7 +163,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             SetKeyComparer(keyComparer ?? EqualityComparer<TKey>.Default);
         }
 
-        _counters = new SyncMapCounters(_readHits);
+        _counters = new SyncMapCounters(_readHits, CurrentSizes);
         (_shards, _snapshots) = EmptyDirectory();
         if (options?.Name is { } name)
         {
@@ -698,10 +698,6 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 if (removeFromDirty)
                 {
                     entry = dirty.Remove(key, hashCode, _keyComparer);
-                    if (entry is not null)
-                    {
-                        _counters.AddSizes(read: 0, dirty: -1);
-                    }
                 }
                 else
                 {
@@ -899,9 +895,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         shards = EnterAllShards();
         try
         {
-            // Every current shard is locked, so nobody else writes the counters until the empty directory is out.
+            // Every current shard is locked, so nobody changes the count until the empty directory is out.
             Volatile.Write(ref _amendedShards, 0);
-            _counters.SetSizes(read: 0, dirty: 0);
             (Shard<TKey>[] empty, Entry<TKey>?[][] snapshots) = EmptyDirectory();
             lock (_directoryLock)
             {
@@ -912,6 +907,25 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         {
             ExitAllShards(shards, retire: true);
         }
+    }
+
+    /// <summary>
+    /// Keys in the current shards' read snapshots (deleted entries included) and pending in their dirty maps, for the
+    /// statistics. O(directory), lock-free: a shard's counts are read while its lock may be held elsewhere, so under
+    /// concurrent writes the sums reflect each shard at some moment during the call.
+    /// </summary>
+    private (int Read, int Dirty) CurrentSizes()
+    {
+        Shard<TKey>[] shards = Volatile.Read(ref _shards);
+        int read = 0;
+        int dirty = 0;
+        for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+        {
+            read += shards[i].Count;
+            dirty += Volatile.Read(ref shards[i].Dirty)?.Count ?? 0;
+        }
+
+        return (read, dirty);
     }
 
     /// <summary>The number of shards now (distinct shards of the directory). O(directory), lock-free.</summary>
@@ -932,7 +946,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// The read/dirty machinery's counters and sizes, read without a lock; the counters are maintained
-    /// on slow paths only, never on the read-hit path.
+    /// on slow paths only, never on the read-hit path, and the sizes are summed over the shards (O(shards): about
+    /// one per 500-1,000 keys).
     /// </summary>
     public SyncMapStatistics GetStatistics() => _counters.Read();
 
@@ -1186,7 +1201,6 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         Interlocked.Decrement(ref _amendedShards);
         _counters.Promoted();
         _counters.Rebuilt(merged.Count, expunged);
-        _counters.AddSizes(read: merged.Count - shard.Count, dirty: -dirty.Count);
         events.Promotions++;
         events.PromotedEntries += merged.Count;
         events.PromotedMisses += shard.Misses;
@@ -1256,7 +1270,6 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         Entry<TKey> entry = NewEntry(key, hashCode, value);
         shard.Pending!.Add(hashCode);
         shard.Dirty!.Add(entry);
-        _counters.AddSizes(read: 0, dirty: 1);
         return _keyComparer is NonRandomizedStringComparer && shard.Dirty.ProbeLength(entry) > MaximumNonRandomizedProbe
             ? NewKey.AddedColliding
             : NewKey.Added;
@@ -1327,7 +1340,6 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             }
 
             Volatile.Write(ref _amendedShards, 0);
-            _counters.SetSizes(read: entries.Count, dirty: 0);
             lock (_directoryLock)
             {
                 Publish(newShards, snapshots);

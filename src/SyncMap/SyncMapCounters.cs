@@ -6,7 +6,7 @@ namespace SyncMapRegistry;
 /// so every write is an interlocked one; readers anywhere read them with <c>Volatile.Read</c> and take no lock,
 /// so an observer can never wait on the map.
 /// </summary>
-internal sealed class SyncMapCounters(PerThreadCounter? readHits)
+internal sealed class SyncMapCounters(PerThreadCounter? readHits, Func<(int Read, int Dirty)> sizes)
 {
     private long _promotions;
     private long _misses;
@@ -15,34 +15,11 @@ internal sealed class SyncMapCounters(PerThreadCounter? readHits)
     private long _entriesExpunged;
     private long _dirtyHits;
     private long _lookupMisses;
-    private int _readCount;
-    private int _dirtyCount;
 
     /// <summary>Read-hit counts in per-thread cells; <c>null</c> unless the map counts read hits.</summary>
     internal PerThreadCounter? ReadHits { get; } = readHits;
 
     internal bool CountsReadHits => ReadHits is not null;
-
-    /// <summary>Adds to the keys in read snapshots (deleted entries included) and to the keys pending in dirty maps.</summary>
-    internal void AddSizes(int read, int dirty)
-    {
-        if (read != 0)
-        {
-            Interlocked.Add(ref _readCount, read);
-        }
-
-        if (dirty != 0)
-        {
-            Interlocked.Add(ref _dirtyCount, dirty);
-        }
-    }
-
-    /// <summary>Sets both sizes; for a rebuild of the whole map, with every shard's lock held.</summary>
-    internal void SetSizes(int read, int dirty)
-    {
-        Volatile.Write(ref _readCount, read);
-        Volatile.Write(ref _dirtyCount, dirty);
-    }
 
     internal void Promoted() => Interlocked.Increment(ref _promotions);
 
@@ -62,16 +39,24 @@ internal sealed class SyncMapCounters(PerThreadCounter? readHits)
         }
     }
 
-    /// <summary>The statistics now, without any lock.</summary>
-    internal SyncMapStatistics Read() => new(
-        Volatile.Read(ref _promotions),
-        Volatile.Read(ref _misses),
-        Volatile.Read(ref _dirtyRebuilds),
-        Volatile.Read(ref _rebuildEntriesCopied),
-        Volatile.Read(ref _entriesExpunged),
-        Volatile.Read(ref _readCount),
-        Volatile.Read(ref _dirtyCount),
-        Volatile.Read(ref _dirtyHits),
-        Volatile.Read(ref _lookupMisses),
-        ReadHits?.Sum() ?? 0);
+    /// <summary>
+    /// The statistics now, without any lock. The sizes are summed over the map's current shards (O(shards)) rather
+    /// than counted on every new key: a shared count would be one more interlocked write, on a line that every thread
+    /// adding keys contends for.
+    /// </summary>
+    internal SyncMapStatistics Read()
+    {
+        (int read, int dirty) = sizes();
+        return new(
+            Volatile.Read(ref _promotions),
+            Volatile.Read(ref _misses),
+            Volatile.Read(ref _dirtyRebuilds),
+            Volatile.Read(ref _rebuildEntriesCopied),
+            Volatile.Read(ref _entriesExpunged),
+            read,
+            dirty,
+            Volatile.Read(ref _dirtyHits),
+            Volatile.Read(ref _lookupMisses),
+            ReadHits?.Sum() ?? 0);
+    }
 }

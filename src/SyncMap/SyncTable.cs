@@ -204,7 +204,8 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             index = (index + 1) & mask;
         }
 
-        slots[index] = entry;
+        // Through a reference: an array of a class type takes a covariance check (a helper call) on every indexed store.
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), index) = entry;
     }
 
     private void Resize(int capacity)
@@ -287,12 +288,12 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             bool homeBetween = hole <= next ? hole < home && home <= next : hole < home || home <= next;
             if (!homeBetween)
             {
-                slots[hole] = candidate;
+                Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), hole) = candidate;
                 hole = next;
             }
         }
 
-        slots[hole] = null;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), hole) = null;
         Count--;
     }
 
