@@ -16,19 +16,22 @@ public static class SyncMapRegistryTelemetry
     /// <summary>Instrument names, one per metric.</summary>
     public static class Instruments
     {
-        /// <summary>Counter: each time a dirty map is promoted to the read snapshot. Unit <c>{promotion}</c>.</summary>
+        /// <summary>Counter: each time a shard's dirty map is promoted into a new read snapshot. Unit <c>{promotion}</c>.</summary>
         public const string Promotions = "syncmap.promotions";
 
-        /// <summary>Counter: each operation that went past the read snapshot and under the lock. Unit <c>{miss}</c>.</summary>
+        /// <summary>Counter: each operation that went past the read snapshot and under its shard's lock. Unit <c>{miss}</c>.</summary>
         public const string Misses = "syncmap.misses";
 
-        /// <summary>Counter: each rebuild of the dirty map from the read snapshot. Unit <c>{rebuild}</c>.</summary>
+        /// <summary>
+        /// Counter: each rebuild of a read snapshot by a promotion, which copies the shard's live snapshot entries and
+        /// its dirty map's (named for Go's dirty rebuild, which copies at the first new key instead). Unit <c>{rebuild}</c>.
+        /// </summary>
         public const string DirtyRebuilds = "syncmap.dirty.rebuilds";
 
-        /// <summary>Counter: entries copied by dirty rebuilds. Unit <c>{entry}</c>.</summary>
+        /// <summary>Counter: entries copied by those rebuilds. Unit <c>{entry}</c>.</summary>
         public const string DirtyRebuildEntries = "syncmap.dirty.rebuild.entries";
 
-        /// <summary>Counter: deleted entries expunged by dirty rebuilds. Unit <c>{entry}</c>.</summary>
+        /// <summary>Counter: deleted entries expunged (left out of the new snapshot) by those rebuilds. Unit <c>{entry}</c>.</summary>
         public const string Expunged = "syncmap.expunged";
 
         /// <summary>Histogram: entries in each promoted snapshot. Unit <c>{entry}</c>.</summary>
@@ -44,10 +47,10 @@ public static class SyncMapRegistryTelemetry
     /// <summary>Span names.</summary>
     public static class Spans
     {
-        /// <summary>A dirty map promoted to the read snapshot.</summary>
+        /// <summary>A shard's dirty map promoted into a new read snapshot.</summary>
         public const string Promote = "syncmap.promote";
 
-        /// <summary>A dirty map rebuilt from the read snapshot (O(n)).</summary>
+        /// <summary>The copy inside a promotion: a shard's live snapshot entries and its dirty map's merged into the new snapshot (O(shard)).</summary>
         public const string DirtyRebuild = "syncmap.dirty.rebuild";
     }
 
