@@ -27,16 +27,24 @@ public sealed class ReadHitAllocationTests
         Assert.Contains(spans.SpansOf(name), span => span.DisplayName == Spans.Promote);
         Assert.True(ReadHits(map, WarmUpLookups), "Warm-up lookups must all hit.");
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        bool allHit = ReadHits(map, MeasuredLookups);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Up to three measured runs, until one allocates nothing. The runtime itself may allocate a few hundred bytes
+        // on this thread once, while it moves the loop to optimized code (tiering, on-stack replacement), and a busy
+        // machine (other tests run in parallel) can delay that into a measured run. A read path that allocated on its
+        // hits would allocate in every run: 100,000 hits of at least 24 bytes each.
+        var allocatedByRun = new List<long>();
+        while (allocatedByRun.Count < 3 && (allocatedByRun.Count == 0 || allocatedByRun[^1] != 0))
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            bool allHit = ReadHits(map, MeasuredLookups);
+            allocatedByRun.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.True(allHit);
+        }
 
-        Assert.True(allHit);
-        Assert.Equal(0, allocated);
+        Assert.True(allocatedByRun[^1] == 0, $"Bytes allocated by each run of {MeasuredLookups:N0} read hits: {string.Join(", ", allocatedByRun)}.");
         MapMetrics collected = metrics.Collect(name);
         if (countReadHits)
         {
-            Assert.Equal(WarmUpLookups + MeasuredLookups, collected.Sum(Instruments.Lookups, (Tags.Result, Tags.ReadHit)));
+            Assert.Equal(WarmUpLookups + (allocatedByRun.Count * MeasuredLookups), collected.Sum(Instruments.Lookups, (Tags.Result, Tags.ReadHit)));
         }
         else
         {
