@@ -445,38 +445,38 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     private bool SwapSlow(TKey key, int hashCode, TValue value, [MaybeNullWhen(false)] out TValue previous)
     {
         bool swapped = false;
+        bool colliding = false;
         previous = default;
-        NewKey added;
-        do
+
+        // The comparer may have switched to randomized hashing since the caller hashed the key: this hashes again.
+        Shard<TKey> shard = EnterShardWithRoom(key, out hashCode);
+        try
         {
-            // The comparer may have switched to randomized hashing since the caller hashed the key: EnterShard hashes again.
-            Shard<TKey> shard = EnterShard(key, out hashCode);
-            try
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            if (entry is not null)
             {
-                added = NewKey.None;
-                Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
-                if (entry is not null)
-                {
-                    // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
-                    swapped = SwapLocked(entry, value, out previous);
-                }
-                else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
-                {
-                    swapped = SwapLocked(dirtyEntry, value, out previous);
-                }
-                else
-                {
-                    added = AddNewKeyLocked(shard, key, hashCode, value);
-                }
+                // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
+                swapped = SwapLocked(entry, value, out previous);
             }
-            finally
+            else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
             {
-                shard.Lock.Exit();
+                swapped = SwapLocked(dirtyEntry, value, out previous);
+            }
+            else
+            {
+                colliding = AddNewKeyLocked(shard, key, hashCode, value);
             }
         }
-        while (added == NewKey.SplitFirst);
+        finally
+        {
+            shard.Lock.Exit();
+        }
 
-        AfterNewKey(added);
+        if (colliding)
+        {
+            SwitchToRandomizedHashing();
+        }
+
         return swapped;
     }
 
@@ -518,42 +518,42 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     {
         SlowPathEvents events = default;
         TValue actual;
-        NewKey added;
-        do
+        bool colliding = false;
+
+        // The comparer may have switched to randomized hashing since the caller hashed the key: this hashes again.
+        Shard<TKey> shard = EnterShardWithRoom(key, out hashCode);
+        try
         {
-            // The comparer may have switched to randomized hashing since the caller hashed the key: EnterShard hashes again.
-            Shard<TKey> shard = EnterShard(key, out hashCode);
-            try
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            if (entry is not null)
             {
-                added = NewKey.None;
-                Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
-                if (entry is not null)
-                {
-                    // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
-                    TryLoadOrStore(entry, value, out actual, out loaded);
-                }
-                else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
-                {
-                    TryLoadOrStore(dirtyEntry, value, out actual, out loaded);
-                    MissLocked(shard, ref events);
-                }
-                else
-                {
-                    // A new key is no miss: the caller had nothing to find.
-                    added = AddNewKeyLocked(shard, key, hashCode, value);
-                    actual = value;
-                    loaded = false;
-                }
+                // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
+                TryLoadOrStore(entry, value, out actual, out loaded);
             }
-            finally
+            else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
             {
-                shard.Lock.Exit();
+                TryLoadOrStore(dirtyEntry, value, out actual, out loaded);
+                MissLocked(shard, ref events);
+            }
+            else
+            {
+                // A new key is no miss: the caller had nothing to find.
+                colliding = AddNewKeyLocked(shard, key, hashCode, value);
+                actual = value;
+                loaded = false;
             }
         }
-        while (added == NewKey.SplitFirst);
+        finally
+        {
+            shard.Lock.Exit();
+        }
 
         Report(events);
-        AfterNewKey(added);
+        if (colliding)
+        {
+            SwitchToRandomizedHashing();
+        }
+
         return actual;
     }
 
@@ -1011,6 +1011,31 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>
+    /// <see cref="EnterShard"/> for a write that may add the key: a shard that has no room for another key (it holds
+    /// <see cref="SyncTable{TKey}.MaximumShardEntries"/>) is split first (O(shard)), and the key's half is locked instead.
+    /// </summary>
+    private Shard<TKey> EnterShardWithRoom(TKey key, out int hashCode)
+    {
+        while (true)
+        {
+            Shard<TKey> shard = EnterShard(key, out hashCode);
+            if (shard.Count + (shard.Dirty?.Count ?? 0) < SyncTable<TKey>.MaximumShardEntries || shard.Depth == MaximumDepth)
+            {
+                return shard;
+            }
+
+            try
+            {
+                SplitLocked(shard);
+            }
+            finally
+            {
+                shard.Lock.Exit();
+            }
+        }
+    }
+
+    /// <summary>
     /// Locks every current shard, in directory order, and returns the directory they make up: while they are held,
     /// no promotion or split can replace any of them, so the directory stays as it is.
     /// </summary>
@@ -1232,36 +1257,14 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>When something listens to spans, the start time of the work about to happen; otherwise <c>default</c>.</summary>
     private DateTime SpanStartLocked() => _telemetry is not null && SyncMapTelemetry.TracesSpans ? DateTime.UtcNow : default;
 
-    /// <summary>What <see cref="AddNewKeyLocked"/> did.</summary>
-    private enum NewKey
-    {
-        /// <summary>Nothing: the key was found, or not looked for.</summary>
-        None,
-
-        /// <summary>Added.</summary>
-        Added,
-
-        /// <summary>Added, and its probe sequence is so long that the map must leave non-randomized string hashing.</summary>
-        AddedColliding,
-
-        /// <summary>Not added: the shard was full and has been split; the caller looks its key's shard up again.</summary>
-        SplitFirst,
-    }
-
     /// <summary>
     /// Adds a key absent from its shard's tables to its dirty map, which the shard's first new key since its promotion
-    /// creates empty (O(1): no copy of the snapshot). A shard that would outgrow
-    /// <see cref="SyncTable{TKey}.MaximumShardEntries"/> is split instead (O(shard)), and the caller tries again. Caller
-    /// holds the shard's lock.
+    /// creates empty (O(1): no copy of the snapshot). The shard has room (<see cref="EnterShardWithRoom"/>). Caller
+    /// holds the shard's lock. Returns whether the key's probe sequence is so long that the map must leave
+    /// non-randomized string hashing, which the caller does once it has released the lock.
     /// </summary>
-    private NewKey AddNewKeyLocked(Shard<TKey> shard, TKey key, int hashCode, TValue value)
+    private bool AddNewKeyLocked(Shard<TKey> shard, TKey key, int hashCode, TValue value)
     {
-        if (shard.Count + (shard.Dirty?.Count ?? 0) >= SyncTable<TKey>.MaximumShardEntries && shard.Depth < MaximumDepth)
-        {
-            SplitLocked(shard);
-            return NewKey.SplitFirst;
-        }
-
         if (shard.Dirty is null)
         {
             AmendLocked(shard);
@@ -1270,18 +1273,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         Entry<TKey> entry = NewEntry(key, hashCode, value);
         shard.Pending!.Add(hashCode);
         shard.Dirty!.Add(entry);
-        return _keyComparer is NonRandomizedStringComparer && shard.Dirty.ProbeLength(entry) > MaximumNonRandomizedProbe
-            ? NewKey.AddedColliding
-            : NewKey.Added;
-    }
-
-    /// <summary>After a slow path has released its shard's lock: leaves non-randomized hashing if its new key asked for it.</summary>
-    private void AfterNewKey(NewKey added)
-    {
-        if (added == NewKey.AddedColliding)
-        {
-            SwitchToRandomizedHashing();
-        }
+        return _keyComparer is NonRandomizedStringComparer && shard.Dirty.ProbeLength(entry) > MaximumNonRandomizedProbe;
     }
 
     /// <summary>
