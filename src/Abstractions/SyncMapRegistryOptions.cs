@@ -51,8 +51,8 @@ public sealed class SyncMapRegistryOptions
 
     /// <summary>
     /// Publishes registry lookups by result (<c>syncmap_registry.lookups</c>, hit or miss), counted in per-thread
-    /// cells. The directory cache counts its hits per thread either way (its evictor samples them); this adds the
-    /// per-thread count of misses and the instrument. Default: <c>true</c>.
+    /// cells: a thread-static access on every lookup. Off, a directory-cache hit records itself (a sample for its
+    /// evictor) only once the cache has held half its cap, and writes nothing before that. Default: <c>true</c>.
     /// </summary>
     public bool CountLookups { get; set; } = true;
 

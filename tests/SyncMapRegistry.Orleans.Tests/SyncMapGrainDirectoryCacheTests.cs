@@ -186,6 +186,50 @@ public sealed class SyncMapGrainDirectoryCacheTests
         Assert.InRange(cache.Count, 1, cap);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WithLookupsNotCountedHitsAreSampledOnlyOnceTheCacheHoldsHalfItsCap(bool readAfterHalf)
+    {
+        const int cap = 100;
+        const int half = (int)(cap * SyncMapGrainDirectoryCache.SamplingShare);
+        var scheduler = new ManualScheduler();
+        SyncMapGrainDirectoryCache cache = NewCache(cap, countLookups: false, scheduleEviction: scheduler.Schedule);
+        SiloAddress silo = Silo(1000);
+        void ReadOldest()
+        {
+            for (int i = 0; i < 4 * HitSampler.SampleEvery; i++)
+            {
+                Assert.True(cache.TryLookUp(Grain(0), out _));
+            }
+        }
+
+        for (int i = 0; i < half - 1; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), silo), i);
+        }
+
+        if (!readAfterHalf)
+        {
+            ReadOldest();
+        }
+
+        for (int i = half - 1; i <= cap; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), silo), i);
+        }
+
+        if (readAfterHalf)
+        {
+            ReadOldest();
+        }
+
+        // Grain 0 is the oldest entry: only reads the evictor saw give it a second chance.
+        scheduler.RunAll();
+        Assert.Equal(readAfterHalf, cache.TryLookUp(Grain(0), out _));
+        Assert.InRange(cache.Count, 1, cap);
+    }
+
     [Fact]
     public void TheCapHoldsAfterEveryEvictionUnderARepeatingPopularity()
     {

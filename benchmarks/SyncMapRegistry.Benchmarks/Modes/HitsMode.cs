@@ -18,8 +18,8 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 /// time over ConcurrentDictionary's; the table gives the median over the rounds. Every read must hit: a miss fails
 /// the run. Beside the wall-clock figures, the table gives the same from each thread's CPU time (Linux), which
 /// leaves out the time a thread waited for a core on a shared machine. Cases: <c>SyncMap&lt;int, int&gt;</c>, <c>SyncMap&lt;string, object&gt;</c> and the registry's
-/// <c>GrainId</c> lookup through <see cref="IGrainDirectoryCache"/> (our cache as shipped, a ConcurrentDictionary-backed
-/// one, a bare SyncMap behind the same interface, and Orleans' LRU cache). <c>--quick</c> skips the warm-up.
+/// <c>GrainId</c> lookup through <see cref="IGrainDirectoryCache"/> (our cache as shipped, the same with
+/// <see cref="SyncMapRegistryOptions.CountLookups"/> off, a ConcurrentDictionary-backed one, a bare SyncMap behind the same interface, and Orleans' LRU cache). <c>--quick</c> skips the warm-up.
 /// </summary>
 internal static class HitsMode
 {
@@ -129,6 +129,7 @@ internal static class HitsMode
         [
             Peer.Of("ConcurrentDictionary", Filled<Site1>(new ConcurrentDictionaryDirectoryCache())),
             Peer.Of("SyncMapGrainDirectoryCache", Filled<Site2>(new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions()))),
+            Peer.Of("SyncMapGrainDirectoryCache, CountLookups off", Filled<Site5>(new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions { CountLookups = false }))),
             Peer.Of("SyncMapDirect", Filled<Site3>(new SyncMapDirectoryCache())),
             Peer.Of("OrleansLru", Filled<Site4>(orleansLru)),
         ];
@@ -302,4 +303,6 @@ internal static class HitsMode
     private struct Site3;
 
     private struct Site4;
+
+    private struct Site5;
 }

@@ -14,7 +14,9 @@ namespace SyncMapRegistry;
 /// Orleans' silo-local grain directory cache (<see cref="IGrainDirectoryCache"/>) on a read-mostly
 /// <see cref="SyncMap{TKey, TValue}"/>: the lookup on a cross-silo call takes no lock and writes nothing shared.
 /// A hit writes only its own thread's memory: it counts itself there and samples one hit in
-/// <see cref="HitSampler.SampleEvery"/> for the evictor (<see cref="HitSampler"/>).
+/// <see cref="HitSampler.SampleEvery"/> for the evictor (<see cref="HitSampler"/>). With lookups not counted
+/// (<see cref="SyncMapRegistryOptions.CountLookups"/> off) it writes nothing until the cache first holds
+/// <see cref="SamplingShare"/> of its cap, when eviction comes near and the evictor needs the samples.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -63,6 +65,12 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <summary>Evictions bring the count down to this share of the cap.</summary>
     internal const double EvictionLowWatermark = 0.98;
 
+    /// <summary>
+    /// With lookups not counted, hits are sampled once the count first reaches this share of the cap: the rings keep
+    /// only a thread's last hits, so samples taken long before the first eviction would be gone by then anyway.
+    /// </summary>
+    internal const double SamplingShare = 0.5;
+
     /// <summary>Eviction spares the newest probation entries up to this share of the cap (2Q's A1in).</summary>
     private const double ProbationShare = 0.05;
 
@@ -96,6 +104,17 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     /// <summary>Sampled read hits: the evictor's view of recency. Written by readers, each in a ring of its own thread.</summary>
     private readonly HitSampler _hits = new();
+
+    /// <summary>The count at which <see cref="_recordHits"/> turns on, when lookups are not counted (<see cref="SamplingShare"/> of the cap).</summary>
+    private readonly int _samplingThreshold;
+
+    /// <summary>
+    /// Whether a hit is recorded in <see cref="_hits"/>. Always when lookups are counted (their hit count is the
+    /// sampler's). Otherwise it turns on when an insert first takes the count to <see cref="_samplingThreshold"/>, and
+    /// stays on; until then no eviction is near, and a hit writes nothing at all. Written once by an inserter, read by
+    /// every hit: a hit that still reads <c>false</c> just after it turned on loses one sample.
+    /// </summary>
+    private bool _recordHits;
 
     /// <summary>The insertion numbers sampled from read hits; reused, and emptied after each run. Touched by the evictor only.</summary>
     private readonly HashSet<long> _recentlyRead = [];
@@ -132,6 +151,8 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         RegistryOptionsGuard.Validated(options);
         _maxEntries = ResolveMaxEntries(options, directoryOptions ?? new GrainDirectoryOptions());
         _lowWatermark = Math.Max(1, (int)(_maxEntries * EvictionLowWatermark));
+        _samplingThreshold = (int)(_maxEntries * SamplingShare);
+        _recordHits = options.CountLookups;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<SyncMapGrainDirectoryCache>.Instance;
         _map = new SyncMap<GrainId, CachedAddress>(
@@ -176,7 +197,13 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             ? new CachedAddress(value, version, current.Inserted, current.Protected)
             : new CachedAddress(value, version, Interlocked.Increment(ref _inserted), _ghosts.TryRemove(value.GrainId, out _));
         bool replaced = _map.Swap(value.GrainId, cached, out _);
-        if (_counters.Updated(added: !replaced) > _maxEntries)
+        int count = _counters.Updated(added: !replaced);
+        if (count >= _samplingThreshold && !_recordHits)
+        {
+            Volatile.Write(ref _recordHits, true);
+        }
+
+        if (count > _maxEntries)
         {
             Volatile.Write(ref _newest, cached);
             _evictor.Signal();
@@ -244,7 +271,11 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     {
         if (_map.TryGetValue(key, out CachedAddress? cached))
         {
-            _hits.Record(cached.Inserted);
+            if (_recordHits)
+            {
+                _hits.Record(cached.Inserted);
+            }
+
             result = cached.Address;
             version = cached.Version;
             return true;
