@@ -10,11 +10,13 @@ namespace SyncMapRegistry;
 /// new keys are pending, which is what makes its adversarial workloads slow.
 /// </summary>
 /// <remarks>
-/// Invariant: a key's bits are set (with a full fence) <b>before</b> the key is added to the dirty map, and
-/// bits are never cleared; the filter is replaced only together with the snapshot, at a promotion. So a
-/// reader that finds a bit clear knows the key was not pending at any moment since it loaded the snapshot,
-/// and may answer from the snapshot alone. A set bit may be a false positive: the reader then takes the lock
-/// and looks in the dirty map exactly as Go does. Only writers holding the shard's lock add to the filter.
+/// Invariant: a key's bits are set <b>before</b> the key is added to the dirty map, and bits are never cleared;
+/// the filter is replaced only together with the snapshot, at a promotion. So a reader that finds a bit clear
+/// knows the key was not pending at any moment since it loaded the snapshot, and may answer from the snapshot
+/// alone. A set bit may be a false positive: the reader then takes the lock and looks in the dirty map exactly
+/// as Go does. Only the holder of the shard's lock writes to a published filter, so a bit is set with a plain
+/// read and a volatile write, no atomic instruction; the writer releases the lock before its operation returns,
+/// and that release makes the bits visible to every thread that can know the key was added.
 /// </remarks>
 internal sealed class PendingKeys
 {
@@ -57,12 +59,12 @@ internal sealed class PendingKeys
         return pending;
     }
 
-    /// <summary>Records a key that is about to be added to the dirty map. Caller holds the shard's lock.</summary>
+    /// <summary>Records a key that is about to be added to the dirty map. Caller holds the shard's lock (the filter's one writer).</summary>
     internal void Add(int hashCode)
     {
         (uint first, uint second) = Positions(hashCode);
-        Interlocked.Or(ref _words[first >> 6], 1UL << (int)(first & 63));
-        Interlocked.Or(ref _words[second >> 6], 1UL << (int)(second & 63));
+        Set(first);
+        Set(second);
     }
 
     /// <summary>Whether a key with this hash code may be pending. <c>false</c> is certain; <c>true</c> may be a false positive.</summary>
@@ -72,6 +74,12 @@ internal sealed class PendingKeys
         (uint first, uint second) = Positions(hashCode);
         return (Volatile.Read(ref _words[first >> 6]) & (1UL << (int)(first & 63))) != 0
             && (Volatile.Read(ref _words[second >> 6]) & (1UL << (int)(second & 63))) != 0;
+    }
+
+    private void Set(uint bit)
+    {
+        ref ulong word = ref _words[bit >> 6];
+        Volatile.Write(ref word, word | (1UL << (int)(bit & 63)));
     }
 
     /// <summary>Two bit positions from independent multiplicative mixes of the hash code.</summary>

@@ -375,7 +375,14 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// two new tables, keeping every entry as it is (deleted and expunged ones included). Caller holds the lock.
     /// O(source length), which <see cref="MaximumShardEntries"/> bounds.
     /// </summary>
-    internal static (SyncTable<TKey> Lower, SyncTable<TKey> Upper) Split(Entry<TKey>?[] source, int depth)
+    /// <param name="source">The slots to split.</param>
+    /// <param name="depth">The depth of the shard that is split.</param>
+    /// <param name="roomToGrow">
+    /// Size each half for a full shard's keys (a dirty map, which keeps taking new keys until its shard is full) rather
+    /// than for the keys it gets (a snapshot, which never grows). A dirty half sized to its keys would be exactly half
+    /// full, and its next key would copy it again into a table twice the size.
+    /// </param>
+    internal static (SyncTable<TKey> Lower, SyncTable<TKey> Upper) Split(Entry<TKey>?[] source, int depth, bool roomToGrow)
     {
         int upperCount = 0;
         int count = 0;
@@ -388,8 +395,8 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             }
         }
 
-        var lower = new SyncTable<TKey>(count - upperCount);
-        var upper = new SyncTable<TKey>(upperCount);
+        var lower = new SyncTable<TKey>(roomToGrow ? MaximumShardEntries : count - upperCount);
+        var upper = new SyncTable<TKey>(roomToGrow ? MaximumShardEntries : upperCount);
         foreach (Entry<TKey>? entry in source)
         {
             if (entry is not null)

@@ -396,6 +396,33 @@ public class DesignTests
         Assert.Equal(countReadHits ? 3 : 0, map.GetStatistics().ReadHits);
     }
 
+    [Fact]
+    public void A_split_dirty_map_takes_new_keys_until_its_shard_is_full_without_copying_itself_and_a_split_snapshot_fits_its_keys()
+    {
+        var full = new SyncTable<int>(0);
+        for (int key = 0; full.Count < SyncTable<int>.MaximumShardEntries; key++)
+        {
+            full.Add(new InlineEntry<int>(key, key.GetHashCode(), word: 0));
+        }
+
+        (SyncTable<int> lowerDirty, SyncTable<int> upperDirty) = SyncTable<int>.Split(full.Slots, depth: 0, roomToGrow: true);
+        Assert.Equal(SyncTable<int>.MaximumShardEntries, lowerDirty.Count + upperDirty.Count);
+        foreach (SyncTable<int> half in new[] { lowerDirty, upperDirty })
+        {
+            Entry<int>?[] slots = half.Slots;
+            for (int key = -1; half.Count < SyncTable<int>.MaximumShardEntries; key--)
+            {
+                half.Add(new InlineEntry<int>(key, key.GetHashCode(), word: 0));
+            }
+
+            Assert.Same(slots, half.Slots);
+        }
+
+        // A snapshot's half never grows: it is sized for the keys it holds, at most half full.
+        (SyncTable<int> lowerRead, _) = SyncTable<int>.Split(full.Slots, depth: 0, roomToGrow: false);
+        Assert.InRange(lowerRead.Slots.Length, 2 * lowerRead.Count, 4 * lowerRead.Count);
+    }
+
     /// <summary>
     /// Keys of two 32-bit char pairs (p0, p1) whose hash (C ^ p0) + 1566083941 * (C ^ p1) is one target: pick p1, solve for p0.
     /// </summary>
