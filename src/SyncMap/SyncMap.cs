@@ -718,10 +718,15 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Calls <paramref name="visit"/> for each live entry until it returns <c>false</c> (Go's <c>Range</c>).
-    /// If new keys are pending, it first promotes every shard that has them, each under its own lock (a copy of the
-    /// shard and one of the directory); the walk itself takes no lock. It is not a snapshot: no key is visited twice,
-    /// a value may reflect any mapping during the call, and keys added after the call starts are not seen.
-    /// <paramref name="visit"/> may call any method of the map, <see cref="Range"/> included. Allocates nothing.
+    /// Go's <c>Range</c> promotes first when keys are pending; here each shard that has pending keys is promoted when
+    /// the walk reaches the end of its snapshot, under its own lock (a copy of the shard and one of the directory), and
+    /// the walk then visits the keys that the promotion brought in. So a walk that stops early promotes only the shards
+    /// it walked to the end, and a whole walk promotes them all. (A map of string keys that still hashes them
+    /// non-randomized promotes every pending shard before the walk: its hashing may change during the walk.) The walk
+    /// itself takes no lock. It is not a snapshot: no key is visited twice, every key live from the start of the call
+    /// until the walk reaches it is visited, a value may reflect any mapping during the call, and keys added or deleted
+    /// during the call may or may not be seen. <paramref name="visit"/> may call any method of the map,
+    /// <see cref="Range"/> included. Allocates nothing.
     /// </summary>
     public void Range(Func<TKey, TValue, bool> visit)
     {
@@ -873,7 +878,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>Enumerates live entries with <see cref="Range"/>'s semantics. The struct enumerator allocates nothing.</summary>
-    public Enumerator GetEnumerator() => new(LoadForRange());
+    public Enumerator GetEnumerator() => new(this);
 
     IEnumerator<KeyValuePair<TKey, TValue>> IEnumerable<KeyValuePair<TKey, TValue>>.GetEnumerator() => GetEnumerator();
 
@@ -1182,6 +1187,73 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         }
 
         return Volatile.Read(ref _snapshots);
+    }
+
+    /// <summary>
+    /// The lazy walk's catch-up (see <see cref="Enumerator"/>): the next snapshot that covers part of entries
+    /// [<paramref name="start"/>, <paramref name="end"/>) of the walked directory of <paramref name="walkedLength"/>
+    /// entries, after promoting its shard if keys are pending there (under the shard's lock); <c>null</c> once the range
+    /// is done, or when the map was cleared since the walk loaded its directory (every key then in it is newer than the
+    /// walk). <paramref name="next"/> is the position, an index of a directory of <paramref name="length"/> entries,
+    /// rescaled as the directory changes. Only for a comparer that cannot change during the walk: the directory then
+    /// only gets finer, except through <see cref="Clear"/>.
+    /// </summary>
+    private Entry<TKey>?[]? CatchUpSnapshot(int start, int end, int walkedLength, ref int next, ref int length)
+    {
+        bool promoted = false;
+        while (true)
+        {
+            Shard<TKey>[] shards = Volatile.Read(ref _shards);
+            if (shards.Length < walkedLength)
+            {
+                return null;
+            }
+
+            int scale = shards.Length / walkedLength;
+            int i = (int)((long)next * shards.Length / length);
+            next = i;
+            length = shards.Length;
+            if (i >= end * scale)
+            {
+                return null;
+            }
+
+            Shard<TKey> shard = shards[i];
+            int run = shards.Length >> shard.Depth;
+            if ((i & (run - 1)) != 0 || i < start * scale || i + run > end * scale)
+            {
+                // A shard that reaches outside the walked range: a clear coarsened the directory since the walk began.
+                return null;
+            }
+
+            if (!promoted)
+            {
+                SlowPathEvents events = default;
+                bool retired;
+                shard.Lock.Enter();
+                try
+                {
+                    retired = shard.Retired;
+                    if (!retired && shard.AmendedLocked)
+                    {
+                        PromoteLocked(shard, ref events);
+                    }
+                }
+                finally
+                {
+                    shard.Lock.Exit();
+                }
+
+                Report(events);
+
+                // Look again either way: a promotion or a split has published a successor for this position.
+                promoted = !retired;
+                continue;
+            }
+
+            next = i + run;
+            return shard.Slots;
+        }
     }
 
     /// <summary>Hands what a slow path did to the telemetry. Call it only after releasing every lock.</summary>
@@ -1584,22 +1656,60 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
 
     /// <summary>A struct enumerator over live entries with <see cref="Range"/>'s semantics.</summary>
+    /// <remarks>
+    /// It walks the directory of snapshots loaded when it starts, shard by shard. At the end of a shard's snapshot, if
+    /// the shard may have gained keys since (pending keys, or a promotion or split by another thread), it catches up:
+    /// it promotes the shards that now cover the same range (<see cref="CatchUpSnapshot"/>) and walks their snapshots,
+    /// skipping the keys the first snapshot holds (visited, or deleted during the walk). A key stays in its range of
+    /// the directory, which only gets finer while the comparer cannot change, so no key is visited twice. A map whose
+    /// comparer may still switch to randomized hashing (string keys) is promoted as a whole before the walk instead
+    /// (<see cref="LoadForRange"/>), and its walk never catches up.
+    /// </remarks>
     public struct Enumerator : IEnumerator<KeyValuePair<TKey, TValue>>
     {
+        /// <summary>The map, for catching up; <c>null</c> when the whole map was promoted before the walk.</summary>
+        private readonly SyncMap<TKey, TValue>? _map;
+
         /// <summary>The directory of snapshots loaded once; each shard's snapshot fills a run of equal entries.</summary>
         private readonly Entry<TKey>?[][] _snapshots;
+
+        /// <summary>The comparer of the walked snapshots' hash codes: the map's, which cannot change while <see cref="_map"/> is set.</summary>
+        private readonly IEqualityComparer<TKey>? _comparer;
+
+        /// <summary>The current run of <see cref="_snapshots"/>: entries [<see cref="_shard"/>, <see cref="_end"/>), snapshot <see cref="_slots"/>.</summary>
         private int _shard;
+        private int _end;
         private Entry<TKey>?[] _slots;
         private int _index;
+
+        /// <summary>The snapshot being caught up with after <see cref="_slots"/>, or <c>null</c>; its position, and the catch-up's (see <see cref="CatchUpSnapshot"/>).</summary>
+        private Entry<TKey>?[]? _catchUp;
+        private int _catchUpIndex;
+        private int _next;
+        private int _length;
+
         private KeyValuePair<TKey, TValue> _current;
 
-        internal Enumerator(Entry<TKey>?[][] snapshots)
+        /// <summary>Set once <see cref="MoveNext"/> has returned <c>false</c>: later calls return <c>false</c> too, and catch up with nothing.</summary>
+        private bool _done;
+
+        internal Enumerator(SyncMap<TKey, TValue> map)
         {
-            _snapshots = snapshots;
+            // Only the non-randomized string comparer is ever replaced (once, by the randomized one).
+            _comparer = Volatile.Read(ref map._keyComparer);
+            bool lazy = _comparer is not NonRandomizedStringComparer;
+            _map = lazy ? map : null;
+            _snapshots = lazy ? Volatile.Read(ref map._snapshots) : map.LoadForRange();
             _shard = 0;
-            _slots = snapshots[0];
+            _end = RunEnd(_snapshots, 0);
+            _slots = _snapshots[0];
             _index = -1;
+            _catchUp = null;
+            _catchUpIndex = -1;
+            _next = 0;
+            _length = 0;
             _current = default;
+            _done = false;
         }
 
         /// <inheritdoc/>
@@ -1610,32 +1720,66 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         /// <inheritdoc/>
         public bool MoveNext()
         {
-            while (true)
+            while (!_done)
             {
-                while (++_index < _slots.Length)
+                if (_catchUp is { } catchUp)
                 {
-                    Entry<TKey>? entry = _slots[_index];
-                    if (TryLoad(entry, out TValue? value))
+                    while (++_catchUpIndex < catchUp.Length)
                     {
-                        _current = new KeyValuePair<TKey, TValue>(entry.Key, value);
-                        return true;
+                        Entry<TKey>? entry = catchUp[_catchUpIndex];
+                        if (entry is not null && TryLoad(entry, out TValue? value) && SyncTable<TKey>.Find(_slots, entry.Key, entry.HashCode, _comparer) is null)
+                        {
+                            _current = new KeyValuePair<TKey, TValue>(entry.Key, value);
+                            return true;
+                        }
+                    }
+
+                    _catchUp = _map!.CatchUpSnapshot(_shard, _end, _snapshots.Length, ref _next, ref _length);
+                    _catchUpIndex = -1;
+                    if (_catchUp is not null)
+                    {
+                        continue;
+                    }
+                }
+                else
+                {
+                    while (++_index < _slots.Length)
+                    {
+                        Entry<TKey>? entry = _slots[_index];
+                        if (TryLoad(entry, out TValue? value))
+                        {
+                            _current = new KeyValuePair<TKey, TValue>(entry.Key, value);
+                            return true;
+                        }
+                    }
+
+                    if (_map is not null && _map.MayHaveKeysBeyond(_snapshots, _shard, _slots))
+                    {
+                        _next = _shard;
+                        _length = _snapshots.Length;
+                        _catchUp = _map.CatchUpSnapshot(_shard, _end, _snapshots.Length, ref _next, ref _length);
+                        _catchUpIndex = -1;
+                        if (_catchUp is not null)
+                        {
+                            continue;
+                        }
                     }
                 }
 
-                // The next shard: skip the rest of this shard's run.
-                while (++_shard < _snapshots.Length && ReferenceEquals(_snapshots[_shard], _slots))
+                // The next run.
+                if (_end >= _snapshots.Length)
                 {
+                    _done = true;
+                    break;
                 }
 
-                if (_shard >= _snapshots.Length)
-                {
-                    _index = _slots.Length;
-                    return false;
-                }
-
+                _shard = _end;
+                _end = RunEnd(_snapshots, _shard);
                 _slots = _snapshots[_shard];
                 _index = -1;
             }
+
+            return false;
         }
 
         /// <inheritdoc/>
@@ -1644,6 +1788,18 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         /// <inheritdoc/>
         public readonly void Dispose()
         {
+        }
+
+        /// <summary>The end of the run of equal snapshots that starts at <paramref name="start"/>.</summary>
+        private static int RunEnd(Entry<TKey>?[][] snapshots, int start)
+        {
+            int end = start + 1;
+            while (end < snapshots.Length && ReferenceEquals(snapshots[end], snapshots[start]))
+            {
+                end++;
+            }
+
+            return end;
         }
     }
 }

@@ -312,6 +312,45 @@ public class DesignTests
     }
 
     [Fact]
+    public void A_walk_that_stops_early_promotes_no_shard_it_did_not_finish_and_a_whole_walk_promotes_all_and_visits_each_new_key_once()
+    {
+        const int Keys = 10_000;
+        const int NewKeys = 200;
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < Keys; key++)
+        {
+            map.Store(key, key);
+        }
+
+        map.Range(static (_, _) => true);
+        Assert.Equal(0, map.GetStatistics().DirtyCount);
+        for (int key = Keys; key < Keys + NewKeys; key++)
+        {
+            map.Store(key, key); // pending in most shards
+        }
+
+        long promotions = map.GetStatistics().Promotions;
+        foreach (KeyValuePair<int, int> _ in map)
+        {
+            break; // in the middle of the first shard's snapshot
+        }
+
+        Assert.Equal(promotions, map.GetStatistics().Promotions);
+        Assert.Equal(NewKeys, map.GetStatistics().DirtyCount);
+
+        var seen = new HashSet<int>();
+        foreach (KeyValuePair<int, int> pair in map)
+        {
+            Assert.True(seen.Add(pair.Key), $"Key {pair.Key} visited twice.");
+            Assert.Equal(pair.Key, pair.Value);
+        }
+
+        Assert.Equal(Keys + NewKeys, seen.Count);
+        Assert.True(map.GetStatistics().Promotions > promotions, "The whole walk promoted nothing.");
+        Assert.Equal(0, map.GetStatistics().DirtyCount);
+    }
+
+    [Fact]
     public void Shards_promote_independently_once_their_own_misses_reach_their_dirty_size()
     {
         var map = new SyncMap<int, int>();

@@ -115,6 +115,110 @@ public class StressTests
     }
 
     [Fact]
+    public void Walks_that_catch_up_with_pending_shards_visit_every_settled_key_once_while_other_threads_add_keys_split_and_promote()
+    {
+        // Writers add keys of their own (new keys in every shard: splits, and promotions by misses and by the walks),
+        // delete some (those with i % 10 == 4) and read others back; two walkers walk at once, one of them stopping
+        // early every other walk, so that walks catch up with shards that others promoted or split while they ran.
+        // A whole walk must visit exactly once every key stored before it started and never deleted: the settled
+        // keys, stored before any walk, and each writer's keys below its progress when the walk started (many of
+        // them still pending then).
+        const int Settled = 20_000;
+        const int KeysPerWriter = 40_000;
+        int writers = Math.Max(2, Environment.ProcessorCount);
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < Settled; key++)
+        {
+            map.Store(key, key);
+        }
+
+        int running = writers;
+        int[] progress = new int[writers];
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        int wholeWalks = 0;
+        Thread Walker(bool stopsEarly) => new(() =>
+        {
+            for (int walk = 0; Volatile.Read(ref running) > 0 || walk < 2; walk++)
+            {
+                var seen = new HashSet<int>();
+                bool whole = !stopsEarly || walk % 2 == 0;
+                int[] storedBefore = new int[writers];
+                for (int w = 0; w < writers; w++)
+                {
+                    storedBefore[w] = Volatile.Read(ref progress[w]);
+                }
+
+                foreach (KeyValuePair<int, int> pair in map)
+                {
+                    if (!seen.Add(pair.Key))
+                    {
+                        failures.Enqueue($"Key {pair.Key} visited twice.");
+                    }
+
+                    if (!whole && seen.Count == 100)
+                    {
+                        break;
+                    }
+                }
+
+                if (whole)
+                {
+                    int missing = Enumerable.Range(0, Settled).Count(key => !seen.Contains(key));
+                    for (int w = 0; w < writers; w++)
+                    {
+                        int first = Settled + (w * KeysPerWriter);
+                        missing += Enumerable.Range(0, storedBefore[w]).Count(i => i % 10 != 4 && !seen.Contains(first + i));
+                    }
+
+                    if (missing > 0)
+                    {
+                        failures.Enqueue($"A walk missed {missing} keys stored before it started.");
+                    }
+
+                    Interlocked.Increment(ref wholeWalks);
+                }
+            }
+        });
+        Thread[] walkers = [Walker(stopsEarly: false), Walker(stopsEarly: true)];
+        foreach (Thread walker in walkers)
+        {
+            walker.Start();
+        }
+
+        Parallel.For(0, writers, new ParallelOptions { MaxDegreeOfParallelism = writers }, w =>
+        {
+            int first = Settled + (w * KeysPerWriter);
+            for (int i = 0; i < KeysPerWriter; i++)
+            {
+                map.Store(first + i, i);
+                Volatile.Write(ref progress[w], i + 1);
+                if (i % 10 == 9)
+                {
+                    map.Delete(first + i - 5);
+                }
+
+                if (i >= 3 && !map.TryGetValue(first + i - 3, out _) && (i - 3) % 10 != 4)
+                {
+                    failures.Enqueue($"Key {first + i - 3} was lost.");
+                }
+            }
+
+            Interlocked.Decrement(ref running);
+        });
+        foreach (Thread walker in walkers)
+        {
+            walker.Join();
+        }
+
+        Assert.Empty(failures);
+        Assert.True(wholeWalks >= 4, $"Only {wholeWalks} whole walks.");
+        Assert.Equal(Settled + (writers * (KeysPerWriter - (KeysPerWriter / 10))), map.Count);
+        SyncMapStatistics statistics = map.GetStatistics();
+        Assert.True(statistics.Promotions > 0, "No promotion happened.");
+        Assert.True(map.ShardCount > 64, $"The map grew to {map.ShardCount} shards only.");
+    }
+
+    [Fact]
     public void Keys_added_from_many_threads_at_once_all_survive_splits_promotions_walks_and_the_switch_to_randomized_hashing()
     {
         // Each worker adds keys of its own (different shards, each under its own lock), reads back and deletes some
