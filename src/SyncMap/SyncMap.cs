@@ -1137,7 +1137,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>
-    /// The snapshots to walk: promotes every shard that has pending keys first, one shard per hold of its lock, so that
+    /// The snapshots of an eager walk (a map whose comparer may still switch): promotes every shard that has pending keys first, one shard per hold of its lock, so that
     /// no hold copies more than one shard.
     /// </summary>
     /// <remarks>

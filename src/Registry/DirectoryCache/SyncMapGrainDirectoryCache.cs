@@ -52,9 +52,9 @@ namespace SyncMapRegistry;
 /// </para>
 /// <para>
 /// Walks. Eviction, purges, recounts and <see cref="Clear"/> walk the map without promoting its pending keys
-/// (<c>ForEachWithoutPromoting</c>), so they never make the next new key pay for a rebuild. Enumeration
-/// (<see cref="KeyValues"/>, which Orleans walks on membership changes, and the read contract) uses the map's
-/// enumerator, which promotes first.
+/// (<c>ForEachWithoutPromoting</c>), so they never force a promotion. Enumeration (<see cref="KeyValues"/>, which
+/// Orleans walks on membership changes, and the read contract) uses the map's enumerator, which promotes each shard
+/// with pending keys as it reaches the end of that shard.
 /// </para>
 /// </remarks>
 internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainRegistryView<GrainAddress>
