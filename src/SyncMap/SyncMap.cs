@@ -1137,8 +1137,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>
-    /// The snapshots of an eager walk (a map whose comparer may still switch): promotes every shard that has pending keys first, one shard per hold of its lock, so that
-    /// no hold copies more than one shard.
+    /// The snapshots of an eager walk (a map whose comparer may still switch, see <see cref="Enumerator"/>): promotes
+    /// every shard that has pending keys first, one shard per hold of its lock, so that no hold copies more than one shard.
     /// </summary>
     /// <remarks>
     /// A key pending when the walk starts is in a snapshot of the directory returned: its shard is promoted here, or
