@@ -105,7 +105,8 @@ public class AdversarialAlloc : PeerBenchmark
 
 /// <summary>
 /// Go's <c>AdversarialDelete</c>: loads over a 1024-key map; every 1024th operation a <c>Range</c> deletes the
-/// first key it visits and a new key is stored, so each Range promotes and each new key rebuilds dirty.
+/// first key it visits and a new key is stored. In Go each Range promotes and each new key rebuilds dirty; here a new
+/// key copies nothing, and a Range that stops in the first shard promotes only what it walked to the end.
 /// </summary>
 public class AdversarialDelete : PeerBenchmark
 {
