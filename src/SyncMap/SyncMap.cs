@@ -1164,26 +1164,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             Shard<TKey> shard = shards[i];
             int run = shards.Length >> shard.Depth;
             i &= ~(run - 1);
-            SlowPathEvents events = default;
-            bool retired;
-            shard.Lock.Enter();
-            try
-            {
-                retired = shard.Retired;
-                if (!retired && shard.AmendedLocked)
-                {
-                    PromoteLocked(shard, ref events);
-                }
-            }
-            finally
-            {
-                shard.Lock.Exit();
-            }
-
-            Report(events);
 
             // A retired shard's successors cover the same run: look at the directory again, from the same place.
-            next = retired ? i : i + run;
+            next = PromoteIfPending(shard) ? i + run : i;
         }
 
         return Volatile.Read(ref _snapshots);
@@ -1228,32 +1211,41 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
             if (!promoted)
             {
-                SlowPathEvents events = default;
-                bool retired;
-                shard.Lock.Enter();
-                try
-                {
-                    retired = shard.Retired;
-                    if (!retired && shard.AmendedLocked)
-                    {
-                        PromoteLocked(shard, ref events);
-                    }
-                }
-                finally
-                {
-                    shard.Lock.Exit();
-                }
-
-                Report(events);
-
                 // Look again either way: a promotion or a split has published a successor for this position.
-                promoted = !retired;
+                promoted = PromoteIfPending(shard);
                 continue;
             }
 
             next = i + run;
             return shard.Slots;
         }
+    }
+
+    /// <summary>
+    /// A walk's promotion of one shard: under the shard's lock, promotes it if keys are pending there; the telemetry is
+    /// raised after the lock is released.
+    /// </summary>
+    /// <returns><c>false</c> when the shard was retired (its successors must be looked up), <c>true</c> otherwise.</returns>
+    private bool PromoteIfPending(Shard<TKey> shard)
+    {
+        SlowPathEvents events = default;
+        bool retired;
+        shard.Lock.Enter();
+        try
+        {
+            retired = shard.Retired;
+            if (!retired && shard.AmendedLocked)
+            {
+                PromoteLocked(shard, ref events);
+            }
+        }
+        finally
+        {
+            shard.Lock.Exit();
+        }
+
+        Report(events);
+        return !retired;
     }
 
     /// <summary>Hands what a slow path did to the telemetry. Call it only after releasing every lock.</summary>
