@@ -84,8 +84,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// The comparer the tables hash with: <c>null</c> for a value-type key with the default comparer, so the JIT can
     /// devirtualize it; <see cref="NonRandomizedStringComparer"/> for string keys with the default comparer, until a
     /// long probe sequence switches the map to the randomized default (<see cref="SwitchToRandomizedHashing"/>).
-    /// Written only then, with every shard's lock held, after the rehashed directory is published. A reader loads it before
-    /// the snapshots; a miss made with a comparer that is no longer current looks again under its shard's lock.
+    /// Written only then, with every shard's lock held, after every shard is retired and before any entry is rehashed
+    /// or the rehashed directory is published. A reader loads it before the snapshots; a miss made with a comparer
+    /// that is no longer current looks again under its shard's lock.
     /// </summary>
     private IEqualityComparer<TKey>? _keyComparer;
 
@@ -378,11 +379,14 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// Whether a key missing from <paramref name="searched"/> (the snapshot array its shard had when the caller loaded
     /// <see cref="_snapshots"/>) may be in the map, so that the caller must take its shard's lock to know. <c>false</c> is
     /// certain: when this loads the shards, the key is neither in that shard's snapshot nor pending in it (see
-    /// <see cref="Shard{TKey}.Pending"/>). When the shard has been replaced since, the answer is <c>true</c>, and the
-    /// caller looks again under the shard's lock.
+    /// <see cref="Shard{TKey}.Pending"/>). When the shard has been replaced or retired since, or the comparer has
+    /// changed, the answer is <c>true</c>, and the caller looks again under the shard's lock.
     /// </summary>
     private bool MayBePending(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer)
     {
+        // The search's loads of hash codes, which the switch to randomized hashing rewrites, before the loads that
+        // tell whether it has begun (free on x64, whose loads are not reordered with each other).
+        Volatile.ReadBarrier();
         if (!ReferenceEquals(Volatile.Read(ref _keyComparer), comparer))
         {
             return true;
@@ -390,7 +394,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
         Shard<TKey>[] shards = Volatile.Read(ref _shards);
         Shard<TKey> shard = shards[SyncTable<TKey>.ShardIndex(hashCode, shards.Length)];
-        if (!ReferenceEquals(shard.Slots, searched))
+        if (!ReferenceEquals(shard.Slots, searched) || Volatile.Read(ref shard.Retired))
         {
             return true;
         }
@@ -1342,14 +1346,22 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
     /// <summary>
     /// Leaves non-randomized string hashing for the randomized default comparer: with every shard locked, rehashes
-    /// every entry in place and publishes a fresh directory of promoted shards (each key in a snapshot, no dirty maps),
-    /// then the comparer. O(n), once per map, and only when keys collide (as crafted keys would): the bounded-pause
-    /// guarantee gives way to resistance against hash flooding, as in the BCL's dictionaries.
+    /// every entry in place and publishes a fresh directory of promoted shards (each key in a snapshot, no dirty maps).
+    /// O(n), once per map, and only when keys collide (as crafted keys would): the bounded-pause guarantee gives way to
+    /// resistance against hash flooding, as in the BCL's dictionaries.
     /// </summary>
+    /// <remarks>
+    /// Lock-free operations go on meanwhile, on the old snapshots or the new ones, hashing with either comparer, and a
+    /// key they do not find in a snapshot must not be reported absent while it is in the map. So the order is: first
+    /// everything that can fail (allocations, hashing), with the map untouched; then every shard is retired, then the
+    /// comparer changes, and only then are entries rehashed and the new directory published. A reader that missed
+    /// because it hashed with the other comparer, or because the entry it looked for was rehashed already, then finds
+    /// the comparer changed or its shard retired (<see cref="MayBePending"/>), and looks again under the shard's lock,
+    /// which it gets once the new directory is published.
+    /// </remarks>
     private void SwitchToRandomizedHashing()
     {
         Shard<TKey>[] shards = EnterAllShards();
-        bool switched = false;
         try
         {
             if (_keyComparer is not NonRandomizedStringComparer)
@@ -1359,7 +1371,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             }
 
             EqualityComparer<TKey> randomized = EqualityComparer<TKey>.Default;
-            var entries = new List<Entry<TKey>>();
+            var rehashed = new List<(Entry<TKey> Entry, int HashCode)>();
             for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
             {
                 // A current shard's keys: its snapshot's (none expunged) and its dirty map's.
@@ -1367,32 +1379,46 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 {
                     if (entry is not null)
                     {
-                        entry.HashCode = randomized.GetHashCode(entry.Key);
-                        entries.Add(entry);
+                        rehashed.Add((entry, randomized.GetHashCode(entry.Key)));
                     }
                 }
             }
 
             int depth = 0;
-            while (depth < MaximumDepth && entries.Count >> depth > SyncTable<TKey>.MaximumShardEntries / 2)
+            while (depth < MaximumDepth && rehashed.Count >> depth > SyncTable<TKey>.MaximumShardEntries / 2)
             {
                 depth++;
             }
 
-            var tables = new SyncTable<TKey>[1 << depth];
-            foreach (Entry<TKey> entry in entries)
+            int[] counts = new int[1 << depth];
+            foreach ((_, int hashCode) in rehashed)
             {
-                int index = SyncTable<TKey>.ShardIndex(entry.HashCode, tables.Length);
-                (tables[index] ??= new SyncTable<TKey>(SyncTable<TKey>.MaximumShardEntries / 2)).Add(entry);
+                counts[SyncTable<TKey>.ShardIndex(hashCode, counts.Length)]++;
             }
 
-            var newShards = new Shard<TKey>[tables.Length];
-            var snapshots = new Entry<TKey>?[tables.Length][];
-            for (int i = 0; i < tables.Length; i++)
+            var tables = new SyncTable<TKey>[counts.Length];
+            var newShards = new Shard<TKey>[counts.Length];
+            var snapshots = new Entry<TKey>?[counts.Length][];
+            for (int i = 0; i < counts.Length; i++)
             {
-                SyncTable<TKey> table = tables[i] ?? new SyncTable<TKey>(0);
-                newShards[i] = new Shard<TKey>(table.Slots, table.Count, depth, i, dirty: null, pending: null);
-                snapshots[i] = table.Slots;
+                tables[i] = new SyncTable<TKey>(counts[i]);
+                newShards[i] = new Shard<TKey>(tables[i].Slots, counts[i], depth, i, dirty: null, pending: null);
+                snapshots[i] = tables[i].Slots;
+            }
+
+            // From here on nothing allocates. Retired, then the comparer, then the hash codes: see the remarks. The
+            // barrier keeps the plain stores of the hash codes behind the two volatile ones on any processor.
+            for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+            {
+                Volatile.Write(ref shards[i].Retired, true);
+            }
+
+            SetKeyComparer(randomized);
+            Interlocked.MemoryBarrier();
+            foreach ((Entry<TKey> entry, int hashCode) in rehashed)
+            {
+                entry.HashCode = hashCode;
+                tables[SyncTable<TKey>.ShardIndex(hashCode, tables.Length)].Add(entry);
             }
 
             Volatile.Write(ref _amendedShards, 0);
@@ -1400,13 +1426,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             {
                 Publish(newShards, snapshots);
             }
-
-            switched = true;
-            SetKeyComparer(randomized);
         }
         finally
         {
-            ExitAllShards(shards, retire: switched);
+            // Retired above when switched; left current when another thread had switched.
+            ExitAllShards(shards, retire: false);
         }
     }
 

@@ -311,6 +311,69 @@ public class StressTests
         Assert.True(map.ShardCount > workers, $"Only {map.ShardCount} shards.");
     }
 
+    [Fact]
+    public void Lock_free_lookups_of_present_keys_never_miss_while_the_map_switches_to_randomized_hashing()
+    {
+        // The switch rehashes every entry and publishes a new directory while readers keep going without a lock, on
+        // the old snapshots or the new ones, hashing with the old comparer or the new one. Every present key must be
+        // found, by each lock-free operation that reports absence: TryGetValue, CompareAndSwap and CompareAndDelete
+        // (the last two with a value that never matches, so the map is not changed).
+        const int Keys = 8_192;
+        int readers = Math.Max(3, Environment.ProcessorCount);
+        string[] colliding = DesignTests.CollidingKeys(300);
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        for (int round = 0; round < 12; round++)
+        {
+            var map = new SyncMap<string, int>();
+            for (int i = 0; i < Keys; i++)
+            {
+                map.Store($"grain/{i}", i);
+            }
+
+            map.Range(static (_, _) => true);
+            int finished = 0;
+            var readerThreads = Enumerable.Range(0, readers).Select(r => new Thread(() =>
+            {
+                var random = new Random(r);
+                for (int n = 0; Volatile.Read(ref finished) == 0 || n < 1_000; n++)
+                {
+                    int i = random.Next(Keys);
+                    string key = $"grain/{i}";
+                    bool found = (n % 3) switch
+                    {
+                        0 => map.TryGetValue(key, out int value) && value == i,
+                        1 => !map.CompareAndSwap(key, -1, -2) && map.TryGetValue(key, out _),
+                        _ => !map.CompareAndDelete(key, -1) && map.ContainsKey(key),
+                    };
+                    if (!found)
+                    {
+                        failures.Enqueue($"Round {round}: {key} was not found.");
+                    }
+                }
+            })).ToArray();
+            foreach (Thread reader in readerThreads)
+            {
+                reader.Start();
+            }
+
+            for (int c = 0; c < colliding.Length; c++)
+            {
+                map.Store(colliding[c], -c);
+            }
+
+            Volatile.Write(ref finished, 1);
+            foreach (Thread reader in readerThreads)
+            {
+                reader.Join();
+            }
+
+            Assert.True(map.HashesStringsRandomized, "The colliding keys did not switch the map to randomized hashing.");
+            Assert.Equal(Keys + colliding.Length, map.Count);
+        }
+
+        Assert.Empty(failures.Take(20));
+    }
+
     private sealed class WorkerResult
     {
         internal long SuccessfulIncrements;
