@@ -11,7 +11,8 @@ namespace SyncMapRegistry;
 /// </summary>
 /// <remarks>
 /// Invariant: a key's bits are set <b>before</b> the key is added to the dirty map, and bits are never cleared;
-/// the filter is replaced only together with the snapshot, at a promotion. So a reader that finds a bit clear
+/// the filter is replaced only together with the snapshot, at a promotion, or by <see cref="Saturated"/>, which
+/// contains every key. So a reader that finds a bit clear
 /// knows the key was not pending at any moment since it loaded the snapshot, and may answer from the snapshot
 /// alone. A set bit may be a false positive: the reader then takes the lock and looks in the dirty map exactly
 /// as Go does. Only the holder of the shard's lock writes to a published filter, so a bit is set with a plain
@@ -22,6 +23,12 @@ internal sealed class PendingKeys
 {
     private const int MinimumBits = 4096;
 
+    /// <summary>
+    /// A filter that may contain every key, never written: the switch to randomized hashing gives it to every shard
+    /// it retires, before it changes any hash code, so that a lookup that missed such a shard's snapshot takes the lock.
+    /// </summary>
+    internal static readonly PendingKeys Saturated = new(MinimumBits, saturated: true);
+
     private readonly ulong[] _words;
 
     /// <summary><c>32 - log2(bit count)</c>: turns a mixed hash into a bit position.</summary>
@@ -29,10 +36,19 @@ internal sealed class PendingKeys
 
     /// <summary>Sizes the filter at about four bits per key of the snapshot it amends (at least 4,096 bits).</summary>
     internal PendingKeys(int snapshotCount)
+        : this(snapshotCount, saturated: false)
+    {
+    }
+
+    private PendingKeys(int snapshotCount, bool saturated)
     {
         int bits = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(snapshotCount * 4L, MinimumBits, 1 << 30));
         _words = new ulong[bits / 64];
         _shift = 32 - BitOperations.Log2((uint)bits);
+        if (saturated)
+        {
+            Array.Fill(_words, ulong.MaxValue);
+        }
     }
 
     /// <summary>

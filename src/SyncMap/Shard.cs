@@ -25,12 +25,9 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
     internal readonly Lock Lock = new();
 
     /// <summary>
-    /// Set, under <see cref="Lock"/>, once a successor (a promotion, the halves of a split or an empty directory) has
-    /// been published in this shard's place, and by the switch to randomized hashing before it changes the comparer or
-    /// any entry's hash code. A slow path that locks a retired shard lets it go and looks the shard up again; so work
-    /// done under the lock of a shard that is not retired lands in the current map. Read without the lock too, by a
-    /// lookup that missed the shard's snapshot: a retired shard's snapshot cannot tell it that the key is absent (its
-    /// hash codes may be changing), so it looks again under the lock.
+    /// Set, under <see cref="Lock"/>, once a successor (a promotion, the halves of a split, an empty directory or a
+    /// rehashed one) has been published in this shard's place. A slow path that locks a retired shard lets it go and
+    /// looks the shard up again; so work done under the lock of a shard that is not retired lands in the current map.
     /// </summary>
     internal bool Retired;
 
@@ -71,6 +68,8 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
     /// Written only with <see cref="Lock"/> held, and always before the key it records is added to dirty; read lock-free.
     /// So a reader that finds a key absent from <see cref="Slots"/> and from this filter knows that the key was not
     /// in this shard when it loaded the shard (a later key goes to this shard's dirty through the filter, or to a successor).
+    /// The switch to randomized hashing replaces it with <see cref="PendingKeys.Saturated"/>, which may contain any key,
+    /// before it changes the comparer or any entry's hash code.
     /// </summary>
     internal PendingKeys? Pending = pending;
 

@@ -84,8 +84,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// The comparer the tables hash with: <c>null</c> for a value-type key with the default comparer, so the JIT can
     /// devirtualize it; <see cref="NonRandomizedStringComparer"/> for string keys with the default comparer, until a
     /// long probe sequence switches the map to the randomized default (<see cref="SwitchToRandomizedHashing"/>).
-    /// Written only then, with every shard's lock held, after every shard is retired and before any entry is rehashed
-    /// or the rehashed directory is published. A reader loads it before the snapshots; a miss made with a comparer
+    /// Written only then, with every shard's lock held, after every shard's filter is saturated and before any entry
+    /// is rehashed or the rehashed directory is published. A reader loads it before the snapshots; a miss made with a comparer
     /// that is no longer current looks again under its shard's lock.
     /// </summary>
     private IEqualityComparer<TKey>? _keyComparer;
@@ -379,8 +379,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// Whether a key missing from <paramref name="searched"/> (the snapshot array its shard had when the caller loaded
     /// <see cref="_snapshots"/>) may be in the map, so that the caller must take its shard's lock to know. <c>false</c> is
     /// certain: when this loads the shards, the key is neither in that shard's snapshot nor pending in it (see
-    /// <see cref="Shard{TKey}.Pending"/>). When the shard has been replaced or retired since, or the comparer has
-    /// changed, the answer is <c>true</c>, and the caller looks again under the shard's lock.
+    /// <see cref="Shard{TKey}.Pending"/>). When the shard has been replaced since, or the comparer has changed or is
+    /// about to (see <see cref="SwitchToRandomizedHashing"/>), the answer is <c>true</c>, and the caller looks again
+    /// under the shard's lock.
     /// </summary>
     private bool MayBePending(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer)
     {
@@ -394,7 +395,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
         Shard<TKey>[] shards = Volatile.Read(ref _shards);
         Shard<TKey> shard = shards[SyncTable<TKey>.ShardIndex(hashCode, shards.Length)];
-        if (!ReferenceEquals(shard.Slots, searched) || Volatile.Read(ref shard.Retired))
+        if (!ReferenceEquals(shard.Slots, searched))
         {
             return true;
         }
@@ -1353,15 +1354,17 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <remarks>
     /// Lock-free operations go on meanwhile, on the old snapshots or the new ones, hashing with either comparer, and a
     /// key they do not find in a snapshot must not be reported absent while it is in the map. So the order is: first
-    /// everything that can fail (allocations, hashing), with the map untouched; then every shard is retired, then the
-    /// comparer changes, and only then are entries rehashed and the new directory published. A reader that missed
-    /// because it hashed with the other comparer, or because the entry it looked for was rehashed already, then finds
-    /// the comparer changed or its shard retired (<see cref="MayBePending"/>), and looks again under the shard's lock,
-    /// which it gets once the new directory is published.
+    /// everything that can fail (allocations, hashing), with the map untouched; then every shard gets a filter of
+    /// pending keys that may contain any key (<see cref="PendingKeys.Saturated"/>), then the comparer changes, and
+    /// only then are entries rehashed and the new directory published. A reader that missed because it hashed with
+    /// the other comparer, or because the entry it looked for was rehashed already, then finds the comparer changed
+    /// or the key maybe pending (<see cref="MayBePending"/>), and looks again under the shard's lock, which it gets
+    /// once the shard is retired and the new directory published. The read path pays nothing for this.
     /// </remarks>
     private void SwitchToRandomizedHashing()
     {
         Shard<TKey>[] shards = EnterAllShards();
+        bool switched = false;
         try
         {
             if (_keyComparer is not NonRandomizedStringComparer)
@@ -1406,11 +1409,11 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 snapshots[i] = tables[i].Slots;
             }
 
-            // From here on nothing allocates. Retired, then the comparer, then the hash codes: see the remarks. The
-            // barrier keeps the plain stores of the hash codes behind the two volatile ones on any processor.
+            // From here on nothing allocates. The saturated filters, then the comparer, then the hash codes: see the
+            // remarks. The barrier keeps the plain stores of the hash codes behind the volatile ones on any processor.
             for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
             {
-                Volatile.Write(ref shards[i].Retired, true);
+                Volatile.Write(ref shards[i].Pending, PendingKeys.Saturated);
             }
 
             SetKeyComparer(randomized);
@@ -1426,11 +1429,12 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             {
                 Publish(newShards, snapshots);
             }
+
+            switched = true;
         }
         finally
         {
-            // Retired above when switched; left current when another thread had switched.
-            ExitAllShards(shards, retire: false);
+            ExitAllShards(shards, retire: switched);
         }
     }
 
