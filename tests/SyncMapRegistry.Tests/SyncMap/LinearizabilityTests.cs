@@ -41,18 +41,32 @@ public class LinearizabilityTests
 
     [Fact]
     public void Every_operation_is_linearizable_against_the_sequential_model() =>
-        CheckLinearizable(Gen.OneOf("a", "b", "c"), prefilled: 0, iterations: 2_000);
+        CheckLinearizable(Gen.OneOf("a", "b", "c"), StringComparer.Ordinal, prefilled: 0, pending: [], iterations: 2_000);
 
     [Fact]
     public void Every_operation_is_linearizable_while_new_keys_split_a_full_shard()
     {
         // 1,020 keys fill the one shard almost to its bound: the operations' new keys split it while they run.
         string[] keys = ["a", "b", "c", .. Enumerable.Range(0, 8).Select(i => $"f{i}")];
-        CheckLinearizable(Gen.OneOf(keys), prefilled: SyncTable<string>.MaximumShardEntries - 4, iterations: 300);
+        CheckLinearizable(Gen.OneOf(keys), StringComparer.Ordinal, prefilled: SyncTable<string>.MaximumShardEntries - 4, pending: [], iterations: 300);
     }
 
-    private static void CheckLinearizable(Gen<string> keys, int prefilled, int iterations)
+    [Fact]
+    public void Every_operation_is_linearizable_while_a_colliding_key_switches_the_map_to_randomized_hashing()
     {
+        // The default comparer, so string keys hash non-randomized. 65 keys of one hash code wait in the dirty map,
+        // one short of the probe that switches the map to randomized hashing: the operations' first new colliding key
+        // switches it (rehashing every entry, the snapshot's too) while the other operations run.
+        string[] colliding = DesignTests.CollidingKeys(70);
+        string[] keys = ["a", "b", "c", colliding[0], .. colliding[65..]];
+        int switched = CheckLinearizable(Gen.OneOf(keys), comparer: null, prefilled: 0, pending: colliding[..65], iterations: 300);
+        Assert.True(switched > 0, "No run switched the map to randomized hashing.");
+    }
+
+    /// <returns>How many of the final maps compared with the model hashed strings randomized.</returns>
+    private static int CheckLinearizable(Gen<string> keys, IEqualityComparer<string>? comparer, int prefilled, string[] pending, int iterations)
+    {
+        int switched = 0;
         Gen<MapOp> keyed = MapOp.Generate(keys, Linearizable);
         GenOperation<Actual, Model> recorded = keyed.Operation<Actual, Model>(
             op => op.ToString(),
@@ -64,12 +78,12 @@ public class LinearizabilityTests
             (_, _) => { });
 
         // Initial states: a few entries stored, then optionally promoted, so operations start from
-        // read-only, dirty and mixed states.
+        // read-only, dirty and mixed states; then the pending keys, which stay in the dirty map.
         Gen<(Actual, Model)> initial = Gen.Select(
             Gen.Select(Gen.OneOf("a", "b", "c"), MapOp.Values).Array[0, 3], Gen.Bool,
             (entries, promoted) =>
             {
-                var map = new SyncMap<string, string?>(StringComparer.Ordinal, null);
+                var map = new SyncMap<string, string?>(comparer, null);
                 var model = new ReferenceMap(StringComparer.Ordinal);
                 for (int i = 0; i < prefilled; i++)
                 {
@@ -88,6 +102,12 @@ public class LinearizabilityTests
                     map.Range(static (_, _) => true);
                 }
 
+                foreach (string key in pending)
+                {
+                    map.Store(key, "p");
+                    model.Entries[key] = "p";
+                }
+
                 return (new Actual(map), new Model(model));
             });
 
@@ -96,9 +116,17 @@ public class LinearizabilityTests
             recorded,
             promote,
             equal: (actual, model) =>
-                MapOp.Describe(actual.Map, StringComparer.Ordinal) == MapOp.Describe(model.Map.Entries, StringComparer.Ordinal)
-                && Canonical(actual.Results) == Canonical(model.Results),
+            {
+                if (actual.Map.HashesStringsRandomized)
+                {
+                    Interlocked.Increment(ref switched);
+                }
+
+                return MapOp.Describe(actual.Map, StringComparer.Ordinal) == MapOp.Describe(model.Map.Entries, StringComparer.Ordinal)
+                    && Canonical(actual.Results) == Canonical(model.Results);
+            },
             iter: iterations,
             threads: Math.Max(2, Environment.ProcessorCount));
+        return switched;
     }
 }
