@@ -17,31 +17,69 @@ public class ReferenceModelTests
         { "ordinal", "abcdefghijklmnopqrstuvwxyz" },
         // Mixed case under a case-insensitive comparer: "aB" and "Ab" are the same key.
         { "ignore-case", "abcABC" },
+        // The default comparer, which users get: string keys hash non-randomized.
+        { "default", "abcdefghijklmnopqrstuvwxyz" },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Random_operation_sequences_match_a_locked_dictionary(string comparison, string alphabet)
     {
-        IEqualityComparer<string> comparer = comparison == "ordinal" ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
-        Gen<MapOp> ops = MapOp.Generate(MapOp.Keys(alphabet), MapOp.AllKinds);
-
-        ops.Array[0, 300].Sample(sequence =>
+        IEqualityComparer<string>? comparer = comparison switch
         {
-            var map = new SyncMap<string, string?>(comparer, null);
-            var model = new ReferenceMap(comparer);
-            foreach (MapOp op in sequence)
-            {
-                string expected = op.Apply(model);
-                string actual = op.Apply(map);
-                if (expected != actual)
-                {
-                    return false;
-                }
-            }
+            "ordinal" => StringComparer.Ordinal,
+            "ignore-case" => StringComparer.OrdinalIgnoreCase,
+            _ => null,
+        };
+        Gen<MapOp> ops = MapOp.Generate(MapOp.Keys(alphabet), MapOp.AllKinds);
+        ops.Array[0, 300].Sample(sequence => MatchesTheModel(comparer, [], sequence), iter: Sequences);
+    }
 
-            return MapOp.Describe(map, comparer) == MapOp.Describe(model.Entries, comparer) && map.Count == model.Entries.Count;
-        }, iter: Sequences);
+    [Fact]
+    public void Random_operation_sequences_match_a_locked_dictionary_across_the_switch_to_randomized_hashing()
+    {
+        // The default comparer with 65 keys of one non-randomized hash code pending, one short of the probe that
+        // switches the map to randomized hashing: a sequence's first new colliding key switches it, unless a promotion
+        // has emptied the dirty map before.
+        string[] colliding = DesignTests.CollidingKeys(90);
+        Gen<MapOp> ops = MapOp.Generate(Gen.OneOf(Gen.OneOf(colliding[60..]), MapOp.Keys("abc")), MapOp.AllKinds);
+        int switched = 0;
+        ops.Array[0, 300].Sample(sequence => MatchesTheModel(null, colliding[..65], sequence, () => Interlocked.Increment(ref switched)), iter: 300);
+        Assert.True(switched > 0, "No sequence switched the map to randomized hashing.");
+    }
+
+    /// <summary>
+    /// Applies the operations one by one to a map with <paramref name="comparer"/> (<c>null</c>: the default) and to the
+    /// model, after storing <paramref name="pending"/> in both; <paramref name="onSwitched"/> runs when the map ends up
+    /// hashing strings randomized.
+    /// </summary>
+    private static bool MatchesTheModel(IEqualityComparer<string>? comparer, string[] pending, MapOp[] sequence, Action? onSwitched = null)
+    {
+        var map = new SyncMap<string, string?>(comparer, null);
+        var model = new ReferenceMap(comparer ?? StringComparer.Ordinal);
+        foreach (string key in pending)
+        {
+            map.Store(key, "p");
+            model.Entries[key] = "p";
+        }
+
+        foreach (MapOp op in sequence)
+        {
+            string expected = op.Apply(model);
+            string actual = op.Apply(map);
+            if (expected != actual)
+            {
+                return false;
+            }
+        }
+
+        if (comparer is null && map.HashesStringsRandomized)
+        {
+            onSwitched?.Invoke();
+        }
+
+        IEqualityComparer<string> keys = comparer ?? StringComparer.Ordinal;
+        return MapOp.Describe(map, keys) == MapOp.Describe(model.Entries, keys) && map.Count == model.Entries.Count;
     }
 
     [Fact]
