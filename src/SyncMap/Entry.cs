@@ -46,8 +46,8 @@ internal abstract class Entry<TKey>
 
     /// <summary>
     /// The key's hash code under the map's comparer. Changes only when the map switches from non-randomized to
-    /// randomized string hashing, with every shard's lock held; a reader that meets a changed code misses, and its miss
-    /// path sees the new comparer and looks again under the lock.
+    /// randomized string hashing, with every shard's lock held, after the comparer; a reader that meets a changed code
+    /// misses, and its miss path sees the new comparer and looks again under the lock.
     /// </summary>
     internal int HashCode;
 

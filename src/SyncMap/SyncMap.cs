@@ -47,7 +47,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// <summary>
     /// Guards every store to <see cref="_shards"/> and <see cref="_snapshots"/>: held only for the copy of the directory
     /// that publishes a promotion, a split, a clear or a rehash, and taken only while the lock of each shard that the
-    /// new directory drops is held (<see cref="Shard{TKey}.Lock"/>, which guards the rest of a shard's state). Never
+    /// new directory drops is held (<see cref="Shard{TKey}.Lock"/>, which guards the rest of a shard's state); and for
+    /// one load of <see cref="_snapshots"/> by <see cref="LoadForRange"/>, which then sees a whole publication. Never
     /// held while waiting for a shard's lock, so the two kinds cannot deadlock. Nothing foreign runs under either:
     /// slow paths collect what they did in a <see cref="SlowPathEvents"/> and hand it to the telemetry after releasing
     /// their locks. No work done under a lock is larger than one shard (<see cref="SyncTable{TKey}.MaximumShardEntries"/>
@@ -62,6 +63,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// written after it is published (a promotion or split publishes a new array): so a walker that loads it once
     /// sees one consistent set of snapshots, each shard as one run of equal entries. Stored after
     /// <see cref="_shards"/>, so a reader that loads this first and <see cref="_shards"/> second sees shards at least as new.
+    /// The converse does not hold: between the two stores a thread can find a successor in <see cref="_shards"/> and store
+    /// a key there while another still loads the previous snapshots. So an "absent" read from a snapshot is checked
+    /// against <see cref="_shards"/> (<see cref="AbsentFromSnapshot"/>, <see cref="MayBePending"/>), and a pass that
+    /// learns of promotions from <see cref="_shards"/> loads this under <see cref="_directoryLock"/> (<see cref="LoadForRange"/>).
     /// </summary>
     private Entry<TKey>?[][] _snapshots;
 
@@ -316,13 +321,14 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     }
 
     /// <summary>
-    /// No live value in the key's snapshot entry: absent at once when the snapshot holds the key deleted
-    /// (<paramref name="deleted"/>) or lacks it and the shard cannot hold it as a pending key.
+    /// No live value in the key's snapshot entry: absent at once when the snapshot holds the key deleted but not
+    /// expunged (<paramref name="found"/>), or lacks it or holds it expunged and the shard cannot hold it as a pending
+    /// key (<see cref="AbsentFromSnapshot"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, Entry<TKey>? deleted, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
+    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, Entry<TKey>? found, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
     {
-        if (deleted is not null || !MayBePending(hashCode, searched, comparer))
+        if (!AbsentFromSnapshot(found) || !MayBePending(hashCode, searched, comparer))
         {
             value = default;
             return false;
@@ -403,6 +409,16 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         PendingKeys? pending = Volatile.Read(ref shard.Pending);
         return pending is not null && pending.MayContain(hashCode);
     }
+
+    /// <summary>
+    /// Whether a lock-free operation that looked for its key in a snapshot must ask <see cref="MayBePending"/> before it
+    /// answers: when the snapshot lacks the key, and when it holds the key expunged. A deleted entry that is not
+    /// expunged is the key's only entry (a store revives it, and a promotion carries it over), so it answers "absent".
+    /// An expunged one does not: a promotion has left it out of the shard's successor, where a writer that found the
+    /// successor through <see cref="_shards"/> may already have stored the key again, while this reader, between the two
+    /// stores of <see cref="Publish"/>, still loaded the old snapshots.
+    /// </summary>
+    private static bool AbsentFromSnapshot([NotNullWhen(false)] Entry<TKey>? found) => found is null || found.IsExpunged(Inline);
 
     /// <summary>Whether the map holds a live value for the key. The cost of <see cref="TryGetValue"/>.</summary>
     public bool ContainsKey(TKey key) => TryGetValue(key, out _);
@@ -588,7 +604,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         IEqualityComparer<TKey>? comparer = _keyComparer;
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
         Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
-        if (entry is null && MayBePending(hashCode, searched, comparer))
+        if (AbsentFromSnapshot(entry) && MayBePending(hashCode, searched, comparer))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: true);
         }
@@ -620,7 +636,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         IEqualityComparer<TKey>? comparer = _keyComparer;
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
         Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
-        if (entry is not null)
+        if (!AbsentFromSnapshot(entry))
         {
             return TryCompareAndReplace(entry, expected, value, delete: false);
         }
@@ -673,7 +689,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         IEqualityComparer<TKey>? comparer = _keyComparer;
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
         Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
-        if (entry is null && MayBePending(hashCode, searched, comparer))
+        if (AbsentFromSnapshot(entry) && MayBePending(hashCode, searched, comparer))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: false);
         }
@@ -1174,7 +1190,12 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             next = PromoteIfPending(shard) ? i + run : i;
         }
 
-        return Volatile.Read(ref _snapshots);
+        // Under the directory lock, which every publication holds: a promotion that this pass found done in the shards
+        // (another thread's) has stored its snapshots too (see _snapshots).
+        lock (_directoryLock)
+        {
+            return _snapshots;
+        }
     }
 
     /// <summary>

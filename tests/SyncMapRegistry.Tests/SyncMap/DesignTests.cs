@@ -462,6 +462,41 @@ public class DesignTests
         Assert.InRange(lowerRead.Slots.Length, 2 * lowerRead.Count, 4 * lowerRead.Count);
     }
 
+    [Fact]
+    public void A_reader_whose_snapshots_lag_the_shards_finds_a_key_stored_again_after_its_expunged_entry()
+    {
+        // A promotion publishes the shards, then the snapshots: between the two stores a writer can find the new shard
+        // and store a key again whose old entry that promotion expunged, while a reader still loads the old snapshots.
+        // That reader meets the expunged entry; it must not answer "absent" from it. The lag is made here by putting the
+        // old snapshots back, as a reader that loaded them between the two stores sees them.
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < 10; key++)
+        {
+            map.Store(key, key);
+        }
+
+        map.Range(static (_, _) => true);
+        Assert.True(map.Delete(5));
+        map.Store(100, 100);
+        System.Reflection.FieldInfo snapshotsField = typeof(SyncMap<int, int>).GetField("_snapshots", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        object lagging = snapshotsField.GetValue(map)!;
+        map.Range(static (_, _) => true); // the promotion that expunges 5's entry
+        map.Store(5, 55);                // a new entry for 5, in the new shard's dirty map
+        void Lag() => snapshotsField.SetValue(map, lagging);
+
+        Lag();
+        Assert.True(map.TryGetValue(5, out int value) && value == 55, "TryGetValue answered from the expunged entry.");
+        Lag();
+        Assert.True(map.CompareAndSwap(5, 55, 56), "CompareAndSwap answered from the expunged entry.");
+        Lag();
+        Assert.True(map.CompareAndDelete(5, 56), "CompareAndDelete answered from the expunged entry.");
+        map.Store(5, 57);
+        Lag();
+        Assert.True(map.LoadAndDelete(5, out value) && value == 57, "LoadAndDelete answered from the expunged entry.");
+        Lag();
+        Assert.False(map.TryGetValue(5, out _));
+    }
+
     /// <summary>
     /// Keys of two 32-bit char pairs (p0, p1) whose hash (C ^ p0) + 1566083941 * (C ^ p1) is one target: pick p1, solve for p0.
     /// </summary>
