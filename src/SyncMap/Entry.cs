@@ -118,7 +118,8 @@ internal abstract class Entry<TKey>
     /// <summary>Swaps in <paramref name="value"/> unconditionally. The caller holds the lock and found the entry in a current table (never expunged).</summary>
     internal object? SwapLocked(object value) => Interlocked.Exchange(ref ValueSlot, value);
 
-    /// <summary>Whether the entry is expunged. Stable while the caller holds the lock.</summary>
+    /// <summary>Whether the entry is expunged. Stable once true.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool IsExpunged(bool inline) => inline ? LoadWord() == InlineWord.Expunged : ReferenceEquals(Load(), EntryState.Expunged);
 
     /// <summary>Marks a deleted entry expunged, so a promotion can leave it out of the new snapshot. Caller holds the lock.</summary>
