@@ -62,11 +62,14 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// element, one slot and its entry. Always safe to load without a lock, stored only with <see cref="_directoryLock"/> held, and never
     /// written after it is published (a promotion or split publishes a new array): so a walker that loads it once
     /// sees one consistent set of snapshots, each shard as one run of equal entries. Stored after
-    /// <see cref="_shards"/>, so a reader that loads this first and <see cref="_shards"/> second sees shards at least as new.
-    /// The converse does not hold: between the two stores a thread can find a successor in <see cref="_shards"/> and store
-    /// a key there while another still loads the previous snapshots. So an "absent" read from a snapshot is checked
-    /// against <see cref="_shards"/> (<see cref="AbsentFromSnapshot"/>, <see cref="MayBePending"/>), and a pass that
-    /// learns of promotions from <see cref="_shards"/> loads this under <see cref="_directoryLock"/> (<see cref="LoadForRange"/>).
+    /// <see cref="_shards"/> (<see cref="Publish"/>), so a reader that loads this first and <see cref="_shards"/> second
+    /// sees shards at least as new. The converse does not hold: between the two stores a thread can find a successor in
+    /// <see cref="_shards"/> and store a key there while another still loads the previous snapshots. A successor holds
+    /// every entry of its predecessor except the expunged ones, so an "absent" read from a snapshot is checked against
+    /// <see cref="_shards"/> (<see cref="AbsentFromSnapshot"/>, <see cref="MayBePending"/>), and a pass that learns of
+    /// promotions from <see cref="_shards"/> loads this under <see cref="_directoryLock"/> (<see cref="LoadForRange"/>).
+    /// <see cref="Clear"/>, which drops live entries, stores this first instead; a reader that then sees older shards
+    /// finds their snapshots differ from its own, and looks under the lock.
     /// </summary>
     private Entry<TKey>?[][] _snapshots;
 
@@ -926,7 +929,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             (Shard<TKey>[] empty, Entry<TKey>?[][] snapshots) = EmptyDirectory();
             lock (_directoryLock)
             {
-                Publish(empty, snapshots);
+                // The snapshots first, unlike Publish: a clear drops its entries without expunging them, so no reader may
+                // load the old snapshots (and a live entry there) once a writer can have found the new shards.
+                Volatile.Write(ref _snapshots, snapshots);
+                Volatile.Write(ref _shards, empty);
             }
         }
         finally
