@@ -46,9 +46,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 {
     /// <summary>
     /// Guards every store to <see cref="_shards"/> and <see cref="_snapshots"/>: held only for the copy of the directory
-    /// that publishes a promotion, a split, a clear or a rehash, and taken only while the lock of each shard that the
-    /// new directory drops is held (<see cref="Shard{TKey}.Lock"/>, which guards the rest of a shard's state); and for
-    /// one load of <see cref="_snapshots"/> by <see cref="LoadForRange"/>, which then sees a whole publication. Never
+    /// that publishes a promotion, a split or a clear, and for the whole switch to randomized hashing (O(n), once per
+    /// map), and taken only while the lock of each shard that the new directory drops is held
+    /// (<see cref="Shard{TKey}.Lock"/>, which guards the rest of a shard's state); and for the O(1) load with which a
+    /// walk starts (<see cref="LoadDirectory"/>), which then sees a whole publication and its comparer. Never
     /// held while waiting for a shard's lock, so the two kinds cannot deadlock. Nothing foreign runs under either:
     /// slow paths collect what they did in a <see cref="SlowPathEvents"/> and hand it to the telemetry after releasing
     /// their locks. No work done under a lock is larger than one shard (<see cref="SyncTable{TKey}.MaximumShardEntries"/>
@@ -92,8 +93,8 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// The comparer the tables hash with: <c>null</c> for a value-type key with the default comparer, so the JIT can
     /// devirtualize it; <see cref="NonRandomizedStringComparer"/> for string keys with the default comparer, until a
     /// long probe sequence switches the map to the randomized default (<see cref="SwitchToRandomizedHashing"/>).
-    /// Written only then, with every shard's lock held, after every shard's filter is saturated and before any entry
-    /// is rehashed or the rehashed directory is published. A reader loads it before the snapshots; a miss made with a comparer
+    /// Written only then, with every shard's lock and the directory lock held, after every shard's filter is saturated
+    /// and before any entry is rehashed or the rehashed directory is published. A reader loads it before the snapshots; a miss made with a comparer
     /// that is no longer current looks again under its shard's lock.
     /// </summary>
     private IEqualityComparer<TKey>? _keyComparer;
@@ -773,13 +774,14 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// once, with a value it held during the walk. A key added or deleted during the walk may or may not be
     /// visited; no key is visited twice. Each shard's read snapshot is walked without a lock; the keys that only
     /// its dirty map holds are copied out under the shard's lock (a bounded batch), and visited after
-    /// releasing it, so <paramref name="visit"/> never runs under a lock and may call any method of the map.
+    /// releasing it, so <paramref name="visit"/> never runs under a lock and may call any method of the map. When the
+    /// map switches to randomized hashing during the walk (string keys only, once per map), keys move between shards,
+    /// and the walk finishes with one pass over the map that copies out the entries it has yet to visit (O(n)).
     /// </remarks>
     internal void ForEachWithoutPromoting(Func<TKey, TValue, bool> visit)
     {
         ArgumentNullException.ThrowIfNull(visit);
-        IEqualityComparer<TKey>? comparer = Volatile.Read(ref _keyComparer);
-        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
+        Entry<TKey>?[][] snapshots = LoadDirectory(out IEqualityComparer<TKey>? comparer);
         for (int first = 0; first < snapshots.Length;)
         {
             Entry<TKey>?[] slots = snapshots[first];
@@ -799,12 +801,21 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
             if (MayHaveKeysBeyond(snapshots, first, slots))
             {
-                foreach (Entry<TKey> entry in CopyKeysMissingFrom(snapshots.Length, first, end, slots, comparer))
+                // Null once the map has switched to randomized hashing since the walk loaded its directory: keys have
+                // moved between runs, so one pass over the map then finishes the walk.
+                List<Entry<TKey>>? missing = CopyKeysMissingFrom(snapshots.Length, first, end, slots, comparer);
+                bool switched = missing is null;
+                foreach (Entry<TKey> entry in missing ?? CopyKeysOfRunsFrom(snapshots.Length, first, slots, comparer!))
                 {
                     if (TryLoad(entry, out TValue? value) && !visit(entry.Key, value))
                     {
                         return;
                     }
+                }
+
+                if (switched)
+                {
+                    return;
                 }
             }
 
@@ -829,14 +840,21 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// The entries that the current shards covering directory entries [<paramref name="first"/>, <paramref name="end"/>)
     /// of a directory of <paramref name="length"/> entries hold and that <paramref name="walked"/> lacks: each shard's
     /// snapshot's and dirty map's. Matched by stored hash and key comparer. Under each shard's lock in turn, one
-    /// walked shard's worth: the shards now covering its range (usually one).
+    /// walked shard's worth: the shards now covering its range (usually one). <c>null</c> when the map has switched to
+    /// randomized hashing since the walked directory was built with <paramref name="walkedComparer"/>: the current
+    /// shards' ranges then say nothing of the walked ones (see <see cref="CopyKeysOfRunsFrom"/>).
     /// </summary>
-    private List<Entry<TKey>> CopyKeysMissingFrom(int length, int first, int end, Entry<TKey>?[] walked, IEqualityComparer<TKey>? walkedComparer)
+    private List<Entry<TKey>>? CopyKeysMissingFrom(int length, int first, int end, Entry<TKey>?[] walked, IEqualityComparer<TKey>? walkedComparer)
     {
         var missing = new List<Entry<TKey>>();
-        HashSet<Entry<TKey>>? walkedEntries = null;
         while (true)
         {
+            IEqualityComparer<TKey>? comparer = Volatile.Read(ref _keyComparer);
+            if (!ReferenceEquals(walkedComparer, comparer))
+            {
+                return null;
+            }
+
             Shard<TKey>[] shards = Volatile.Read(ref _shards);
             if (shards.Length < length)
             {
@@ -844,11 +862,6 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 return missing;
             }
 
-            // After a switch to randomized hashing the walked table's entries carry new hash codes: match them by reference.
-            IEqualityComparer<TKey>? comparer = Volatile.Read(ref _keyComparer);
-            walkedEntries = ReferenceEquals(walkedComparer, comparer)
-                ? null
-                : new HashSet<Entry<TKey>>(walked.OfType<Entry<TKey>>(), ReferenceEqualityComparer.Instance);
             int scale = shards.Length / length;
             Shard<TKey>? previous = null;
             bool replaced = false;
@@ -893,9 +906,69 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         {
             foreach (Entry<TKey>? entry in slots)
             {
-                if (entry is not null && !(walkedEntries?.Contains(entry) ?? SyncTable<TKey>.Find(walked, entry.Key, entry.HashCode, walkedComparer) is not null))
+                if (entry is not null && SyncTable<TKey>.Find(walked, entry.Key, entry.HashCode, walkedComparer) is null)
                 {
-                    missing.Add(entry!);
+                    missing.Add(entry);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// After a switch to randomized hashing during a walk (<see cref="ForEachWithoutPromoting"/>): every entry of the
+    /// current shards that <paramref name="walkedComparer"/> places in runs <paramref name="first"/> onwards of the walked
+    /// directory of <paramref name="length"/> entries, except the keys of <paramref name="walked"/>, run
+    /// <paramref name="first"/>'s snapshot, which the walk has visited. The rest of the walk in one pass: O(n), and it
+    /// allocates a list of the entries, once per map at most. Under each shard's lock in turn.
+    /// </summary>
+    private List<Entry<TKey>> CopyKeysOfRunsFrom(int length, int first, Entry<TKey>?[] walked, IEqualityComparer<TKey> walkedComparer)
+    {
+        var walkedKeys = new HashSet<TKey>(walked.OfType<Entry<TKey>>().Select(entry => entry.Key), walkedComparer);
+        var rest = new List<Entry<TKey>>();
+        while (true)
+        {
+            Shard<TKey>[] shards = Volatile.Read(ref _shards);
+            bool replaced = false;
+            for (int i = 0; i < shards.Length && !replaced; i += shards.Length >> shards[i].Depth)
+            {
+                Shard<TKey> shard = shards[i];
+                shard.Lock.Enter();
+                try
+                {
+                    // A retired shard's keys are in its successors, which a fresh look at the directory finds.
+                    replaced = shard.Retired;
+                    if (!replaced)
+                    {
+                        AddRest(shard.Slots);
+                        if (shard.Dirty is { } dirty)
+                        {
+                            AddRest(dirty.Slots);
+                        }
+                    }
+                }
+                finally
+                {
+                    shard.Lock.Exit();
+                }
+            }
+
+            if (!replaced)
+            {
+                return rest;
+            }
+
+            rest.Clear();
+        }
+
+        void AddRest(Entry<TKey>?[] slots)
+        {
+            foreach (Entry<TKey>? entry in slots)
+            {
+                if (entry is not null
+                    && SyncTable<TKey>.ShardIndex(SyncTable<TKey>.Hash(entry.Key, walkedComparer), length) >= first
+                    && !walkedKeys.Contains(entry.Key))
+                {
+                    rest.Add(entry);
                 }
             }
         }
@@ -1196,10 +1269,21 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             next = PromoteIfPending(shard) ? i + run : i;
         }
 
-        // Under the directory lock, which every publication holds: a promotion that this pass found done in the shards
-        // (another thread's) has stored its snapshots too (see _snapshots).
+        // A promotion that this pass found done in the shards (another thread's) has stored its snapshots too.
+        return LoadDirectory(out _);
+    }
+
+    /// <summary>
+    /// The snapshots and the comparer that built them, under <see cref="_directoryLock"/>, which every publication
+    /// and the whole switch to randomized hashing hold: so the snapshots are a whole publication, at least as new as
+    /// any shard found in <see cref="_shards"/> before this call (see <see cref="_snapshots"/>), and the comparer is theirs.
+    /// Where a walk starts. O(1).
+    /// </summary>
+    private Entry<TKey>?[][] LoadDirectory(out IEqualityComparer<TKey>? comparer)
+    {
         lock (_directoryLock)
         {
+            comparer = _keyComparer;
             return _snapshots;
         }
     }
@@ -1438,22 +1522,24 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
 
             // From here on nothing allocates. The saturated filters, then the comparer, then the hash codes: see the
             // remarks. The barrier keeps the plain stores of the hash codes behind the volatile ones on any processor.
-            for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
-            {
-                Volatile.Write(ref shards[i].Pending, PendingKeys.Saturated);
-            }
-
-            SetKeyComparer(randomized);
-            Interlocked.MemoryBarrier();
-            foreach ((Entry<TKey> entry, int hashCode) in rehashed)
-            {
-                entry.HashCode = hashCode;
-                tables[SyncTable<TKey>.ShardIndex(hashCode, tables.Length)].Add(entry);
-            }
-
-            Volatile.Write(ref _amendedShards, 0);
+            // All under the directory lock, so that a walk loads its directory and the comparer that built it together
+            // (LoadDirectory).
             lock (_directoryLock)
             {
+                for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+                {
+                    Volatile.Write(ref shards[i].Pending, PendingKeys.Saturated);
+                }
+
+                SetKeyComparer(randomized);
+                Interlocked.MemoryBarrier();
+                foreach ((Entry<TKey> entry, int hashCode) in rehashed)
+                {
+                    entry.HashCode = hashCode;
+                    tables[SyncTable<TKey>.ShardIndex(hashCode, tables.Length)].Add(entry);
+                }
+
+                Volatile.Write(ref _amendedShards, 0);
                 Publish(newShards, snapshots);
             }
 
@@ -1743,10 +1829,10 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         internal Enumerator(SyncMap<TKey, TValue> map)
         {
             // Only the non-randomized string comparer is ever replaced (once, by the randomized one).
-            _comparer = Volatile.Read(ref map._keyComparer);
-            bool lazy = _comparer is not NonRandomizedStringComparer;
+            bool lazy = Volatile.Read(ref map._keyComparer) is not NonRandomizedStringComparer;
             _map = lazy ? map : null;
-            _snapshots = lazy ? Volatile.Read(ref map._snapshots) : map.LoadForRange();
+            _comparer = null;
+            _snapshots = lazy ? map.LoadDirectory(out _comparer) : map.LoadForRange();
             _shard = 0;
             _end = RunEnd(_snapshots, 0);
             _slots = _snapshots[0];

@@ -462,6 +462,84 @@ public class DesignTests
         Assert.InRange(lowerRead.Slots.Length, 2 * lowerRead.Count, 4 * lowerRead.Count);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_walk_without_promoting_visits_every_key_once_when_the_map_switches_to_randomized_hashing_under_it(bool shrinks)
+    {
+        // The switch rehashes every key into a new directory, so keys leave the runs of the directory that the walk
+        // loaded; keys still pending in dirty maps are only in the new shards. `visit` makes the switch on its first
+        // call, so every run but the first is caught up after it. With `shrinks`, most keys are deleted first, so the
+        // rehashed directory is shorter than the walked one.
+        var map = new SyncMap<string, int>();
+        var live = new List<string>();
+        if (shrinks)
+        {
+            for (int i = 0; i < 20_000; i++)
+            {
+                map.Store($"k{i}", i);
+            }
+
+            map.Range(static (_, _) => true);
+            for (int i = 500; i < 20_000; i++)
+            {
+                map.Delete($"k{i}");
+            }
+
+            // A new key in every shard, and a promotion of each that expunges its deleted keys.
+            for (int i = 0; i < 300; i++)
+            {
+                map.Store($"early{i}", i);
+            }
+
+            map.Range(static (_, _) => true);
+            live.AddRange(Enumerable.Range(0, 500).Select(i => $"k{i}"));
+            live.AddRange(Enumerable.Range(0, 300).Select(i => $"early{i}"));
+        }
+        else
+        {
+            for (int i = 0; i < 2_000; i++)
+            {
+                map.Store($"k{i}", i);
+            }
+
+            map.Range(static (_, _) => true);
+            live.AddRange(Enumerable.Range(0, 2_000).Select(i => $"k{i}"));
+        }
+
+        for (int i = 0; i < 300; i++)
+        {
+            map.Store($"pending{i}", i); // new keys in every shard's dirty map
+            live.Add($"pending{i}");
+        }
+
+        int shardsBefore = map.ShardCount;
+        string[] colliding = CollidingKeys(70);
+        var visits = new Dictionary<string, int>();
+        map.ForEachWithoutPromoting((key, _) =>
+        {
+            visits[key] = visits.GetValueOrDefault(key) + 1;
+            if (!map.HashesStringsRandomized)
+            {
+                foreach (string collidingKey in colliding)
+                {
+                    map.Store(collidingKey, -1);
+                }
+            }
+
+            return true;
+        });
+
+        Assert.True(map.HashesStringsRandomized);
+        Assert.True(shardsBefore > 1, $"Only {shardsBefore} shard: nothing to catch up.");
+        Assert.Equal(shrinks, map.ShardCount < shardsBefore);
+        string[] missed = live.Where(key => !visits.ContainsKey(key)).ToArray();
+        string[] twice = visits.Where(visit => visit.Value > 1).Select(visit => visit.Key).ToArray();
+        Assert.True(missed.Length == 0, $"{missed.Length} live keys never visited, as {string.Join(", ", missed.Take(5))}.");
+        Assert.True(twice.Length == 0, $"{twice.Length} keys visited more than once, as {string.Join(", ", twice.Take(5))}.");
+        Assert.Equal(live.Count + colliding.Length, map.Count);
+    }
+
     [Fact]
     public void A_reader_whose_snapshots_lag_the_shards_finds_a_key_stored_again_after_its_expunged_entry()
     {

@@ -374,6 +374,50 @@ public class StressTests
         Assert.Empty(failures.Take(20));
     }
 
+    [Fact]
+    public void Count_stays_between_the_keys_before_and_after_while_the_map_switches_to_randomized_hashing()
+    {
+        // Count walks the map without promoting while another thread's colliding keys switch it to randomized
+        // hashing, which moves every key to a new shard. No key is deleted, so every count must lie between the
+        // keys before the switch and the keys after it.
+        const int Keys = 20_000;
+        string[] colliding = DesignTests.CollidingKeys(70);
+        var wrong = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        for (int round = 0; round < 40; round++)
+        {
+            var map = new SyncMap<string, int>();
+            for (int i = 0; i < Keys; i++)
+            {
+                map.Store($"k{i}", i);
+            }
+
+            int stop = 0;
+            var counter = new Thread(() =>
+            {
+                while (Volatile.Read(ref stop) == 0)
+                {
+                    int count = map.Count;
+                    if (count < Keys || count > Keys + colliding.Length)
+                    {
+                        wrong.Enqueue(count);
+                    }
+                }
+            });
+            counter.Start();
+            Thread.Yield();
+            foreach (string key in colliding)
+            {
+                map.Store(key, -1);
+            }
+
+            Volatile.Write(ref stop, 1);
+            counter.Join();
+            Assert.True(map.HashesStringsRandomized);
+        }
+
+        Assert.True(wrong.IsEmpty, $"Counts outside [{Keys}, {Keys + colliding.Length}]: {string.Join(", ", wrong.Take(10))}.");
+    }
+
     private sealed class WorkerResult
     {
         internal long SuccessfulIncrements;
