@@ -50,10 +50,12 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     /// map), and taken only while the lock of each shard that the new directory drops is held
     /// (<see cref="Shard{TKey}.Lock"/>, which guards the rest of a shard's state); and for the O(1) load with which a
     /// walk starts (<see cref="LoadDirectory"/>), which then sees a whole publication and its comparer. Never
-    /// held while waiting for a shard's lock, so the two kinds cannot deadlock. Nothing foreign runs under either:
+    /// held while waiting for a shard's lock, so the two kinds cannot deadlock. No listener runs under either:
     /// slow paths collect what they did in a <see cref="SlowPathEvents"/> and hand it to the telemetry after releasing
-    /// their locks. No work done under a lock is larger than one shard (<see cref="SyncTable{TKey}.MaximumShardEntries"/>
-    /// keys) plus one copy of the directory, except a clear and the once-per-map switch to randomized hashing.
+    /// their locks. The map's own comparers do run under a shard's lock (hashing and comparing keys, and
+    /// <see cref="CompareAndSwap"/>'s values), as in <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/>.
+    /// No work done under a lock is larger than one shard (<see cref="SyncTable{TKey}.MaximumShardEntries"/> keys) plus
+    /// one copy of the directory, except a clear and the once-per-map switch to randomized hashing.
     /// </summary>
     private readonly Lock _directoryLock = new();
 

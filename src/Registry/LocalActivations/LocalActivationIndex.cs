@@ -126,7 +126,7 @@ internal sealed partial class LocalActivationIndex : IActivationWorkingSetObserv
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Applying activation changes to the local-activation index failed; the next change tries again")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Applying an activation change to the local-activation index failed; that change is dropped, and the changes queued behind it are applied with the next one")]
     private partial void LogErrorApply(Exception exception);
 
     /// <summary>An activation added (<see cref="Added"/>) or deactivated.</summary>
