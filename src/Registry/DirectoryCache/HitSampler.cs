@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -13,14 +12,14 @@ namespace SyncMapRegistry;
 /// each atomic) to learn which entries were read lately, and gives them a second chance.
 /// </summary>
 /// <remarks>
-/// The rings live in a <see cref="ThreadLocal{T}"/> (which keeps the rings of exited threads, so no hit count is
-/// lost). A thread-static reference to the ring the thread used last stands in front of it: a silo process has
+/// The rings live in a <see cref="ThreadCells{TCell}"/>, which drops the ring of an exited thread after adding its
+/// hit count to a retired total (so no hit count is lost, and its samples, which no longer come, are forgotten). A
+/// thread-static reference to the ring the thread used last stands in front of it: a silo process has
 /// one cache, so a hit finds its ring with one thread-static load and one compare, where
 /// <see cref="ThreadLocal{T}.Value"/> costs about a nanosecond more. Not generic, so that the thread-static is
 /// not behind shared generic code's lookup. A thread's last ring keeps its sampler (not its cache) reachable until
 /// the thread records into another one: one small sampler per thread at most.
 /// </remarks>
-[SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable", Justification = "Its owner, the cache, is not disposable; ThreadLocal's finalizer frees the slot.")]
 internal sealed class HitSampler
 {
     /// <summary>One read hit in this many is sampled (a power of two).</summary>
@@ -33,11 +32,11 @@ internal sealed class HitSampler
     [ThreadStatic]
     private static Ring? t_last;
 
-    private readonly ThreadLocal<Ring> _rings;
+    private readonly ThreadCells<Ring> _rings;
 
     internal HitSampler()
     {
-        _rings = new(() => new Ring(this), trackAllValues: true);
+        _rings = new(() => new Ring(this), static ring => Volatile.Read(ref ring.Hits));
     }
 
     /// <summary>Counts a read hit on the calling thread and samples one in <see cref="SampleEvery"/>.</summary>
@@ -59,21 +58,15 @@ internal sealed class HitSampler
     }
 
     /// <summary>The read hits recorded, by all threads: exact once reads have stopped, a moment's estimate while they run.</summary>
-    internal long Hits()
-    {
-        long hits = 0;
-        foreach (Ring ring in _rings.Values)
-        {
-            hits += Volatile.Read(ref ring.Hits);
-        }
+    internal long Hits() => _rings.Sum();
 
-        return hits;
-    }
+    /// <summary>The rings kept: one per thread that recorded and was alive at the last read or since (for tests).</summary>
+    internal int RingCount => _rings.CellCount;
 
-    /// <summary>Adds every thread's current samples to <paramref name="recent"/>. The evictor's call.</summary>
+    /// <summary>Adds every live thread's current samples to <paramref name="recent"/>. The evictor's call.</summary>
     internal void CopyTo(HashSet<long> recent)
     {
-        foreach (Ring ring in _rings.Values)
+        foreach (Ring ring in _rings.Live())
         {
             for (int i = 0; i < RingSize; i++)
             {
@@ -88,7 +81,7 @@ internal sealed class HitSampler
 
     /// <summary>This thread's ring of this sampler, made the thread's last.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private Ring Attach() => t_last = _rings.Value!;
+    private Ring Attach() => t_last = _rings.Value;
 
     /// <summary>
     /// One thread's hit number (written by that thread only) and its samples. The hit number sits alone on its

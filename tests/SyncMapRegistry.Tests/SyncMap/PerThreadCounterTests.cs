@@ -35,6 +35,30 @@ public sealed class PerThreadCounterTests
     }
 
     [Fact]
+    public void Cells_of_exited_threads_are_dropped_once_their_counts_are_kept()
+    {
+        // A silo's thread pool starts and retires threads: a counter must not keep a cell for every thread it ever had.
+        var counter = new PerThreadCounter();
+        for (int round = 0; round < 5; round++)
+        {
+            var threads = Enumerable.Range(0, 20).Select(_ => new Thread(() =>
+            {
+                for (int i = 0; i < 100; i++)
+                {
+                    counter.Increment();
+                }
+            })).ToList();
+            threads.ForEach(thread => thread.Start());
+            threads.ForEach(thread => thread.Join());
+        }
+
+        Assert.Equal(10_000, counter.Sum());
+        Assert.Equal(0, counter.CellCount);
+        counter.Increment();
+        Assert.Equal((10_001, 1), (counter.Sum(), counter.CellCount));
+    }
+
+    [Fact]
     public void Two_counters_count_apart_on_one_thread()
     {
         var first = new PerThreadCounter();

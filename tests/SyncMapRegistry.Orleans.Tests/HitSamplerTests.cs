@@ -1,0 +1,42 @@
+namespace SyncMapRegistry.OrleansTests;
+
+/// <summary>The per-thread rings of read hits behind the directory cache's hit count and its evictor.</summary>
+public sealed class HitSamplerTests
+{
+    [Fact]
+    public void RingsOfExitedThreadsAreDroppedOnceTheirHitsAreCounted()
+    {
+        // A silo's thread pool starts and retires threads: the sampler must not keep a ring (2 KB) for every thread
+        // it ever had, nor lose the hits those threads recorded.
+        var sampler = new HitSampler();
+        for (int round = 0; round < 5; round++)
+        {
+            var threads = Enumerable.Range(0, 20).Select(t => new Thread(() =>
+            {
+                for (int i = 1; i <= 10 * HitSampler.SampleEvery; i++)
+                {
+                    sampler.Record(i);
+                }
+            })).ToList();
+            threads.ForEach(thread => thread.Start());
+            threads.ForEach(thread => thread.Join());
+        }
+
+        Assert.Equal(100 * 10 * HitSampler.SampleEvery, sampler.Hits());
+        Assert.Equal(0, sampler.RingCount);
+        var recent = new HashSet<long>();
+        sampler.CopyTo(recent);
+        Assert.Empty(recent);
+
+        sampler.Record(42);
+        for (int i = 1; i < HitSampler.SampleEvery; i++)
+        {
+            sampler.Record(7);
+        }
+
+        sampler.CopyTo(recent);
+        Assert.Equal((100 * 10 * HitSampler.SampleEvery) + HitSampler.SampleEvery, sampler.Hits());
+        Assert.Equal(1, sampler.RingCount);
+        Assert.Equal([7], recent);
+    }
+}
