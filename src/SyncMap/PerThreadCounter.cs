@@ -34,8 +34,9 @@ internal sealed class PerThreadCounter
     internal int CellCount => _cells.CellCount;
 
     /// <summary>
-    /// One thread's count, alone on its 128 bytes (two cache lines, against adjacent-line prefetch): the GC may
-    /// compact cells of different threads next to each other, and they must not share a line.
+    /// One thread's count, alone on its 64-byte line (the cell's padding takes the 56 bytes before it and the 64
+    /// after), and more than 128 bytes from the next cell's (against adjacent-line prefetch): the GC may compact
+    /// cells of different threads next to each other, and they must not share a line.
     /// </summary>
     [StructLayout(LayoutKind.Explicit, Size = 128)]
     private sealed class Cell

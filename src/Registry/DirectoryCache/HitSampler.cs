@@ -85,8 +85,9 @@ internal sealed class HitSampler
 
     /// <summary>
     /// One thread's hit number (written by that thread only) and its samples. The hit number sits alone on its
-    /// cache lines (128 bytes, against adjacent-line prefetch): the GC may compact rings of different threads next
-    /// to each other, and their counts must not share a line.
+    /// 64-byte line (the ring's own fields take the 64 bytes before it and the 56 after), and more than 128 bytes
+    /// from the next ring's (against adjacent-line prefetch): the GC may compact rings of different threads next to
+    /// each other, and their counts must not share a line.
     /// </summary>
     [StructLayout(LayoutKind.Explicit, Size = 128)]
     private sealed class Ring

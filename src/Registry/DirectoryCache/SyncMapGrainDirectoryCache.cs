@@ -37,7 +37,7 @@ namespace SyncMapRegistry;
 /// newer value written meanwhile wins). With the samples, the hit ratio at the same cap comes within 1.1
 /// points of Orleans' LRU at Zipf 0.7-1.2 (docs/benchmarks.md, "Hit ratio"); without them it was 1.2-2.6
 /// points below. An insert
-/// of a new key that takes the count over <see cref="MaxEntries"/> only signals the evictor and returns: the
+/// or update that finds the count over <see cref="MaxEntries"/> only signals the evictor and returns: the
 /// eviction runs on a thread-pool thread, never on Orleans' message path. It walks the entries once, sorts them
 /// by insertion number, and evicts down to 98% of the cap: first the oldest probation entries beyond 5% of the
 /// cap, then the oldest protected ones, then the rest of probation, keeping the newest insert; each evicted key
@@ -86,7 +86,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
-    /// <summary>Runs <see cref="EvictOverCap"/>, one run at a time, when an insert takes the count over the cap.</summary>
+    /// <summary>Runs <see cref="EvictOverCap"/>, one run at a time, when a write finds the count over the cap.</summary>
     private readonly BackgroundWork _evictor;
 
     /// <summary>
@@ -125,7 +125,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <summary>Evictions so far, the order of the ghosts. Touched by the evictor only.</summary>
     private long _evictions;
 
-    /// <summary>The value of the latest insert over the cap: the evictor keeps it. Written by inserters, read by the evictor.</summary>
+    /// <summary>The value of the latest write over the cap: the evictor keeps it. Written by writers, read by the evictor.</summary>
     private CachedAddress? _newest;
 
     /// <summary>
@@ -189,7 +189,10 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         options.MaxEntries ?? directoryOptions.CacheSize;
 
     /// <inheritdoc/>
-    /// <remarks>O(1) on the caller's thread, also over the cap: eviction only gets signalled (see the type's remarks).</remarks>
+    /// <remarks>
+    /// The map's cost of a write (a new key takes its shard's lock, and may split the shard: at most one shard's
+    /// copy, 1,024 keys), also over the cap: eviction only gets signalled (see the type's remarks).
+    /// </remarks>
     public void AddOrUpdate(GrainAddress value, int version)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -254,16 +257,23 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     public void Clear()
     {
         var removals = new Batch(this, static (counters, entries) => counters.Removed(entries));
-        _map.ForEachWithoutPromoting((grain, cached) =>
+        try
         {
-            if (_map.CompareAndDelete(grain, cached))
+            _map.ForEachWithoutPromoting((grain, cached) =>
             {
-                removals.Add();
-            }
+                if (_map.CompareAndDelete(grain, cached))
+                {
+                    removals.Add();
+                }
 
-            return true;
-        });
-        removals.Flush();
+                return true;
+            });
+        }
+        finally
+        {
+            // Removals made before a failure are counted too, or the count would stay high until a quiet recount.
+            removals.Flush();
+        }
     }
 
     /// <inheritdoc/>
@@ -294,7 +304,8 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// Removes, in one walk, every entry whose silo <paramref name="membership"/> reports dead by Orleans' own rule
     /// for a cached address (<c>LocalGrainDirectory.IsDefunctActivation</c>): the silo is <see cref="SiloStatus.Dead"/>,
     /// or it is absent from the table although the table is newer than the address's
-    /// <see cref="GrainAddress.MembershipVersion"/>. An entry replaced meanwhile by a newer one is kept. Counts the
+    /// <see cref="GrainAddress.MembershipVersion"/>. Unlike Orleans' rule, an address without a silo is kept: no
+    /// membership change can make it defunct. An entry replaced meanwhile by a newer one is kept. Counts the
     /// entries as purged, and records a <c>syncmap_registry.purge</c> span when something listens.
     /// </summary>
     /// <returns>The entries removed, by silo; empty when none.</returns>
@@ -305,21 +316,29 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         var statuses = new Dictionary<SiloAddress, SiloStatus>();
         Dictionary<SiloAddress, int>? removedBySilo = null;
         var purges = new Batch(this, static (counters, entries) => counters.Purged(entries));
-        _map.ForEachWithoutPromoting((grain, cached) =>
+        try
         {
-            GrainAddress address = cached.Address;
-            if (address.SiloAddress is { } silo
-                && IsDefunct(membership, statuses, silo, address.MembershipVersion)
-                && _map.CompareAndDelete(grain, cached))
+            _map.ForEachWithoutPromoting((grain, cached) =>
             {
-                removedBySilo ??= [];
-                removedBySilo[silo] = removedBySilo.GetValueOrDefault(silo) + 1;
-                purges.Add();
-            }
+                GrainAddress address = cached.Address;
+                if (address.SiloAddress is { } silo
+                    && IsDefunct(membership, statuses, silo, address.MembershipVersion)
+                    && _map.CompareAndDelete(grain, cached))
+                {
+                    removedBySilo ??= [];
+                    removedBySilo[silo] = removedBySilo.GetValueOrDefault(silo) + 1;
+                    purges.Add();
+                }
 
-            return true;
-        });
-        purges.Flush();
+                return true;
+            });
+        }
+        finally
+        {
+            // As in Clear: removals made before a failure are counted.
+            purges.Flush();
+        }
+
         if (removedBySilo is null)
         {
             return new Dictionary<SiloAddress, int>();

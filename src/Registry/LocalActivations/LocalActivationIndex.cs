@@ -30,8 +30,10 @@ namespace SyncMapRegistry;
 /// </para>
 /// <para>
 /// Where the work runs. Both notifications arrive under Orleans' activation lock. They only queue the change
-/// (lock-free, O(1)); a background run applies the queue to the map in order, so no map write (an add may rebuild
-/// the map's dirty table, O(n)) and no telemetry listener runs under Orleans' lock. The index therefore lags the
+/// (a <see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/>: lock-free and amortized O(1), except when a
+/// backlog fills its segment and it allocates a larger one under a lock of its own); a background run applies the
+/// queue to the map in order, so no map write (a new key may split its shard) and no telemetry listener runs under
+/// Orleans' lock. The index therefore lags the
 /// working set by the time that run takes to get a thread.
 /// </para>
 /// </remarks>
@@ -96,7 +98,7 @@ internal sealed partial class LocalActivationIndex : IActivationWorkingSetObserv
     /// <inheritdoc/>
     void IActivationWorkingSetObserver.OnDeactivated(IActivationWorkingSetMember member) => Enqueue(member, added: false);
 
-    /// <summary>Called under Orleans' activation lock: O(1), lock-free, reads nothing lazily built.</summary>
+    /// <summary>Called under Orleans' activation lock: one enqueue (see the type's remarks), reads nothing lazily built.</summary>
     private void Enqueue(IActivationWorkingSetMember member, bool added)
     {
         // Grains kept out of the grain directory are stateless workers: several activations under one GrainId.
