@@ -865,38 +865,7 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
             }
 
             int scale = shards.Length / length;
-            Shard<TKey>? previous = null;
-            bool replaced = false;
-            for (int i = first * scale; i < end * scale && !replaced; i++)
-            {
-                Shard<TKey> shard = shards[i];
-                if (ReferenceEquals(shard, previous))
-                {
-                    continue;
-                }
-
-                previous = shard;
-                shard.Lock.Enter();
-                try
-                {
-                    // A retired shard's keys are in its successors, which a fresh look at the directory finds.
-                    replaced = shard.Retired || !ReferenceEquals(comparer, _keyComparer);
-                    if (!replaced)
-                    {
-                        AddMissing(shard.Slots);
-                        if (shard.Dirty is { } dirty)
-                        {
-                            AddMissing(dirty.Slots);
-                        }
-                    }
-                }
-                finally
-                {
-                    shard.Lock.Exit();
-                }
-            }
-
-            if (!replaced)
+            if (CopyFromShards(shards, first * scale, end * scale, comparer, AddMissing))
             {
                 return missing;
             }
@@ -929,32 +898,9 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         var rest = new List<Entry<TKey>>();
         while (true)
         {
+            IEqualityComparer<TKey>? comparer = Volatile.Read(ref _keyComparer);
             Shard<TKey>[] shards = Volatile.Read(ref _shards);
-            bool replaced = false;
-            for (int i = 0; i < shards.Length && !replaced; i += shards.Length >> shards[i].Depth)
-            {
-                Shard<TKey> shard = shards[i];
-                shard.Lock.Enter();
-                try
-                {
-                    // A retired shard's keys are in its successors, which a fresh look at the directory finds.
-                    replaced = shard.Retired;
-                    if (!replaced)
-                    {
-                        AddRest(shard.Slots);
-                        if (shard.Dirty is { } dirty)
-                        {
-                            AddRest(dirty.Slots);
-                        }
-                    }
-                }
-                finally
-                {
-                    shard.Lock.Exit();
-                }
-            }
-
-            if (!replaced)
+            if (CopyFromShards(shards, 0, shards.Length, comparer, AddRest))
             {
                 return rest;
             }
@@ -974,6 +920,48 @@ public sealed class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Hands <paramref name="add"/> the snapshot and the dirty table of each shard that covers entries
+    /// [<paramref name="start"/>, <paramref name="end"/>) of <paramref name="shards"/>, under that shard's lock, one
+    /// shard at a time. Stops with <c>false</c> at a shard that is retired, or once the comparer is no longer
+    /// <paramref name="comparer"/>: its keys are then elsewhere, and the caller starts over from a fresh look at the
+    /// directory (after discarding what it collected).
+    /// </summary>
+    private bool CopyFromShards(Shard<TKey>[] shards, int start, int end, IEqualityComparer<TKey>? comparer, Action<Entry<TKey>?[]> add)
+    {
+        Shard<TKey>? previous = null;
+        for (int i = start; i < end; i++)
+        {
+            Shard<TKey> shard = shards[i];
+            if (ReferenceEquals(shard, previous))
+            {
+                continue;
+            }
+
+            previous = shard;
+            shard.Lock.Enter();
+            try
+            {
+                if (shard.Retired || !ReferenceEquals(comparer, _keyComparer))
+                {
+                    return false;
+                }
+
+                add(shard.Slots);
+                if (shard.Dirty is { } dirty)
+                {
+                    add(dirty.Slots);
+                }
+            }
+            finally
+            {
+                shard.Lock.Exit();
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Enumerates live entries with <see cref="Range"/>'s semantics. The struct enumerator allocates nothing.</summary>

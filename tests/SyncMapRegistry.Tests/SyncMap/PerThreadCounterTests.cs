@@ -18,23 +18,6 @@ public sealed class PerThreadCounterTests
     }
 
     [Fact]
-    public void Counts_of_threads_that_have_exited_are_kept()
-    {
-        var counter = new PerThreadCounter();
-        var threads = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
-        {
-            for (int i = 0; i < 1_000; i++)
-            {
-                counter.Increment();
-            }
-        })).ToList();
-        threads.ForEach(thread => thread.Start());
-        threads.ForEach(thread => thread.Join());
-
-        Assert.Equal(4_000, counter.Sum());
-    }
-
-    [Fact]
     public void Cells_of_exited_threads_are_dropped_once_their_counts_are_kept()
     {
         // A silo's thread pool starts and retires threads: a counter must not keep a cell for every thread it ever had.
