@@ -269,3 +269,196 @@ internal static class InlineWord
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TValue ValueOf<TValue>(long word) => Unsafe.ReadUnaligned<TValue>(ref Unsafe.As<long, byte>(ref word));
 }
+
+// The value slot's transitions that need the map's value type (wrapping, unwrapping, and the multi-step CAS loops),
+// beside the states they move between (EntryState, Entry, InlineWord above).
+public sealed partial class SyncMap<TKey, TValue>
+{
+    /// <summary>Go's <c>tryLoadOrStore</c>: fails, leaving the entry unchanged, only when it is expunged.</summary>
+    private static bool TryLoadOrStore(Entry<TKey> entry, TValue value, out TValue actual, out bool loaded)
+    {
+        if (Inline)
+        {
+            return TryLoadOrStoreWord(entry, value, out actual, out loaded);
+        }
+
+        object? p = entry.Load();
+        object? boxed = null;
+        while (!ReferenceEquals(p, EntryState.Expunged))
+        {
+            if (p is not null)
+            {
+                actual = Unwrap(p);
+                loaded = true;
+                return true;
+            }
+
+            boxed ??= Wrap(value);
+            p = entry.CompareExchange(boxed, null);
+            if (p is null)
+            {
+                actual = value;
+                loaded = false;
+                return true;
+            }
+        }
+
+        actual = default!;
+        loaded = false;
+        return false;
+    }
+
+    /// <summary><see cref="TryLoadOrStore"/> of an inline value.</summary>
+    private static bool TryLoadOrStoreWord(Entry<TKey> entry, TValue value, out TValue actual, out bool loaded)
+    {
+        long w = entry.LoadWord();
+        while (w != InlineWord.Expunged)
+        {
+            if (w != InlineWord.Deleted)
+            {
+                actual = InlineWord.ValueOf<TValue>(w);
+                loaded = true;
+                return true;
+            }
+
+            w = entry.CompareExchangeWord(InlineWord.Of(value), InlineWord.Deleted);
+            if (w == InlineWord.Deleted)
+            {
+                actual = value;
+                loaded = false;
+                return true;
+            }
+        }
+
+        actual = default!;
+        loaded = false;
+        return false;
+    }
+
+    /// <summary>
+    /// CASes a live value equal to <paramref name="expected"/> to <paramref name="value"/>, or to deleted when
+    /// <paramref name="delete"/>. The replacement is boxed only once the comparison has passed.
+    /// </summary>
+    private bool TryCompareAndReplace(Entry<TKey> entry, TValue expected, TValue value, bool delete)
+    {
+        if (Inline)
+        {
+            return TryCompareAndReplaceWord(entry, expected, value, delete);
+        }
+
+        object? p = entry.Load();
+        object? replacement = null;
+        while (EntryState.IsLive(p) && _valueComparer.Equals(Unwrap(p), expected))
+        {
+            if (!delete)
+            {
+                replacement ??= Wrap(value);
+            }
+
+            object? seen = entry.CompareExchange(replacement, p);
+            if (ReferenceEquals(seen, p))
+            {
+                return true;
+            }
+
+            p = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary><see cref="TryCompareAndReplace"/> of an inline value.</summary>
+    private bool TryCompareAndReplaceWord(Entry<TKey> entry, TValue expected, TValue value, bool delete)
+    {
+        long w = entry.LoadWord();
+        while (InlineWord.IsLive(w) && _valueComparer.Equals(InlineWord.ValueOf<TValue>(w), expected))
+        {
+            long seen = entry.CompareExchangeWord(delete ? InlineWord.Deleted : InlineWord.Of(value), w);
+            if (seen == w)
+            {
+                return true;
+            }
+
+            w = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether values live inline in <see cref="Entry{TKey}"/>'s word (<see cref="InlineWord"/>) instead of boxed in its
+    /// object slot: a value type of at most 4 bytes without references. A JIT-time constant, so each instantiation
+    /// compiles only its own path; every other instantiation keeps the boxed slot.
+    /// </summary>
+    private static bool Inline
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => BitConverter.IsLittleEndian && !RuntimeHelpers.IsReferenceOrContainsReferences<TValue>() && Unsafe.SizeOf<TValue>() <= sizeof(int);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryLoad([NotNullWhen(true)] Entry<TKey>? entry, [MaybeNullWhen(false)] out TValue value)
+    {
+        if (entry is null)
+        {
+            value = default;
+            return false;
+        }
+
+        return Inline ? TryUnwrap(entry.LoadWord(), out value) : TryUnwrap(entry.Load(), out value);
+    }
+
+    /// <summary>The value of an inline word, when it is live.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryUnwrap(long word, [MaybeNullWhen(false)] out TValue value)
+    {
+        if (InlineWord.IsLive(word))
+        {
+            value = InlineWord.ValueOf<TValue>(word);
+            return true;
+        }
+
+        value = default;
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryUnwrap(object? p, [MaybeNullWhen(false)] out TValue value)
+    {
+        if (EntryState.IsLive(p))
+        {
+            value = Unwrap(p);
+            return true;
+        }
+
+        value = default;
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static object Wrap(TValue value) => (object?)value ?? EntryState.NullValue;
+
+    /// <summary>
+    /// The value in a live slot. Only a <c>TValue</c> that can be null (a reference type or a nullable value
+    /// type) can meet <see cref="EntryState.NullValue"/>; for other value types the test folds away. The slot's
+    /// object is known to be a <c>TValue</c> or its box (only <see cref="Wrap"/> writes it), so a reference needs no cast check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TValue Unwrap(object p)
+    {
+        if (default(TValue) is null && ReferenceEquals(p, EntryState.NullValue))
+        {
+            return default!;
+        }
+
+        if (!typeof(TValue).IsValueType)
+        {
+            return Unsafe.As<object, TValue>(ref p);
+        }
+
+        // A box of a non-nullable value type is laid out like a StrongBox<TValue> (the method table, then the value):
+        // reading it that way skips the unbox type check, which only Wrap's own boxes could pass anyway. A nullable
+        // TValue boxes as its underlying type, so it is unboxed the ordinary way.
+        return default(TValue) is null ? (TValue)p : Unsafe.As<StrongBox<TValue>>(p).Value!;
+    }
+}

@@ -1,0 +1,318 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using SyncMapRegistry.Telemetry;
+
+namespace SyncMapRegistry;
+
+// The slow paths: what an operation does when the read snapshot cannot answer it alone. Each one takes its shard's
+// lock, looks again (the shard may have been promoted or split while it waited), and reports what it did to the
+// telemetry only after releasing the lock (Report).
+public sealed partial class SyncMap<TKey, TValue>
+{
+    /// <summary>
+    /// No live value in the key's snapshot entry: absent at once when the snapshot holds the key deleted but not
+    /// expunged (<paramref name="found"/>), or lacks it or holds it expunged and the shard cannot hold it as a pending
+    /// key (<see cref="AbsentFromSnapshot"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, Entry<TKey>? found, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
+    {
+        if (!AbsentFromSnapshot(found) || !MayBePending(hashCode, searched, comparer))
+        {
+            value = default;
+            return false;
+        }
+
+        return TryGetValueLocked(key, out value);
+    }
+
+    /// <summary>
+    /// The lookup of a key that may be pending: under its shard's lock, in the shard's snapshot and then its dirty map, counting
+    /// a miss. A method of its own, so that the lock's frame costs nothing to the lookups that end before it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryGetValueLocked(TKey key, [MaybeNullWhen(false)] out TValue value)
+    {
+        SlowPathEvents events = default;
+        bool found;
+        Shard<TKey> shard = EnterShard(key, out int hashCode);
+        try
+        {
+            // Look again: the shard may have been promoted since the caller searched it, and then the
+            // key is in the snapshot and this is no miss.
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            if (entry is null && shard.Dirty is { } dirty)
+            {
+                entry = dirty.Find(key, hashCode, _keyComparer);
+                found = TryLoad(entry, out value);
+                if (found)
+                {
+                    _counters.DirtyHit();
+                }
+                else
+                {
+                    _counters.LookupMissed();
+                }
+
+                MissLocked(shard, ref events);
+            }
+            else
+            {
+                found = TryLoad(entry, out value);
+            }
+        }
+        finally
+        {
+            shard.Lock.Exit();
+        }
+
+        Report(events);
+        return found;
+    }
+
+    /// <summary>
+    /// Whether a key missing from <paramref name="searched"/> (the snapshot array its shard had when the caller loaded
+    /// <see cref="_snapshots"/>) may be in the map, so that the caller must take its shard's lock to know. <c>false</c> is
+    /// certain: when this loads the shards, the key is neither in that shard's snapshot nor pending in it (see
+    /// <see cref="Shard{TKey}.Pending"/>). When the shard has been replaced since, or the comparer has changed or is
+    /// about to (see <see cref="SwitchToRandomizedHashing"/>), the answer is <c>true</c>, and the caller looks again
+    /// under the shard's lock.
+    /// </summary>
+    private bool MayBePending(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer)
+    {
+        // The search's loads of hash codes, which the switch to randomized hashing rewrites, before the loads that
+        // tell whether it has begun (free on x64, whose loads are not reordered with each other).
+        Volatile.ReadBarrier();
+        if (!ReferenceEquals(Volatile.Read(ref _keyComparer), comparer))
+        {
+            return true;
+        }
+
+        Shard<TKey>[] shards = Volatile.Read(ref _shards);
+        Shard<TKey> shard = shards[SyncTable<TKey>.ShardIndex(hashCode, shards.Length)];
+        if (!ReferenceEquals(shard.Slots, searched))
+        {
+            return true;
+        }
+
+        PendingKeys? pending = Volatile.Read(ref shard.Pending);
+        return pending is not null && pending.MayContain(hashCode);
+    }
+
+    /// <summary>
+    /// Whether a lock-free operation that looked for its key in a snapshot must ask <see cref="MayBePending"/> before it
+    /// answers: when the snapshot lacks the key, and when it holds the key expunged. A deleted entry that is not
+    /// expunged is the key's only entry (a store revives it, and a promotion carries it over), so it answers "absent".
+    /// An expunged one does not: a promotion has left it out of the shard's successor, where a writer that found the
+    /// successor through <see cref="_shards"/> may already have stored the key again, while this reader, between the two
+    /// stores of <see cref="Publish"/>, still loaded the old snapshots.
+    /// </summary>
+    private static bool AbsentFromSnapshot([NotNullWhen(false)] Entry<TKey>? found) => found is null || found.IsExpunged(Inline);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool SwapSlow(TKey key, int hashCode, TValue value, [MaybeNullWhen(false)] out TValue previous)
+    {
+        bool swapped = false;
+        bool colliding = false;
+        previous = default;
+
+        // The comparer may have switched to randomized hashing since the caller hashed the key: this hashes again.
+        Shard<TKey> shard = EnterShardWithRoom(key, out hashCode);
+        try
+        {
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            if (entry is not null)
+            {
+                // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
+                swapped = SwapLocked(entry, value, out previous);
+            }
+            else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+            {
+                swapped = SwapLocked(dirtyEntry, value, out previous);
+            }
+            else
+            {
+                colliding = AddNewKeyLocked(shard, key, hashCode, value);
+            }
+        }
+        finally
+        {
+            shard.Lock.Exit();
+        }
+
+        if (colliding)
+        {
+            SwitchToRandomizedHashing();
+        }
+
+        return swapped;
+    }
+
+    /// <summary>Swaps in a value unconditionally. The caller holds the shard's lock, and the entry is in the shard's tables, so it is not expunged.</summary>
+    private static bool SwapLocked(Entry<TKey> entry, TValue value, [MaybeNullWhen(false)] out TValue previous) =>
+        Inline ? TryUnwrap(entry.SwapWordLocked(InlineWord.Of(value)), out previous) : TryUnwrap(entry.SwapLocked(Wrap(value)), out previous);
+
+    /// <summary>A new entry holding a live value, in the slot that <see cref="Inline"/> selects.</summary>
+    private static Entry<TKey> NewEntry(TKey key, int hashCode, TValue value) =>
+        Inline ? new InlineEntry<TKey>(key, hashCode, InlineWord.Of(value)) : new BoxedEntry<TKey>(key, hashCode, Wrap(value));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TValue LoadOrStoreSlow(TKey key, int hashCode, TValue value, out bool loaded)
+    {
+        SlowPathEvents events = default;
+        TValue actual;
+        bool colliding = false;
+
+        // The comparer may have switched to randomized hashing since the caller hashed the key: this hashes again.
+        Shard<TKey> shard = EnterShardWithRoom(key, out hashCode);
+        try
+        {
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            if (entry is not null)
+            {
+                // A current snapshot holds no expunged entry (see Shard.Slots), so this cannot fail.
+                TryLoadOrStore(entry, value, out actual, out loaded);
+            }
+            else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+            {
+                TryLoadOrStore(dirtyEntry, value, out actual, out loaded);
+                MissLocked(shard, ref events);
+            }
+            else
+            {
+                // A new key is no miss: the caller had nothing to find.
+                colliding = AddNewKeyLocked(shard, key, hashCode, value);
+                actual = value;
+                loaded = false;
+            }
+        }
+        finally
+        {
+            shard.Lock.Exit();
+        }
+
+        Report(events);
+        if (colliding)
+        {
+            SwitchToRandomizedHashing();
+        }
+
+        return actual;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool CompareAndSwapSlow(TKey key, int hashCode, TValue expected, TValue value)
+    {
+        SlowPathEvents events = default;
+        bool swapped = false;
+
+        // The comparer may have switched to randomized hashing since the caller hashed the key: EnterShard hashes again.
+        Shard<TKey> shard = EnterShard(key, out hashCode);
+        try
+        {
+            Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            if (entry is not null)
+            {
+                swapped = TryCompareAndReplace(entry, expected, value, delete: false);
+            }
+            else if (shard.Dirty?.Find(key, hashCode, _keyComparer) is { } dirtyEntry)
+            {
+                swapped = TryCompareAndReplace(dirtyEntry, expected, value, delete: false);
+                MissLocked(shard, ref events);
+            }
+        }
+        finally
+        {
+            shard.Lock.Exit();
+        }
+
+        Report(events);
+        return swapped;
+    }
+
+    /// <summary>
+    /// The slow path of <see cref="LoadAndDelete"/> and <see cref="CompareAndDelete"/>: looks again in the shard's
+    /// snapshot under the shard's lock, then in its dirty map, counting a miss. With <paramref name="removeFromDirty"/> a
+    /// dirty-only key is removed outright (unlike a snapshot key, no snapshot refers to it); the caller then deletes
+    /// the entry's value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Entry<TKey>? FindSlow(TKey key, int hashCode, bool removeFromDirty)
+    {
+        SlowPathEvents events = default;
+        Entry<TKey>? entry;
+
+        // The comparer may have switched to randomized hashing since the caller hashed the key: EnterShard hashes again.
+        Shard<TKey> shard = EnterShard(key, out hashCode);
+        try
+        {
+            entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
+            if (entry is null && shard.Dirty is { } dirty)
+            {
+                if (removeFromDirty)
+                {
+                    entry = dirty.Remove(key, hashCode, _keyComparer);
+                }
+                else
+                {
+                    entry = dirty.Find(key, hashCode, _keyComparer);
+                }
+
+                MissLocked(shard, ref events);
+            }
+        }
+        finally
+        {
+            shard.Lock.Exit();
+        }
+
+        Report(events);
+        return entry;
+    }
+
+    /// <summary>Hands what a slow path did to the telemetry. Call it only after releasing every lock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Report(in SlowPathEvents events)
+    {
+        if (_telemetry is not null && events.Any)
+        {
+            _telemetry.Report(events);
+        }
+    }
+
+    /// <summary>
+    /// Counts a miss and promotes the shard once its misses reach the size of the table the promotion builds, its
+    /// snapshot's keys plus its dirty map's (Go's <c>missLocked</c>, whose dirty map holds both): the misses pay for the copy.
+    /// </summary>
+    private void MissLocked(Shard<TKey> shard, ref SlowPathEvents events)
+    {
+        shard.Misses++;
+        _counters.Missed();
+        events.Misses++;
+        if (shard.Misses < shard.Count + shard.Dirty!.Count)
+        {
+            return;
+        }
+
+        PromoteLocked(shard, ref events);
+    }
+
+    /// <summary>
+    /// Adds a key absent from its shard's tables to its dirty map, which the shard's first new key since its promotion
+    /// creates empty (O(1): no copy of the snapshot). The shard has room (<see cref="EnterShardWithRoom"/>). Caller
+    /// holds the shard's lock. Returns whether the key's probe sequence is so long that the map must leave
+    /// non-randomized string hashing, which the caller does once it has released the lock.
+    /// </summary>
+    private bool AddNewKeyLocked(Shard<TKey> shard, TKey key, int hashCode, TValue value)
+    {
+        if (shard.Dirty is null)
+        {
+            AmendLocked(shard);
+        }
+
+        Entry<TKey> entry = NewEntry(key, hashCode, value);
+        shard.Pending!.Add(hashCode);
+        shard.Dirty!.Add(entry);
+        return _keyComparer is NonRandomizedStringComparer && shard.Dirty.ProbeLength(entry) > MaximumNonRandomizedProbe;
+    }
+}
