@@ -7,7 +7,8 @@ namespace SyncMapRegistry;
 /// count entries, enumerate them, and read statistics.
 /// </summary>
 /// <remarks>
-/// Lookups take no lock and write no shared memory other than the optional per-core lookup counters.
+/// Lookups take no lock and write no shared memory: the optional lookup counters
+/// (<see cref="SyncMapRegistryOptions.CountLookups"/>) are per-thread cells, each written only by its own thread.
 /// Enumeration tolerates concurrent mutation: it is not a snapshot, visits no key twice, and may or may not
 /// see changes made while it runs.
 /// </remarks>

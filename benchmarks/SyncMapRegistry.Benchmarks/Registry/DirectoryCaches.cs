@@ -78,7 +78,8 @@ internal sealed class BitFasterDirectoryCache(int capacity) : DirectoryCacheBase
 
 /// <summary>
 /// <see cref="SyncMap{TKey, TValue}"/> used directly as the cache, with no cap: a lookup is one
-/// <see cref="SyncMap{TKey, TValue}.TryGetValue"/>. It stands in until the registry's own cache exists.
+/// <see cref="SyncMap{TKey, TValue}.TryGetValue"/>: the bare map, beside the registry's own cache
+/// (SyncMapGrainDirectoryCache, with its cap and lookup counters), to show what those cost.
 /// </summary>
 internal sealed class SyncMapDirectoryCache : DirectoryCacheBase
 {
