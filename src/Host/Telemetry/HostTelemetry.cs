@@ -9,7 +9,6 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using SyncMapRegistry.Host.Registry;
 
 namespace SyncMapRegistry.Host.Telemetry;
 
@@ -19,11 +18,11 @@ namespace SyncMapRegistry.Host.Telemetry;
 /// <list type="bullet">
 /// <item>each silo's logs are exported by a logger provider in that silo's own host (<see cref="AddLogExport"/>);</item>
 /// <item>each silo's tracer provider exports only the spans started in that silo's flow (<see cref="SiloScope"/>);</item>
-/// <item>each silo's meter provider exports only the meters that silo created through its own <c>IMeterFactory</c>
-/// (Orleans creates its meters so); a meter belongs to the silo in whose flow its first instrument appeared;</item>
-/// <item>SyncMapRegistry's meter is process-wide, its series told apart by the <c>syncmap.name</c> tag that names each
-/// silo's registry: <see cref="SiloMeterMirror"/> re-publishes it on one meter per silo, which that silo's provider exports;</item>
-/// <item>one more meter provider, with the process as its resource, exports any other process-wide meter.</item>
+/// <item>each silo's meter provider exports only the meters that silo created through its own <c>IMeterFactory</c>:
+/// Orleans' meter, and SyncMapRegistry's, whose registry takes the silo's factory from the silo's services; a meter
+/// belongs to the silo in whose flow the first instrument of its factory appeared;</item>
+/// <item>one more meter provider, with the process as its resource, exports any process-wide meter (one created
+/// without a factory, such as SyncMapRegistry's for maps built without dependency injection).</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -62,8 +61,6 @@ internal sealed class HostTelemetry : IDisposable
     // whose flow published the scope's first instrument. Written by the first view callback that sees the scope.
     private readonly ConcurrentDictionary<object, int> _meterScopeOwners = new();
 
-    private readonly SiloMeterMirror _mirror;
-
     private HostTelemetry(OtlpSettings settings, IReadOnlyList<string> siloNames, string clusterId)
     {
         Settings = settings;
@@ -73,19 +70,6 @@ internal sealed class HostTelemetry : IDisposable
         _instanceIds = [.. siloNames.Select(silo => $"{instanceBase}/{silo}")];
         _clusterId = clusterId;
 
-        // SyncMapRegistry's process-wide meter, re-published on one meter per silo; each silo's registry names its maps.
-        var siloOfMap = new Dictionary<string, int>(StringComparer.Ordinal);
-        var mirrorScopes = new List<object>();
-        for (int silo = 0; silo < siloNames.Count; silo++)
-        {
-            siloOfMap[RegistryWiring.DirectoryCacheName(siloNames[silo])] = silo;
-            siloOfMap[RegistryWiring.LocalActivationsName(siloNames[silo])] = silo;
-            object scope = new();
-            _meterScopeOwners[scope] = silo;
-            mirrorScopes.Add(scope);
-        }
-
-        _mirror = new SiloMeterMirror(SyncMapRegistryTelemetry.MeterName, mirrorScopes, name => siloOfMap.TryGetValue(name, out int silo) ? silo : null);
         _tracers = [.. siloNames.Select((silo, index) => BuildTracer(index, silo, _instanceIds[index], clusterId))];
         _meters =
         [
@@ -134,7 +118,7 @@ internal sealed class HostTelemetry : IDisposable
             .SetResourceBuilder(Resource(instanceId, clusterId, siloName))
             .AddMeter(OrleansMeter)
             .AddSyncMapRegistryInstrumentation()
-            .AddView(instrument => Owner(instrument.Meter) == silo && !(silo is null && _mirror.Mirrors(instrument.Meter)) ? null : MetricStreamConfiguration.Drop)
+            .AddView(instrument => Owner(instrument.Meter) == silo ? null : MetricStreamConfiguration.Drop)
             .AddReader(reader)
             .Build();
     }
@@ -207,8 +191,6 @@ internal sealed class HostTelemetry : IDisposable
             meters.Shutdown(_timeoutMilliseconds);
             meters.Dispose();
         }
-
-        _mirror.Dispose();
     }
 
     /// <summary>
