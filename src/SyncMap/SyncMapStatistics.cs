@@ -70,8 +70,8 @@ public readonly struct SyncMapStatistics
     public long LookupMisses { get; }
 
     /// <summary>
-    /// One line a person can read, the invariant culture's numbers:
-    /// <c>read=1,024 dirty=3 promotions=2 copied=2,047 expunged=1 misses=1,030 lookups: read_hit=0 dirty_hit=1,024 miss=6</c>.
+    /// One line a person can read, numbers grouped in the invariant culture, for example
+    /// <c>read=11 dirty=0 promotions=2 copied=21 expunged=1 misses=12 lookups: read_hit=0 dirty_hit=10 miss=1</c>.
     /// </summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
