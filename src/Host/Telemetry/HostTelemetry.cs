@@ -61,9 +61,13 @@ internal sealed class HostTelemetry : IDisposable
     // whose flow published the scope's first instrument. Written by the first view callback that sees the scope.
     private readonly ConcurrentDictionary<object, int> _meterScopeOwners = new();
 
-    private HostTelemetry(OtlpSettings settings, IReadOnlyList<string> siloNames, string clusterId)
+    // Makes each meter provider's exporter: OTLP, unless a test reads the export itself.
+    private readonly Func<BaseExporter<Metric>> _metricExporter;
+
+    private HostTelemetry(OtlpSettings settings, IReadOnlyList<string> siloNames, string clusterId, Func<BaseExporter<Metric>>? metricExporter)
     {
         Settings = settings;
+        _metricExporter = metricExporter ?? (() => new OtlpMetricExporter(ExporterOptions("v1/metrics")));
         _timeoutMilliseconds = (int)settings.Timeout.TotalMilliseconds;
         string instanceBase = $"{Environment.MachineName}-{Environment.ProcessId}";
         _siloNames = siloNames;
@@ -84,7 +88,19 @@ internal sealed class HostTelemetry : IDisposable
     public static HostTelemetry? Start(OtlpSettings? settings, IReadOnlyList<string> siloNames, string clusterId)
     {
         ArgumentNullException.ThrowIfNull(siloNames);
-        return settings is null ? null : new HostTelemetry(settings, siloNames, clusterId);
+        return settings is null ? null : new HostTelemetry(settings, siloNames, clusterId, metricExporter: null);
+    }
+
+    /// <summary>
+    /// Starts exporting with <paramref name="metricExporter"/> making each meter provider's exporter, in order: one per
+    /// silo, then the process's. Traces and logs still go to <paramref name="settings"/>' endpoint.
+    /// </summary>
+    internal static HostTelemetry StartWithMetricExporter(OtlpSettings settings, IReadOnlyList<string> siloNames, string clusterId, Func<BaseExporter<Metric>> metricExporter)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(siloNames);
+        ArgumentNullException.ThrowIfNull(metricExporter);
+        return new HostTelemetry(settings, siloNames, clusterId, metricExporter);
     }
 
     private TracerProvider BuildTracer(int silo, string siloName, string instanceId, string clusterId)
@@ -112,7 +128,7 @@ internal sealed class HostTelemetry : IDisposable
     /// <summary>One silo's meters, or with <paramref name="silo"/> <c>null</c> the process-wide ones.</summary>
     private MeterProvider BuildMeters(int? silo, string? siloName, string instanceId, string clusterId)
     {
-        var exporter = new OtlpMetricExporter(ExporterOptions("v1/metrics"));
+        BaseExporter<Metric> exporter = _metricExporter();
         var reader = new PeriodicExportingMetricReader(exporter, exportIntervalMilliseconds: 5_000, exportTimeoutMilliseconds: _timeoutMilliseconds);
         return Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(Resource(instanceId, clusterId, siloName))
