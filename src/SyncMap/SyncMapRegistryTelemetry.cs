@@ -7,7 +7,8 @@ namespace SyncMapRegistry;
 /// <remarks>
 /// Names follow OpenTelemetry's conventions: lowercase and dotted, with UCUM units; an up-down counter of things is
 /// named <c>.count</c>; a span attribute is named for the one thing it means. A promotion is one event with one name:
-/// its counter, histogram, span and attributes all say <c>promotion</c>. A map given an
+/// <c>syncmap.promotions</c>, <c>syncmap.promotion.size</c>, and the span <c>syncmap.promote</c> with its
+/// <c>syncmap.promotion.*</c> attributes (<c>syncmap.expunged</c> counts what promotions left out). A map given a
 /// <see cref="SyncMapOptions.MeterFactory"/> creates its meter there (one per factory, so one per silo in a
 /// dependency-injected host); a map without one uses a process-wide meter of the same name.
 /// </remarks>
