@@ -80,7 +80,7 @@ var instruments = exportedMetrics
 Console.WriteLine($"Exported SyncMapRegistry instruments: {string.Join(", ", instruments)}");
 
 // One instrument of the map (package SyncMapRegistry.SyncMap) and one of the registry (package SyncMapRegistry).
-foreach (var expected in new[] { SyncMapRegistryTelemetry.Instruments.Entries, GrainRegistryTelemetry.Instruments.Lookups })
+foreach (var expected in new[] { SyncMapRegistryTelemetry.Instruments.EntryCount, GrainRegistryTelemetry.Instruments.Lookups })
 {
     if (!instruments.Contains(expected))
     {

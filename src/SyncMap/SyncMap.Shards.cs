@@ -256,21 +256,15 @@ public sealed partial class SyncMap<TKey, TValue>
         DateTime start = SpanStartLocked();
         SyncTable<TKey> dirty = shard.Dirty!;
         SyncTable<TKey> merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out int expunged);
-        DateTime merging = start == default ? default : DateTime.UtcNow;
         Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null), second: null);
         Interlocked.Decrement(ref _amendedShards);
-        _counters.Promoted();
-        _counters.Rebuilt(merged.Count, expunged);
+        _counters.Promoted(merged.Count, expunged);
         events.Promotions++;
         events.PromotedEntries += merged.Count;
+        events.PromotedExpunged += expunged;
         events.PromotedMisses += shard.Misses;
-        events.Rebuilds++;
-        events.RebuildCopied += merged.Count;
-        events.RebuildExpunged += expunged;
         if (start != default)
         {
-            events.RebuildStart = start;
-            events.RebuildEnd = merging;
             events.PromoteStart = start;
             events.PromoteEnd = DateTime.UtcNow;
         }

@@ -105,7 +105,7 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
         (_shards, _snapshots) = EmptyDirectory();
         if (options?.Name is { } name)
         {
-            _telemetry = new SyncMapTelemetry(name, _counters);
+            _telemetry = new SyncMapTelemetry(name, _counters, SyncMapInstrumentation.For(options.MeterFactory));
         }
     }
 

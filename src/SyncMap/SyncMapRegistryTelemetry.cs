@@ -1,10 +1,17 @@
 namespace SyncMapRegistry;
 
 /// <summary>
-/// The names a <see cref="SyncMap{TKey, TValue}"/> publishes its telemetry under: one <see cref="System.Diagnostics.Metrics.Meter"/>,
-/// one <see cref="System.Diagnostics.ActivitySource"/>, their instruments, spans and tags.
+/// The names a <see cref="SyncMap{TKey, TValue}"/> publishes its telemetry under: one <see cref="System.Diagnostics.Metrics.Meter"/>
+/// name, one <see cref="System.Diagnostics.ActivitySource"/>, their instruments, spans and attributes.
 /// </summary>
-/// <remarks>Names follow OpenTelemetry's conventions: lowercase and dotted, with UCUM units.</remarks>
+/// <remarks>
+/// Names follow OpenTelemetry's conventions: lowercase and dotted, with UCUM units; an up-down counter of things is
+/// named <c>.count</c>; a span attribute is named for the one thing it means. A promotion is one event with one name:
+/// <c>syncmap.promotions</c>, <c>syncmap.promotion.size</c>, and the span <c>syncmap.promote</c> with its
+/// <c>syncmap.promotion.*</c> attributes (<c>syncmap.expunged</c> counts what promotions left out). A map given a
+/// <see cref="SyncMapOptions.MeterFactory"/> creates its meter there (one per factory, so one per silo in a
+/// dependency-injected host); a map without one uses a process-wide meter of the same name.
+/// </remarks>
 public static class SyncMapRegistryTelemetry
 {
     /// <summary>The meter's name.</summary>
@@ -16,42 +23,37 @@ public static class SyncMapRegistryTelemetry
     /// <summary>Instrument names, one per metric.</summary>
     public static class Instruments
     {
-        /// <summary>Counter: each time a shard's dirty map is promoted into a new read snapshot. Unit <c>{promotion}</c>.</summary>
+        /// <summary>
+        /// Counter: each promotion, which merges a shard's live snapshot entries and its dirty map's into a new read
+        /// snapshot (the map's only O(shard) copy). Unit <c>{promotion}</c>.
+        /// </summary>
         public const string Promotions = "syncmap.promotions";
+
+        /// <summary>Histogram: entries in each promotion's new snapshot, that is, the entries it copied. Unit <c>{entry}</c>.</summary>
+        public const string PromotionSize = "syncmap.promotion.size";
+
+        /// <summary>Counter: deleted entries expunged (left out of the new snapshot) by promotions. Unit <c>{entry}</c>.</summary>
+        public const string Expunged = "syncmap.expunged";
 
         /// <summary>Counter: each operation that went past the read snapshot and under its shard's lock. Unit <c>{miss}</c>.</summary>
         public const string Misses = "syncmap.misses";
 
-        /// <summary>
-        /// Counter: each rebuild of a read snapshot by a promotion, which copies the shard's live snapshot entries and
-        /// its dirty map's (named for Go's dirty rebuild, which copies at the first new key instead). Unit <c>{rebuild}</c>.
-        /// </summary>
-        public const string DirtyRebuilds = "syncmap.dirty.rebuilds";
+        /// <summary>Observable up-down counter: keys per tier, with <see cref="Tags.Tier"/>. Unit <c>{entry}</c>.</summary>
+        public const string EntryCount = "syncmap.entry.count";
 
-        /// <summary>Counter: entries copied by those rebuilds. Unit <c>{entry}</c>.</summary>
-        public const string DirtyRebuildEntries = "syncmap.dirty.rebuild.entries";
-
-        /// <summary>Counter: deleted entries expunged (left out of the new snapshot) by those rebuilds. Unit <c>{entry}</c>.</summary>
-        public const string Expunged = "syncmap.expunged";
-
-        /// <summary>Histogram: entries in each promoted snapshot. Unit <c>{entry}</c>.</summary>
-        public const string PromotionSize = "syncmap.promotion.size";
-
-        /// <summary>Observable up-down counter: keys per tier, tagged <see cref="Tags.Tier"/>. Unit <c>{entry}</c>.</summary>
-        public const string Entries = "syncmap.entries";
-
-        /// <summary>Observable counter: lookups by result, tagged <see cref="Tags.Result"/>. Unit <c>{lookup}</c>.</summary>
+        /// <summary>Observable counter: lookups by result, with <see cref="Tags.LookupResult"/>. Unit <c>{lookup}</c>.</summary>
         public const string Lookups = "syncmap.lookups";
     }
 
     /// <summary>Span names.</summary>
     public static class Spans
     {
-        /// <summary>A shard's dirty map promoted into a new read snapshot.</summary>
+        /// <summary>
+        /// A promotion: a shard's live snapshot entries and its dirty map's merged into a new read snapshot (O(shard)),
+        /// and the snapshot published. With <see cref="Tags.PromotionEntries"/>, <see cref="Tags.PromotionMisses"/>
+        /// and <see cref="Tags.PromotionExpunged"/>.
+        /// </summary>
         public const string Promote = "syncmap.promote";
-
-        /// <summary>The copy inside a promotion: a shard's live snapshot entries and its dirty map's merged into the new snapshot (O(shard)).</summary>
-        public const string DirtyRebuild = "syncmap.dirty.rebuild";
     }
 
     /// <summary>Tag (attribute) keys and their bounded values.</summary>
@@ -60,20 +62,23 @@ public static class SyncMapRegistryTelemetry
         /// <summary>The map's name, carried by every instrument and span.</summary>
         public const string Name = "syncmap.name";
 
-        /// <summary>The tier of <see cref="Instruments.Entries"/>: <see cref="TierRead"/> or <see cref="TierDirty"/>.</summary>
+        /// <summary>The tier of <see cref="Instruments.EntryCount"/>: <see cref="TierRead"/> or <see cref="TierDirty"/>.</summary>
         public const string Tier = "syncmap.tier";
 
-        /// <summary>The result of a <see cref="Instruments.Lookups"/> measurement.</summary>
-        public const string Result = "syncmap.result";
+        /// <summary>
+        /// The result of a lookup: of <see cref="Instruments.Lookups"/> (<see cref="ReadHit"/>, <see cref="DirtyHit"/>,
+        /// <see cref="Miss"/>), and of the registry's <c>syncmap_registry.lookups</c> (<c>hit</c>, <c>miss</c>).
+        /// </summary>
+        public const string LookupResult = "syncmap.lookup.result";
 
-        /// <summary>Span tag: entries in a promoted snapshot, or copied by a rebuild.</summary>
-        public const string Entries = "syncmap.entries";
+        /// <summary>Attribute of <see cref="Spans.Promote"/>: entries in the new snapshot (the entries the promotion copied).</summary>
+        public const string PromotionEntries = "syncmap.promotion.entries";
 
-        /// <summary>Span tag: misses that triggered a promotion.</summary>
-        public const string Misses = "syncmap.misses";
+        /// <summary>Attribute of <see cref="Spans.Promote"/>: the shard's misses since its previous promotion, which led to this one (fewer than its entries when a walk promoted).</summary>
+        public const string PromotionMisses = "syncmap.promotion.misses";
 
-        /// <summary>Span tag: entries expunged by a rebuild.</summary>
-        public const string ExpungedEntries = "syncmap.expunged";
+        /// <summary>Attribute of <see cref="Spans.Promote"/>: deleted entries the promotion expunged.</summary>
+        public const string PromotionExpunged = "syncmap.promotion.expunged";
 
         /// <summary><see cref="Tier"/> value: the read snapshot.</summary>
         public const string TierRead = "read";
@@ -81,13 +86,13 @@ public static class SyncMapRegistryTelemetry
         /// <summary><see cref="Tier"/> value: the dirty map.</summary>
         public const string TierDirty = "dirty";
 
-        /// <summary><see cref="Result"/> value: served by the read snapshot.</summary>
+        /// <summary><see cref="LookupResult"/> value: served by the read snapshot.</summary>
         public const string ReadHit = "read_hit";
 
-        /// <summary><see cref="Result"/> value: found in the dirty map under the lock.</summary>
+        /// <summary><see cref="LookupResult"/> value: found in the dirty map under the lock.</summary>
         public const string DirtyHit = "dirty_hit";
 
-        /// <summary><see cref="Result"/> value: not found after going under the lock.</summary>
+        /// <summary><see cref="LookupResult"/> value: not found after going under the lock.</summary>
         public const string Miss = "miss";
     }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace SyncMapRegistry;
 
 /// <summary>
@@ -10,47 +12,47 @@ namespace SyncMapRegistry;
 /// Counters are cumulative since the map was created; <see cref="ReadCount"/> and
 /// <see cref="DirtyCount"/> are sizes at the moment of the call. Each value is read on its own, so under
 /// concurrent writes they need not describe one single moment.
+/// A promotion is one event: <see cref="Promotions"/> counts them, <see cref="EntriesCopied"/> and
+/// <see cref="EntriesExpunged"/> say what they copied and left out.
 /// </remarks>
 public readonly struct SyncMapStatistics
 {
     internal SyncMapStatistics(
         long promotions,
-        long misses,
-        long dirtyRebuilds,
-        long rebuildEntriesCopied,
+        long entriesCopied,
         long entriesExpunged,
+        long misses,
         int readCount,
         int dirtyCount,
+        long readHits,
         long dirtyHits,
-        long lookupMisses,
-        long readHits)
+        long lookupMisses)
     {
         Promotions = promotions;
-        Misses = misses;
-        DirtyRebuilds = dirtyRebuilds;
-        RebuildEntriesCopied = rebuildEntriesCopied;
+        EntriesCopied = entriesCopied;
         EntriesExpunged = entriesExpunged;
+        Misses = misses;
         ReadCount = readCount;
         DirtyCount = dirtyCount;
+        ReadHits = readHits;
         DirtyHits = dirtyHits;
         LookupMisses = lookupMisses;
-        ReadHits = readHits;
     }
 
-    /// <summary>Times a shard's dirty map was promoted into a new read snapshot.</summary>
+    /// <summary>
+    /// Promotions: each merged a shard's live snapshot entries and its dirty map's into a new read snapshot (the
+    /// O(shard) copy; Go copies at the first new key after a promotion instead) and published it.
+    /// </summary>
     public long Promotions { get; }
+
+    /// <summary>Entries copied into new read snapshots by all promotions (the sum of their sizes).</summary>
+    public long EntriesCopied { get; }
+
+    /// <summary>Deleted entries expunged (left out of the new read snapshot) by all promotions.</summary>
+    public long EntriesExpunged { get; }
 
     /// <summary>Operations that went past the read snapshot and consulted the dirty map under the lock (Go's <c>misses</c>, summed over all cycles).</summary>
     public long Misses { get; }
-
-    /// <summary>Read snapshots rebuilt, one per promotion: the copy of a shard's live snapshot entries and its dirty map's (the O(shard) step; Go copies at the first new key after a promotion instead).</summary>
-    public long DirtyRebuilds { get; }
-
-    /// <summary>Entries copied into new read snapshots by all rebuilds.</summary>
-    public long RebuildEntriesCopied { get; }
-
-    /// <summary>Deleted entries marked expunged (left out of a rebuilt read snapshot).</summary>
-    public long EntriesExpunged { get; }
 
     /// <summary>Keys in the current read snapshot, deleted and expunged entries included.</summary>
     public int ReadCount { get; }
@@ -58,12 +60,20 @@ public readonly struct SyncMapStatistics
     /// <summary>Keys pending in dirty maps: added since their shard's snapshot was built, not yet promoted into it.</summary>
     public int DirtyCount { get; }
 
+    /// <summary>Lookups served by the read snapshot; 0 unless read-hit counting is switched on for the map.</summary>
+    public long ReadHits { get; }
+
     /// <summary>Lookups (<c>TryGetValue</c>) that missed the read snapshot and found a live value in the dirty map.</summary>
     public long DirtyHits { get; }
 
     /// <summary>Lookups (<c>TryGetValue</c>) that went under the lock and found no live value.</summary>
     public long LookupMisses { get; }
 
-    /// <summary>Lookups served by the read snapshot; 0 unless read-hit counting is switched on for the map.</summary>
-    public long ReadHits { get; }
+    /// <summary>
+    /// One line a person can read, numbers grouped in the invariant culture, for example
+    /// <c>read=11 dirty=0 promotions=2 copied=21 expunged=1 misses=12 lookups: read_hit=0 dirty_hit=10 miss=1</c>.
+    /// </summary>
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"read={ReadCount:N0} dirty={DirtyCount:N0} promotions={Promotions:N0} copied={EntriesCopied:N0} expunged={EntriesExpunged:N0} misses={Misses:N0} lookups: read_hit={ReadHits:N0} dirty_hit={DirtyHits:N0} miss={LookupMisses:N0}");
 }

@@ -7,8 +7,8 @@ namespace SyncMapRegistry.Benchmarks.Infrastructure;
 /// <summary>
 /// <c>--profile Workload [threads] [seconds] [SyncMap|ConcurrentDictionary]</c>: runs one Go workload on one peer outside BenchmarkDotNet, for
 /// a profiler to attach to (for example <c>perf record</c> with <c>DOTNET_PerfMapEnabled=1</c>), and prints its
-/// ns/op with the map's read/dirty statistics per operation: how many promotions, locked misses, dirty rebuilds
-/// and copied entries each operation cost.
+/// ns/op with the map's read/dirty statistics per operation: how many promotions, locked misses
+/// and entries copied by promotions each operation cost.
 /// </summary>
 internal static class ProfileMode
 {
@@ -90,15 +90,15 @@ internal static class ProfileMode
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  per op: promotions {perOp(total.Promotions):F5}, locked misses {perOp(total.Misses):F4}, dirty hits {perOp(total.DirtyHits):F4}, lookup misses under lock {perOp(total.LookupMisses):F4}"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  per op: dirty rebuilds {perOp(total.DirtyRebuilds):F5}, entries copied {perOp(total.RebuildEntriesCopied):F3}, expunged {perOp(total.EntriesExpunged):F5}; final read {total.ReadCount:N0} keys, dirty {total.DirtyCount:N0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  per op: entries copied by promotions {perOp(total.EntriesCopied):F3}, expunged {perOp(total.EntriesExpunged):F5}; final read {total.ReadCount:N0} keys, dirty {total.DirtyCount:N0}"));
         return 0;
     }
 
     private static SyncMapStatistics Subtract(SyncMapStatistics a, SyncMapStatistics b) => new(
-        a.Promotions - b.Promotions, a.Misses - b.Misses, a.DirtyRebuilds - b.DirtyRebuilds, a.RebuildEntriesCopied - b.RebuildEntriesCopied,
-        a.EntriesExpunged - b.EntriesExpunged, a.ReadCount, a.DirtyCount, a.DirtyHits - b.DirtyHits, a.LookupMisses - b.LookupMisses, a.ReadHits - b.ReadHits);
+        a.Promotions - b.Promotions, a.EntriesCopied - b.EntriesCopied, a.EntriesExpunged - b.EntriesExpunged, a.Misses - b.Misses,
+        a.ReadCount, a.DirtyCount, a.ReadHits - b.ReadHits, a.DirtyHits - b.DirtyHits, a.LookupMisses - b.LookupMisses);
 
     private static SyncMapStatistics Add(SyncMapStatistics a, SyncMapStatistics b) => new(
-        a.Promotions + b.Promotions, a.Misses + b.Misses, a.DirtyRebuilds + b.DirtyRebuilds, a.RebuildEntriesCopied + b.RebuildEntriesCopied,
-        a.EntriesExpunged + b.EntriesExpunged, b.ReadCount, b.DirtyCount, a.DirtyHits + b.DirtyHits, a.LookupMisses + b.LookupMisses, a.ReadHits + b.ReadHits);
+        a.Promotions + b.Promotions, a.EntriesCopied + b.EntriesCopied, a.EntriesExpunged + b.EntriesExpunged, a.Misses + b.Misses,
+        b.ReadCount, b.DirtyCount, a.ReadHits + b.ReadHits, a.DirtyHits + b.DirtyHits, a.LookupMisses + b.LookupMisses);
 }

@@ -44,7 +44,7 @@ internal sealed class LiveReporter(IAnsiConsole console, TextWriter output) : IR
             $"calls/s [bold]{report.CallsPerSecond:N0}[/]   calls {report.Workload.Calls:N0}   cross-silo {report.Workload.CrossSiloShare:P1}   " +
             $"reads {report.Workload.Reads:N0}   updates {report.Workload.Updates:N0}   failed {report.Workload.Failed:N0}"));
 
-        // A narrow terminal gets the columns that matter most: entries, lookups by result, promotions, rebuilds.
+        // A narrow terminal gets the columns that matter most: entries, lookups by result, promotions, entries they copied.
         bool wide = width >= 120;
         var table = new Table().Border(TableBorder.Simple).Title(report.Cache == DirectoryCacheKind.SyncMap ? "SyncMapRegistry per silo" : "per silo (Orleans' LRU cache: no registry statistics)");
         table.AddColumn(new TableColumn("silo").NoWrap());
@@ -62,9 +62,9 @@ internal sealed class LiveReporter(IAnsiConsole console, TextWriter output) : IR
         return new Rows(header, table);
     }
 
-    private static readonly string[] WideColumns = ["entries", "activations", "hits", "misses", "read_hit", "dirty_hit", "lookup miss", "promotions", "dirty rebuilds", "purged"];
+    private static readonly string[] WideColumns = ["entries", "activations", "hits", "misses", "read_hit", "dirty_hit", "lookup miss", "promotions", "copied", "purged"];
 
-    private static readonly string[] NarrowColumns = ["entries", "hits", "misses", "dirty_hit", "lk_miss", "promot.", "rebuilds"];
+    private static readonly string[] NarrowColumns = ["entries", "hits", "misses", "dirty_hit", "lk_miss", "promot.", "copied"];
 
     private static void AddRow(Table table, SiloRegistrySnapshot s, bool bold, bool wide)
     {
@@ -82,11 +82,11 @@ internal sealed class LiveReporter(IAnsiConsole console, TextWriter output) : IR
 
         if (wide)
         {
-            table.AddRow(s.Silo, F(s.Entries), F(s.LocalActivations), F(s.Hits), F(s.Misses), F(s.ReadHits), F(s.DirtyHits), F(s.LookupMisses), F(s.Promotions), F(s.DirtyRebuilds), F(s.Purged));
+            table.AddRow(s.Silo, F(s.Entries), F(s.LocalActivations), F(s.Hits), F(s.Misses), F(s.ReadHits), F(s.DirtyHits), F(s.LookupMisses), F(s.Promotions), F(s.EntriesCopied), F(s.Purged));
         }
         else
         {
-            table.AddRow(s.Silo, F(s.Entries), F(s.Hits), F(s.Misses), F(s.DirtyHits), F(s.LookupMisses), F(s.Promotions), F(s.DirtyRebuilds));
+            table.AddRow(s.Silo, F(s.Entries), F(s.Hits), F(s.Misses), F(s.DirtyHits), F(s.LookupMisses), F(s.Promotions), F(s.EntriesCopied));
         }
     }
 }

@@ -32,7 +32,7 @@ internal sealed class PlainReporter(TextWriter output) : IRunReporter
     {
         ArgumentNullException.ThrowIfNull(report);
         SiloRegistrySnapshot total = report.Total;
-        var line = string.Create(Invariant, $"progress phase={report.Phase} cache={Name(report.Cache)} t={report.Elapsed.TotalSeconds:0.0}/{report.Duration.TotalSeconds:0}s calls={report.Workload.Calls} rate={report.CallsPerSecond:0}/s cross-silo={report.Workload.CrossSiloShare:P1} failed={report.Workload.Failed} entries={total.Entries} hits={total.Hits} misses={total.Misses} promotions={total.Promotions} rebuilds={total.DirtyRebuilds}");
+        var line = string.Create(Invariant, $"progress phase={report.Phase} cache={Name(report.Cache)} t={report.Elapsed.TotalSeconds:0.0}/{report.Duration.TotalSeconds:0}s calls={report.Workload.Calls} rate={report.CallsPerSecond:0}/s cross-silo={report.Workload.CrossSiloShare:P1} failed={report.Workload.Failed} entries={total.Entries} hits={total.Hits} misses={total.Misses} promotions={total.Promotions} copied={total.EntriesCopied}");
         return line + string.Concat(report.Silos.Select(s => string.Create(Invariant, $" | {s.Silo} entries={s.Entries} hits={s.Hits} misses={s.Misses} promotions={s.Promotions}")));
     }
 
@@ -65,13 +65,13 @@ internal sealed class PlainReporter(TextWriter output) : IRunReporter
         {
             w.WriteLine($"registry lookups      {total.Hits + total.Misses}: {total.Hits} served by the registry (hit), {total.Misses} missed");
             w.WriteLine($"syncmap lookups       read_hit {total.ReadHits}, dirty_hit {total.DirtyHits}, miss {total.LookupMisses}");
-            w.WriteLine($"promotions            {total.Promotions}, dirty rebuilds {total.DirtyRebuilds}");
+            w.WriteLine($"promotions            {total.Promotions}, copying {total.EntriesCopied} entries");
             w.WriteLine($"entries now           {total.Entries} (purged {total.Purged}, evicted {total.Evicted})");
             w.WriteLine($"activations now       {total.LocalActivations} (from the registries' local-activation indexes)");
-            w.WriteLine("per silo              silo     entries  activations         hits   misses     read_hit  dirty_hit  lk_miss  promotions  rebuilds  purged");
+            w.WriteLine("per silo              silo     entries  activations         hits   misses     read_hit  dirty_hit  lk_miss  promotions    copied  purged");
             foreach (SiloRegistrySnapshot s in summary.Silos)
             {
-                w.WriteLine($"                      {s.Silo,-8} {s.Entries,7} {s.LocalActivations,12} {s.Hits,12} {s.Misses,8} {s.ReadHits,12} {s.DirtyHits,10} {s.LookupMisses,8} {s.Promotions,11} {s.DirtyRebuilds,9} {s.Purged,7}");
+                w.WriteLine($"                      {s.Silo,-8} {s.Entries,7} {s.LocalActivations,12} {s.Hits,12} {s.Misses,8} {s.ReadHits,12} {s.DirtyHits,10} {s.LookupMisses,8} {s.Promotions,11} {s.EntriesCopied,9} {s.Purged,7}");
             }
         }
 

@@ -7,7 +7,10 @@ namespace SyncMapRegistry.Host.Registry;
 /// </summary>
 internal static class RegistryWiring
 {
-    /// <summary>The directory cache's name in telemetry for one silo: the silos of one process share the meter.</summary>
+    /// <summary>
+    /// The directory cache's name in telemetry for one silo. Each silo has a meter of its own (from its
+    /// <c>IMeterFactory</c>); the silo in the name tells the series apart where a backend shows several silos together.
+    /// </summary>
     public static string DirectoryCacheName(string siloName) => $"{SyncMapRegistryOptions.DefaultName}.{siloName}";
 
     /// <summary>The local-activation index's name in telemetry for one silo.</summary>
@@ -49,7 +52,7 @@ internal static class RegistryWiring
             DirtyHits: cache.Map.DirtyHits,
             LookupMisses: cache.Map.LookupMisses,
             Promotions: cache.Map.Promotions,
-            DirtyRebuilds: cache.Map.DirtyRebuilds,
+            EntriesCopied: cache.Map.EntriesCopied,
             Purged: cache.Purged,
             Removals: cache.Removals,
             Evicted: cache.Evicted,

@@ -9,8 +9,8 @@ namespace SyncMapRegistry.Host.Registry;
 /// <param name="ReadHits">Lookups served by the SyncMap's lock-free read snapshot (0 unless counted).</param>
 /// <param name="DirtyHits">Lookups that missed the read snapshot and were found in the dirty map under the lock.</param>
 /// <param name="LookupMisses">Lookups that went under the lock and found nothing.</param>
-/// <param name="Promotions">Times the dirty map was promoted to the read snapshot.</param>
-/// <param name="DirtyRebuilds">Times the dirty map was rebuilt from the read snapshot.</param>
+/// <param name="Promotions">Promotions: a shard's dirty map and live snapshot entries merged into a new read snapshot.</param>
+/// <param name="EntriesCopied">Entries those promotions copied into new snapshots.</param>
 /// <param name="Purged">Entries removed because their silo left the cluster.</param>
 /// <param name="Removals">Entries removed by Orleans (an invalidated address, for example after a failed call).</param>
 /// <param name="Evicted">Entries removed by the entry cap.</param>
@@ -25,7 +25,7 @@ public readonly record struct SiloRegistrySnapshot(
     long DirtyHits,
     long LookupMisses,
     long Promotions,
-    long DirtyRebuilds,
+    long EntriesCopied,
     long Purged,
     long Removals,
     long Evicted,
@@ -51,7 +51,7 @@ public readonly record struct SiloRegistrySnapshot(
                 total.DirtyHits + s.DirtyHits,
                 total.LookupMisses + s.LookupMisses,
                 total.Promotions + s.Promotions,
-                total.DirtyRebuilds + s.DirtyRebuilds,
+                total.EntriesCopied + s.EntriesCopied,
                 total.Purged + s.Purged,
                 total.Removals + s.Removals,
                 total.Evicted + s.Evicted,

@@ -9,7 +9,6 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using SyncMapRegistry.Host.Registry;
 
 namespace SyncMapRegistry.Host.Telemetry;
 
@@ -19,11 +18,11 @@ namespace SyncMapRegistry.Host.Telemetry;
 /// <list type="bullet">
 /// <item>each silo's logs are exported by a logger provider in that silo's own host (<see cref="AddLogExport"/>);</item>
 /// <item>each silo's tracer provider exports only the spans started in that silo's flow (<see cref="SiloScope"/>);</item>
-/// <item>each silo's meter provider exports only the meters that silo created through its own <c>IMeterFactory</c>
-/// (Orleans creates its meters so); a meter belongs to the silo in whose flow its first instrument appeared;</item>
-/// <item>SyncMapRegistry's meter is process-wide, its series told apart by the <c>syncmap.name</c> tag that names each
-/// silo's registry: <see cref="SiloMeterMirror"/> re-publishes it on one meter per silo, which that silo's provider exports;</item>
-/// <item>one more meter provider, with the process as its resource, exports any other process-wide meter.</item>
+/// <item>each silo's meter provider exports only the meters that silo created through its own <c>IMeterFactory</c>:
+/// Orleans' meter, and SyncMapRegistry's, whose registry takes the silo's factory from the silo's services; a meter
+/// belongs to the silo in whose flow the first instrument of its factory appeared;</item>
+/// <item>one more meter provider, with the process as its resource, exports any process-wide meter (one created
+/// without a factory, such as SyncMapRegistry's for maps built without dependency injection).</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -62,30 +61,19 @@ internal sealed class HostTelemetry : IDisposable
     // whose flow published the scope's first instrument. Written by the first view callback that sees the scope.
     private readonly ConcurrentDictionary<object, int> _meterScopeOwners = new();
 
-    private readonly SiloMeterMirror _mirror;
+    // Makes each meter provider's exporter: OTLP, unless a test reads the export itself.
+    private readonly Func<BaseExporter<Metric>> _metricExporter;
 
-    private HostTelemetry(OtlpSettings settings, IReadOnlyList<string> siloNames, string clusterId)
+    private HostTelemetry(OtlpSettings settings, IReadOnlyList<string> siloNames, string clusterId, Func<BaseExporter<Metric>>? metricExporter)
     {
         Settings = settings;
+        _metricExporter = metricExporter ?? (() => new OtlpMetricExporter(ExporterOptions("v1/metrics")));
         _timeoutMilliseconds = (int)settings.Timeout.TotalMilliseconds;
         string instanceBase = $"{Environment.MachineName}-{Environment.ProcessId}";
         _siloNames = siloNames;
         _instanceIds = [.. siloNames.Select(silo => $"{instanceBase}/{silo}")];
         _clusterId = clusterId;
 
-        // SyncMapRegistry's process-wide meter, re-published on one meter per silo; each silo's registry names its maps.
-        var siloOfMap = new Dictionary<string, int>(StringComparer.Ordinal);
-        var mirrorScopes = new List<object>();
-        for (int silo = 0; silo < siloNames.Count; silo++)
-        {
-            siloOfMap[RegistryWiring.DirectoryCacheName(siloNames[silo])] = silo;
-            siloOfMap[RegistryWiring.LocalActivationsName(siloNames[silo])] = silo;
-            object scope = new();
-            _meterScopeOwners[scope] = silo;
-            mirrorScopes.Add(scope);
-        }
-
-        _mirror = new SiloMeterMirror(SyncMapRegistryTelemetry.MeterName, mirrorScopes, name => siloOfMap.TryGetValue(name, out int silo) ? silo : null);
         _tracers = [.. siloNames.Select((silo, index) => BuildTracer(index, silo, _instanceIds[index], clusterId))];
         _meters =
         [
@@ -100,7 +88,19 @@ internal sealed class HostTelemetry : IDisposable
     public static HostTelemetry? Start(OtlpSettings? settings, IReadOnlyList<string> siloNames, string clusterId)
     {
         ArgumentNullException.ThrowIfNull(siloNames);
-        return settings is null ? null : new HostTelemetry(settings, siloNames, clusterId);
+        return settings is null ? null : new HostTelemetry(settings, siloNames, clusterId, metricExporter: null);
+    }
+
+    /// <summary>
+    /// Starts exporting with <paramref name="metricExporter"/> making each meter provider's exporter, in order: one per
+    /// silo, then the process's. Traces and logs still go to <paramref name="settings"/>' endpoint.
+    /// </summary>
+    internal static HostTelemetry StartWithMetricExporter(OtlpSettings settings, IReadOnlyList<string> siloNames, string clusterId, Func<BaseExporter<Metric>> metricExporter)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(siloNames);
+        ArgumentNullException.ThrowIfNull(metricExporter);
+        return new HostTelemetry(settings, siloNames, clusterId, metricExporter);
     }
 
     private TracerProvider BuildTracer(int silo, string siloName, string instanceId, string clusterId)
@@ -128,13 +128,13 @@ internal sealed class HostTelemetry : IDisposable
     /// <summary>One silo's meters, or with <paramref name="silo"/> <c>null</c> the process-wide ones.</summary>
     private MeterProvider BuildMeters(int? silo, string? siloName, string instanceId, string clusterId)
     {
-        var exporter = new OtlpMetricExporter(ExporterOptions("v1/metrics"));
+        BaseExporter<Metric> exporter = _metricExporter();
         var reader = new PeriodicExportingMetricReader(exporter, exportIntervalMilliseconds: 5_000, exportTimeoutMilliseconds: _timeoutMilliseconds);
         return Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(Resource(instanceId, clusterId, siloName))
             .AddMeter(OrleansMeter)
             .AddSyncMapRegistryInstrumentation()
-            .AddView(instrument => Owner(instrument.Meter) == silo && !(silo is null && _mirror.Mirrors(instrument.Meter)) ? null : MetricStreamConfiguration.Drop)
+            .AddView(instrument => Owner(instrument.Meter) == silo ? null : MetricStreamConfiguration.Drop)
             .AddReader(reader)
             .Build();
     }
@@ -207,8 +207,6 @@ internal sealed class HostTelemetry : IDisposable
             meters.Shutdown(_timeoutMilliseconds);
             meters.Dispose();
         }
-
-        _mirror.Dispose();
     }
 
     /// <summary>

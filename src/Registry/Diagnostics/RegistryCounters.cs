@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using SyncMapRegistry.Telemetry;
 using static SyncMapRegistry.SyncMapRegistryTelemetry;
 
@@ -36,17 +37,18 @@ internal sealed class RegistryCounters : IObservedRegistry
     private long _evicted;
 
     /// <summary>Counters whose hits <see cref="Hit"/> counts, when <paramref name="countLookups"/>.</summary>
-    internal RegistryCounters(string name, bool countLookups)
-        : this(name, countLookups, hits: null)
+    internal RegistryCounters(string name, bool countLookups, IMeterFactory? meterFactory = null)
+        : this(name, countLookups, hits: null, meterFactory)
     {
     }
 
     /// <summary>
     /// Counters whose hits come from <paramref name="hits"/> (an owner that counts its read hits anyway, so that a hit
     /// pays one per-thread increment, not two), or from <see cref="Hit"/> when it is <c>null</c>. Lookups are
-    /// published only when <paramref name="countLookups"/>.
+    /// published only when <paramref name="countLookups"/>. The instruments are on <paramref name="meterFactory"/>'s
+    /// <c>SyncMapRegistry</c> meter (the silo's, from DI), or on the process-wide one when it is <c>null</c>.
     /// </summary>
-    internal RegistryCounters(string name, bool countLookups, Func<long>? hits)
+    internal RegistryCounters(string name, bool countLookups, Func<long>? hits, IMeterFactory? meterFactory = null)
     {
         Name = name;
         NameTag = new(Tags.Name, name);
@@ -57,10 +59,14 @@ internal sealed class RegistryCounters : IObservedRegistry
             _misses = new PerThreadCounter();
         }
 
-        RegistryInstrumentation.Observe(this);
+        Metrics = RegistryMetrics.For(SyncMapInstrumentation.For(meterFactory));
+        Metrics.Observe(this);
     }
 
     public string Name { get; }
+
+    /// <summary>The registry's instruments on this map's meter.</summary>
+    internal RegistryMetrics Metrics { get; }
 
     /// <summary>The <c>syncmap.name</c> tag of this map's measurements.</summary>
     internal KeyValuePair<string, object?> NameTag { get; }

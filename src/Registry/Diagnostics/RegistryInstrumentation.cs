@@ -1,25 +1,10 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using static SyncMapRegistry.SyncMapRegistryTelemetry;
 
 namespace SyncMapRegistry.Telemetry;
 
-/// <summary>A registry map that <c>syncmap_registry.lookups</c> reports on.</summary>
-internal interface IObservedRegistry
-{
-    string Name { get; }
-
-    /// <summary><c>false</c> when the registry does not count lookups; it then reports nothing.</summary>
-    bool CountsLookups { get; }
-
-    long LookupHits { get; }
-
-    long LookupMisses { get; }
-}
-
 /// <summary>
-/// The registry's instruments and span (<see cref="GrainRegistryTelemetry"/>), on <see cref="SyncMapInstrumentation"/>'s
-/// meter and activity source.
+/// Raises the registry's telemetry (<see cref="GrainRegistryTelemetry"/>): on the map's meter
+/// (<see cref="RegistryCounters.Metrics"/>) and the process-wide <c>SyncMapRegistry</c> activity source.
 /// </summary>
 /// <remarks>
 /// Callers raise telemetry only once they hold no lock, theirs or Orleans': a listener's callback runs on the
@@ -28,30 +13,12 @@ internal interface IObservedRegistry
 /// </remarks>
 internal static class RegistryInstrumentation
 {
-    internal static readonly Counter<long> Purged = SyncMapInstrumentation.Meter.CreateCounter<long>(
-        GrainRegistryTelemetry.Instruments.Purged, "{entry}", "Registry entries removed because the silo they point at is dead.");
-
-    internal static readonly Counter<long> Evicted = SyncMapInstrumentation.Meter.CreateCounter<long>(
-        GrainRegistryTelemetry.Instruments.Evicted, "{entry}", "Registry entries removed by the entry cap.");
-
-    /// <summary>The registries that <c>syncmap_registry.lookups</c> reports on.</summary>
-    private static readonly ObservedSet<IObservedRegistry> s_observed = new();
-
-    static RegistryInstrumentation()
-    {
-        SyncMapInstrumentation.Meter.CreateObservableCounter(
-            GrainRegistryTelemetry.Instruments.Lookups, ObserveLookups, "{lookup}", "Registry lookups by result.");
-    }
-
-    /// <summary>Adds a registry to those <c>syncmap_registry.lookups</c> reports; it is dropped once collected.</summary>
-    internal static void Observe(IObservedRegistry registry) => s_observed.Add(registry);
-
     /// <summary>Counts entries evicted by one batch. Call with no lock held.</summary>
-    internal static void CountEvicted(KeyValuePair<string, object?> nameTag, int entries)
+    internal static void CountEvicted(RegistryCounters counters, int entries)
     {
-        if (entries > 0 && Evicted.Enabled)
+        if (entries > 0 && counters.Metrics.Evicted.Enabled)
         {
-            Quietly(() => Evicted.Add(entries, nameTag));
+            Quietly(() => counters.Metrics.Evicted.Add(entries, counters.NameTag));
         }
     }
 
@@ -60,11 +27,12 @@ internal static class RegistryInstrumentation
     /// end times, under the caller's current activity) and the <c>syncmap_registry.purged</c> count. Call with no
     /// lock held.
     /// </summary>
-    internal static void RecordPurge(KeyValuePair<string, object?> nameTag, DateTimeOffset started, int removed, string[] silos)
+    internal static void RecordPurge(RegistryCounters counters, DateTimeOffset started, int removed, string[] silos)
     {
-        if (removed > 0 && Purged.Enabled)
+        KeyValuePair<string, object?> nameTag = counters.NameTag;
+        if (removed > 0 && counters.Metrics.Purged.Enabled)
         {
-            Quietly(() => Purged.Add(removed, nameTag));
+            Quietly(() => counters.Metrics.Purged.Add(removed, nameTag));
         }
 
         if (!SyncMapInstrumentation.ActivitySource.HasListeners())
@@ -99,29 +67,6 @@ internal static class RegistryInstrumentation
         catch (Exception)
         {
             // A listener failed; the registry operation that raised the telemetry goes on regardless.
-        }
-    }
-
-    /// <summary>
-    /// Registries that share a name (several silos in one process) are summed into one series: an observable
-    /// callback must not report the same tag set twice.
-    /// </summary>
-    private static IEnumerable<Measurement<long>> ObserveLookups()
-    {
-        var totals = new Dictionary<string, (long Hits, long Misses)>(StringComparer.Ordinal);
-        foreach (IObservedRegistry registry in s_observed.Live())
-        {
-            if (registry.CountsLookups)
-            {
-                totals.TryGetValue(registry.Name, out (long Hits, long Misses) sum);
-                totals[registry.Name] = (sum.Hits + registry.LookupHits, sum.Misses + registry.LookupMisses);
-            }
-        }
-
-        foreach ((string name, (long hits, long misses)) in totals)
-        {
-            yield return new(hits, new(Tags.Name, name), new(GrainRegistryTelemetry.Tags.LookupResult, GrainRegistryTelemetry.Tags.Hit));
-            yield return new(misses, new(Tags.Name, name), new(GrainRegistryTelemetry.Tags.LookupResult, GrainRegistryTelemetry.Tags.Miss));
         }
     }
 }

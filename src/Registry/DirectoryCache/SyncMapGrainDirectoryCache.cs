@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -140,13 +141,15 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <param name="timeProvider">The clock of the purge span; <see cref="TimeProvider.System"/> when <c>null</c>.</param>
     /// <param name="logger">Where a failed eviction is reported.</param>
     /// <param name="scheduleEviction">Queues an eviction run; the thread pool when <c>null</c>. Tests drive it by hand.</param>
+    /// <param name="meterFactory">The silo's meter factory, which makes the meter of the cache's instruments; the process-wide meter when <c>null</c>.</param>
     /// <exception cref="OptionsValidationException">When <paramref name="options"/> are invalid.</exception>
     public SyncMapGrainDirectoryCache(
         SyncMapRegistryOptions options,
         GrainDirectoryOptions? directoryOptions = null,
         TimeProvider? timeProvider = null,
         ILogger<SyncMapGrainDirectoryCache>? logger = null,
-        Action<Action>? scheduleEviction = null)
+        Action<Action>? scheduleEviction = null,
+        IMeterFactory? meterFactory = null)
     {
         RegistryOptionsGuard.Validated(options);
         _maxEntries = ResolveMaxEntries(options, directoryOptions ?? new GrainDirectoryOptions());
@@ -156,10 +159,10 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<SyncMapGrainDirectoryCache>.Instance;
         _map = new SyncMap<GrainId, CachedAddress>(
-            new SyncMapOptions { Name = options.Name, CountReadHits = options.CountReadHits },
+            new SyncMapOptions { Name = options.Name, CountReadHits = options.CountReadHits, MeterFactory = meterFactory },
             keyComparer: null,
             valueComparer: ReferenceEqualityComparer.Instance);
-        _counters = new RegistryCounters(options.Name, options.CountLookups, _hits.Hits);
+        _counters = new RegistryCounters(options.Name, options.CountLookups, _hits.Hits, meterFactory);
         _evictor = new BackgroundWork(EvictOverCap, exception => LogErrorEviction(exception), scheduleEviction);
     }
 
@@ -344,7 +347,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             return new Dictionary<SiloAddress, int>();
         }
 
-        RegistryInstrumentation.RecordPurge(_counters.NameTag, started, purges.Total, [.. removedBySilo.Keys.Select(silo => silo.ToString())]);
+        RegistryInstrumentation.RecordPurge(_counters, started, purges.Total, [.. removedBySilo.Keys.Select(silo => silo.ToString())]);
         return removedBySilo;
     }
 
@@ -511,7 +514,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             apply(cache._counters, Unflushed);
             if (countEvicted)
             {
-                RegistryInstrumentation.CountEvicted(cache._counters.NameTag, Unflushed);
+                RegistryInstrumentation.CountEvicted(cache._counters, Unflushed);
             }
 
             Total += Unflushed;

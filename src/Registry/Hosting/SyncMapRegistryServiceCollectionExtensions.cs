@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,8 @@ public static class SyncMapRegistryServiceCollectionExtensions
     /// Sets <see cref="GrainDirectoryOptions.CachingStrategy"/> to <see cref="GrainDirectoryOptions.CachingStrategyType.Custom"/>,
     /// and validates <see cref="SyncMapRegistryOptions"/> and <see cref="GrainDirectoryOptions.CacheSize"/> when the host starts.
     /// The cache's cap is <see cref="SyncMapRegistryOptions.MaxEntries"/> when set, else <see cref="GrainDirectoryOptions.CacheSize"/>.
+    /// The registry's maps and instruments take the silo's <see cref="IMeterFactory"/> from the services (Orleans registers
+    /// one per silo), so each silo's <c>SyncMapRegistry</c> meter reports only that silo's registry.
     /// Idempotent: a second call registers nothing twice (its <paramref name="configure"/> still applies).
     /// Works as <c>UseOrleans(silo =&gt; silo.Services.AddSyncMapRegistry())</c>.
     /// </summary>
@@ -38,11 +41,13 @@ public static class SyncMapRegistryServiceCollectionExtensions
             sp.GetRequiredService<IOptions<SyncMapRegistryOptions>>().Value,
             sp.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value,
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILogger<SyncMapGrainDirectoryCache>>()));
+            sp.GetService<ILogger<SyncMapGrainDirectoryCache>>(),
+            meterFactory: sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IGrainDirectoryCache>(static sp => sp.GetRequiredService<SyncMapGrainDirectoryCache>());
         services.TryAddSingleton(static sp => new LocalActivationIndex(
             sp.GetRequiredService<IOptions<SyncMapRegistryOptions>>().Value,
-            sp.GetService<ILogger<LocalActivationIndex>>()));
+            sp.GetService<ILogger<LocalActivationIndex>>(),
+            meterFactory: sp.GetService<IMeterFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IActivationWorkingSetObserver, LocalActivationIndex>(static sp => sp.GetRequiredService<LocalActivationIndex>()));
         services.TryAddSingleton<ISyncMapRegistry, SyncMapGrainRegistry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SyncMapRegistryMaintenanceService>());

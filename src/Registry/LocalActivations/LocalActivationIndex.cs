@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -53,14 +54,15 @@ internal sealed partial class LocalActivationIndex : IActivationWorkingSetObserv
     /// <param name="options">The telemetry name (<see cref="SyncMapRegistryOptions.LocalActivationsName"/>) and counting switches.</param>
     /// <param name="logger">Where a failure to apply changes is reported.</param>
     /// <param name="scheduleApply">Queues a run that applies the changes; the thread pool when <c>null</c>. Tests drive it by hand.</param>
-    public LocalActivationIndex(SyncMapRegistryOptions options, ILogger<LocalActivationIndex>? logger = null, Action<Action>? scheduleApply = null)
+    /// <param name="meterFactory">The silo's meter factory, which makes the meter of the index's instruments; the process-wide meter when <c>null</c>.</param>
+    public LocalActivationIndex(SyncMapRegistryOptions options, ILogger<LocalActivationIndex>? logger = null, Action<Action>? scheduleApply = null, IMeterFactory? meterFactory = null)
     {
         RegistryOptionsGuard.Validated(options);
         _map = new SyncMap<GrainId, IGrainContext>(
-            new SyncMapOptions { Name = options.LocalActivationsName, CountReadHits = options.CountReadHits },
+            new SyncMapOptions { Name = options.LocalActivationsName, CountReadHits = options.CountReadHits, MeterFactory = meterFactory },
             keyComparer: null,
             valueComparer: ReferenceEqualityComparer.Instance);
-        _counters = new RegistryCounters(options.LocalActivationsName, options.CountLookups);
+        _counters = new RegistryCounters(options.LocalActivationsName, options.CountLookups, meterFactory);
         _logger = logger ?? NullLogger<LocalActivationIndex>.Instance;
         _apply = new BackgroundWork(ApplyChanges, exception => LogErrorApply(exception), scheduleApply);
     }

@@ -9,10 +9,9 @@ namespace SyncMapRegistry;
 internal sealed class SyncMapCounters(PerThreadCounter? readHits, Func<(int Read, int Dirty)> sizes)
 {
     private long _promotions;
-    private long _misses;
-    private long _dirtyRebuilds;
-    private long _rebuildEntriesCopied;
+    private long _entriesCopied;
     private long _entriesExpunged;
+    private long _misses;
     private long _dirtyHits;
     private long _lookupMisses;
 
@@ -21,23 +20,22 @@ internal sealed class SyncMapCounters(PerThreadCounter? readHits, Func<(int Read
 
     internal bool CountsReadHits => ReadHits is not null;
 
-    internal void Promoted() => Interlocked.Increment(ref _promotions);
+    /// <summary>Counts one promotion: the entries its new snapshot holds (all copied) and the deleted ones it expunged.</summary>
+    internal void Promoted(int copied, int expunged)
+    {
+        Interlocked.Increment(ref _promotions);
+        Interlocked.Add(ref _entriesCopied, copied);
+        if (expunged != 0)
+        {
+            Interlocked.Add(ref _entriesExpunged, expunged);
+        }
+    }
 
     internal void Missed() => Interlocked.Increment(ref _misses);
 
     internal void DirtyHit() => Interlocked.Increment(ref _dirtyHits);
 
     internal void LookupMissed() => Interlocked.Increment(ref _lookupMisses);
-
-    internal void Rebuilt(int copied, int expunged)
-    {
-        Interlocked.Increment(ref _dirtyRebuilds);
-        Interlocked.Add(ref _rebuildEntriesCopied, copied);
-        if (expunged != 0)
-        {
-            Interlocked.Add(ref _entriesExpunged, expunged);
-        }
-    }
 
     /// <summary>
     /// The statistics now, without any lock. The sizes are summed over the map's current shards (O(shards)) rather
@@ -49,14 +47,13 @@ internal sealed class SyncMapCounters(PerThreadCounter? readHits, Func<(int Read
         (int read, int dirty) = sizes();
         return new(
             Volatile.Read(ref _promotions),
-            Volatile.Read(ref _misses),
-            Volatile.Read(ref _dirtyRebuilds),
-            Volatile.Read(ref _rebuildEntriesCopied),
+            Volatile.Read(ref _entriesCopied),
             Volatile.Read(ref _entriesExpunged),
+            Volatile.Read(ref _misses),
             read,
             dirty,
+            ReadHits?.Sum() ?? 0,
             Volatile.Read(ref _dirtyHits),
-            Volatile.Read(ref _lookupMisses),
-            ReadHits?.Sum() ?? 0);
+            Volatile.Read(ref _lookupMisses));
     }
 }

@@ -44,11 +44,11 @@ public sealed class ReadHitAllocationTests
         MapMetrics collected = metrics.Collect(name);
         if (countReadHits)
         {
-            Assert.Equal(WarmUpLookups + (allocatedByRun.Count * MeasuredLookups), collected.Sum(Instruments.Lookups, (Tags.Result, Tags.ReadHit)));
+            Assert.Equal(WarmUpLookups + (allocatedByRun.Count * MeasuredLookups), collected.Sum(Instruments.Lookups, (Tags.LookupResult, Tags.ReadHit)));
         }
         else
         {
-            Assert.False(collected.Has(Instruments.Lookups, (Tags.Result, Tags.ReadHit)));
+            Assert.False(collected.Has(Instruments.Lookups, (Tags.LookupResult, Tags.ReadHit)));
         }
     }
 

@@ -1,7 +1,7 @@
 namespace SyncMapRegistry.Tests.Telemetry;
 
 /// <summary>
-/// A single-threaded script whose every promotion, miss and rebuild follows from the read/dirty design
+/// A single-threaded script whose every promotion, miss and copy follows from the read/dirty design
 /// (docs: shared/design/sync-map.md). Each step states what the design makes it do; the expected totals
 /// at the bottom are the sums of those steps.
 /// </summary>
@@ -11,19 +11,19 @@ internal static class ScriptedScenario
     //   Store(0): the snapshot is not amended, so the first new key marks it amended with an empty dirty map
     //             (nothing is copied: the copy waits for the promotion). Dirty = {0}.
     //   Store(1..9): new keys while amended: added to dirty. A new key never counts a miss.
-    //   => read 0, dirty 10; rebuilds 0; misses 0.
+    //   => read 0, dirty 10; promotions 0; misses 0.
     // Step 2. TryGetValue(k) for k = 0..9.
     //   Each key is absent from the (empty) snapshot while amended: under the lock, found in dirty:
     //   a dirty hit and a miss. Misses go 1..10; at the 10th, misses (10) >= snapshot + dirty (0 + 10):
-    //   promotion #1 after 10 misses, whose rebuild #1 merges 0 snapshot entries and 10 dirty ones: 10 copied,
+    //   promotion #1 after 10 misses merges 0 snapshot entries and 10 dirty ones: 10 copied,
     //   0 expunged. Dirty = null.
-    //   => dirty hits 10, misses 10, promotions 1 (size 10), rebuilds 1, copied 10.
+    //   => dirty hits 10, misses 10, promotions 1 (size 10), copied 10.
     // Step 3. Delete(3).
     //   Key 3 is in the snapshot: its entry is CASed to deleted, lock-free. Nothing is counted.
     // Step 4. Store(10), Store(11), Store(12).
     //   Store(10): a new key, and the snapshot is not amended: an empty dirty map again, then 10 is added.
     //   Store(11), Store(12): dirty 3. Each new key is also added to the snapshot's pending-key filter.
-    //   => read 10 (the deleted key 3 included), dirty 3; still 1 rebuild.
+    //   => read 10 (the deleted key 3 included), dirty 3; still 1 promotion.
     // Step 5. Delete(12), TryGetValue(12), TryGetValue(99), TryGetValue(3).
     //   Delete(12): 12 is only in dirty: removed from it under the lock, a miss (1 < 10 + 2: no promotion).
     //   TryGetValue(12): the filter still holds 12, so the lookup goes under the lock and finds nothing in
@@ -32,16 +32,14 @@ internal static class ScriptedScenario
     //   => lookup misses 1, misses 10 + 2 = 12.
     //   Midway (here): read 10, dirty 2.
     // Step 6. Range.
-    //   Amended, so Range promotes first: promotion #2 after 2 misses, whose rebuild #2 expunges the deleted
+    //   Amended, so Range promotes first: promotion #2, after 2 misses, expunges the deleted
     //   entry 3 and merges the 9 live snapshot entries with the 2 dirty ones: 11 copied, 1 expunged.
     //   It visits the 11 live keys (0..11 but 3).
-    //   => promotions 2 (sizes 10 and 11), rebuilds 2, copied 10 + 11 = 21, expunged 1; read 11, dirty 0.
+    //   => promotions 2 (sizes 10 and 11), copied 10 + 11 = 21, expunged 1; read 11, dirty 0.
     internal const long Promotions = 2;
     internal const long Misses = 12;
-    internal const long Rebuilds = 2;
-    internal const long RebuildEntries = 10 + 11;
+    internal const long EntriesCopied = 10 + 11;
     internal const long Expunged = 1;
-    internal const long PromotionSizeSum = 10 + 11;
     internal const long DirtyHits = 10;
     internal const long LookupMisses = 1;
     internal const long MidwayRead = 10;
@@ -50,13 +48,11 @@ internal static class ScriptedScenario
     internal const long FinalDirty = 0;
     internal const int LiveKeys = 11;
 
-    /// <summary>The spans the script ends, in order, as (name, entries, misses or expunged): each promotion's rebuild, then the promotion.</summary>
-    internal static readonly (string Span, int Entries, int MissesOrExpunged)[] Spans =
+    /// <summary>The promotion spans the script ends, in order, as (entries, misses, expunged): one span per promotion.</summary>
+    internal static readonly (int Entries, int Misses, int Expunged)[] Promotes =
     [
-        (SyncMapRegistryTelemetry.Spans.DirtyRebuild, 10, 0),
-        (SyncMapRegistryTelemetry.Spans.Promote, 10, 10),
-        (SyncMapRegistryTelemetry.Spans.DirtyRebuild, 11, 1),
-        (SyncMapRegistryTelemetry.Spans.Promote, 11, 2),
+        (10, 10, 0),
+        (11, 2, 1),
     ];
 
     /// <summary>Runs steps 1 to 5; <paramref name="midway"/> is called there; then step 6.</summary>

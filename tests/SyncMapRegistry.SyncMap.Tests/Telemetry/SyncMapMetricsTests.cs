@@ -18,21 +18,19 @@ public sealed class SyncMapMetricsTests
 
         Assert.Equal(ScriptedScenario.Promotions, metrics.Sum(Instruments.Promotions));
         Assert.Equal(ScriptedScenario.Misses, metrics.Sum(Instruments.Misses));
-        Assert.Equal(ScriptedScenario.Rebuilds, metrics.Sum(Instruments.DirtyRebuilds));
-        Assert.Equal(ScriptedScenario.RebuildEntries, metrics.Sum(Instruments.DirtyRebuildEntries));
         Assert.Equal(ScriptedScenario.Expunged, metrics.Sum(Instruments.Expunged));
 
         MetricPoint sizes = Assert.Single(metrics.Points(Instruments.PromotionSize));
         Assert.Equal(ScriptedScenario.Promotions, sizes.GetHistogramCount());
-        Assert.Equal(ScriptedScenario.PromotionSizeSum, sizes.GetHistogramSum());
+        Assert.Equal(ScriptedScenario.EntriesCopied, sizes.GetHistogramSum());
         Assert.True(sizes.TryGetHistogramMinMaxValues(out double min, out double max));
         Assert.Equal((10d, 11d), (min, max));
 
         // The map's own statistics tell the same story as the exported metrics.
         SyncMapStatistics statistics = map.GetStatistics();
         Assert.Equal(
-            (ScriptedScenario.Promotions, ScriptedScenario.Misses, ScriptedScenario.Rebuilds, ScriptedScenario.RebuildEntries, ScriptedScenario.Expunged),
-            (statistics.Promotions, statistics.Misses, statistics.DirtyRebuilds, statistics.RebuildEntriesCopied, statistics.EntriesExpunged));
+            (ScriptedScenario.Promotions, ScriptedScenario.Misses, ScriptedScenario.EntriesCopied, ScriptedScenario.Expunged),
+            (statistics.Promotions, statistics.Misses, statistics.EntriesCopied, statistics.EntriesExpunged));
     }
 
     [Fact]
@@ -78,21 +76,21 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void Entries_report_the_size_of_each_tier_midway_and_after_the_promotion()
+    public void Entry_count_reports_the_size_of_each_tier_midway_and_after_the_promotion()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(Entries_report_the_size_of_each_tier_midway_and_after_the_promotion));
+        string name = UniqueName(nameof(Entry_count_reports_the_size_of_each_tier_midway_and_after_the_promotion));
         MapMetrics? midway = null;
 
         ScriptedScenario.Run(name, () => midway = probe.Collect(name));
         MapMetrics final = probe.Collect(name);
 
         Assert.NotNull(midway);
-        Assert.Equal(ScriptedScenario.MidwayRead, midway.Sum(Instruments.Entries, (Tags.Tier, Tags.TierRead)));
-        Assert.Equal(ScriptedScenario.MidwayDirty, midway.Sum(Instruments.Entries, (Tags.Tier, Tags.TierDirty)));
-        Assert.Equal(ScriptedScenario.FinalRead, final.Sum(Instruments.Entries, (Tags.Tier, Tags.TierRead)));
-        Assert.Equal(ScriptedScenario.FinalDirty, final.Sum(Instruments.Entries, (Tags.Tier, Tags.TierDirty)));
-        Assert.Equal(2, final.Points(Instruments.Entries).Count);
+        Assert.Equal(ScriptedScenario.MidwayRead, midway.Sum(Instruments.EntryCount, (Tags.Tier, Tags.TierRead)));
+        Assert.Equal(ScriptedScenario.MidwayDirty, midway.Sum(Instruments.EntryCount, (Tags.Tier, Tags.TierDirty)));
+        Assert.Equal(ScriptedScenario.FinalRead, final.Sum(Instruments.EntryCount, (Tags.Tier, Tags.TierRead)));
+        Assert.Equal(ScriptedScenario.FinalDirty, final.Sum(Instruments.EntryCount, (Tags.Tier, Tags.TierDirty)));
+        Assert.Equal(2, final.Points(Instruments.EntryCount).Count);
     }
 
     [Theory]
@@ -133,19 +131,19 @@ public sealed class SyncMapMetricsTests
         Assert.False(map.TryGetValue(5, out _));
 
         MapMetrics metrics = probe.Collect(name);
-        Assert.Equal(4, metrics.Sum(Instruments.Lookups, (Tags.Result, Tags.DirtyHit)));
-        Assert.Equal(1, metrics.Sum(Instruments.Lookups, (Tags.Result, Tags.Miss)));
+        Assert.Equal(4, metrics.Sum(Instruments.Lookups, (Tags.LookupResult, Tags.DirtyHit)));
+        Assert.Equal(1, metrics.Sum(Instruments.Lookups, (Tags.LookupResult, Tags.Miss)));
         if (countReadHits)
         {
-            Assert.Equal(4, metrics.Sum(Instruments.Lookups, (Tags.Result, Tags.ReadHit)));
+            Assert.Equal(4, metrics.Sum(Instruments.Lookups, (Tags.LookupResult, Tags.ReadHit)));
         }
         else
         {
-            Assert.False(metrics.Has(Instruments.Lookups, (Tags.Result, Tags.ReadHit)));
+            Assert.False(metrics.Has(Instruments.Lookups, (Tags.LookupResult, Tags.ReadHit)));
         }
 
-        Assert.Equal(4, metrics.Sum(Instruments.Entries, (Tags.Tier, Tags.TierRead)));
-        Assert.Equal(1, metrics.Sum(Instruments.Entries, (Tags.Tier, Tags.TierDirty)));
+        Assert.Equal(4, metrics.Sum(Instruments.EntryCount, (Tags.Tier, Tags.TierRead)));
+        Assert.Equal(1, metrics.Sum(Instruments.EntryCount, (Tags.Tier, Tags.TierDirty)));
     }
 
     [Fact]
@@ -161,8 +159,8 @@ public sealed class SyncMapMetricsTests
 
         MapMetrics metrics = probe.Collect(name);
 
-        Assert.Equal(3, metrics.Sum(Instruments.Entries, (Tags.Tier, Tags.TierDirty)));
-        Assert.Equal(0, metrics.Sum(Instruments.Lookups, (Tags.Result, Tags.ReadHit)));
+        Assert.Equal(3, metrics.Sum(Instruments.EntryCount, (Tags.Tier, Tags.TierDirty)));
+        Assert.Equal(0, metrics.Sum(Instruments.Lookups, (Tags.LookupResult, Tags.ReadHit)));
         GC.KeepAlive(first);
         GC.KeepAlive(second);
     }
@@ -202,11 +200,9 @@ public sealed class SyncMapMetricsTests
         [
             (Instruments.Promotions, "{promotion}", MetricType.LongSum),
             (Instruments.Misses, "{miss}", MetricType.LongSum),
-            (Instruments.DirtyRebuilds, "{rebuild}", MetricType.LongSum),
-            (Instruments.DirtyRebuildEntries, "{entry}", MetricType.LongSum),
             (Instruments.Expunged, "{entry}", MetricType.LongSum),
             (Instruments.PromotionSize, "{entry}", MetricType.Histogram),
-            (Instruments.Entries, "{entry}", MetricType.LongSumNonMonotonic),
+            (Instruments.EntryCount, "{entry}", MetricType.LongSumNonMonotonic),
             (Instruments.Lookups, "{lookup}", MetricType.LongSum),
         ];
         foreach ((string instrument, string unit, MetricType type) in expected)
@@ -221,7 +217,7 @@ public sealed class SyncMapMetricsTests
         var allowed = new Dictionary<string, string[]>
         {
             [Tags.Tier] = [Tags.TierRead, Tags.TierDirty],
-            [Tags.Result] = [Tags.ReadHit, Tags.DirtyHit, Tags.Miss],
+            [Tags.LookupResult] = [Tags.ReadHit, Tags.DirtyHit, Tags.Miss],
         };
         foreach ((string instrument, _, _) in expected)
         {

@@ -18,7 +18,7 @@ public sealed class RegistryTelemetryTests
 
     private static long Sum(MetricCollector<long> collector, string name, string? result = null) =>
         collector.GetMeasurementSnapshot()
-            .Where(m => Equals(m.Tags[Tags.Name], name) && (result is null || Equals(m.Tags[GrainRegistryTelemetry.Tags.LookupResult], result)))
+            .Where(m => Equals(m.Tags[Tags.Name], name) && (result is null || Equals(m.Tags[Tags.LookupResult], result)))
             .Select(m => m.Value)
             .DefaultIfEmpty()
             .Sum();
@@ -46,7 +46,7 @@ public sealed class RegistryTelemetryTests
     {
         string name = UniqueName();
         SyncMapGrainDirectoryCache cache = NewCache(name);
-        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, GrainRegistryTelemetry.Instruments.Lookups);
+        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Shared.Meter, GrainRegistryTelemetry.Instruments.Lookups);
         cache.AddOrUpdate(Address(Grain(1), Silo(1000)), 1);
         for (int i = 0; i < 3; i++)
         {
@@ -65,7 +65,7 @@ public sealed class RegistryTelemetryTests
     public void EvictionsAreCountedWithTheName()
     {
         string name = UniqueName();
-        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, GrainRegistryTelemetry.Instruments.Evicted);
+        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Shared.Meter, GrainRegistryTelemetry.Instruments.Evicted);
         SyncMapGrainDirectoryCache cache = NewCache(name, maxEntries: 10);
         for (int i = 0; i < 100; i++)
         {
@@ -89,7 +89,7 @@ public sealed class RegistryTelemetryTests
             cache.AddOrUpdate(Address(Grain(i), i < 9 ? dead[i % 3] : alive), 1);
         }
 
-        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, GrainRegistryTelemetry.Instruments.Purged);
+        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Shared.Meter, GrainRegistryTelemetry.Instruments.Purged);
         var spans = new List<Activity>();
         using var listener = new ActivityListener
         {
@@ -232,7 +232,7 @@ public sealed class RegistryTelemetryTests
     {
         string name = UniqueName();
         SyncMapGrainDirectoryCache cache = NewCache(name);
-        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Meter, Instruments.Entries);
+        using var collector = new MetricCollector<long>(SyncMapInstrumentation.Shared.Meter, Instruments.EntryCount);
         for (int i = 0; i < 5; i++)
         {
             cache.AddOrUpdate(Address(Grain(i), Silo(1000)), 1);
