@@ -201,6 +201,7 @@ public sealed partial class SyncMap<TKey, TValue>
     /// </summary>
     private void Publish(Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
     {
+        AssertPublishable(shards, snapshots);
         Volatile.Write(ref _shards, shards);
         Volatile.Write(ref _snapshots, snapshots);
     }
@@ -243,6 +244,7 @@ public sealed partial class SyncMap<TKey, TValue>
             Publish(newShards, newSnapshots);
         }
 
+        Stall(StallPoint.Published);
         shard.Retired = true;
     }
 

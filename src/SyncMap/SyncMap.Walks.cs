@@ -120,6 +120,7 @@ public sealed partial class SyncMap<TKey, TValue>
                 return null;
             }
 
+            Stall(StallPoint.CatchUpLoadedComparer);
             Shard<TKey>[] shards = Volatile.Read(ref _shards);
             if (shards.Length < length)
             {
