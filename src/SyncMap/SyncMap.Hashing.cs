@@ -112,9 +112,10 @@ public sealed partial class SyncMap<TKey, TValue>
                     tables[SyncTable<TKey>.ShardIndex(hashCode, tables.Length)].Add(entry);
                 }
 
-                Volatile.Write(ref _amendedShards, 0);
                 Publish(newShards, snapshots);
             }
+
+            Stall(StallPoint.Published);
 
             switched = true;
         }

@@ -31,7 +31,7 @@ public sealed partial class SyncMap<TKey, TValue>
     /// <see cref="_shards"/> and store a key there while another still loads the previous snapshots. A successor holds
     /// every entry of its predecessor except the expunged ones, so an "absent" read from a snapshot is checked against
     /// <see cref="_shards"/> (<see cref="AbsentFromSnapshot"/>, <see cref="MayBePending"/>), and a pass that learns of
-    /// promotions from <see cref="_shards"/> loads this under <see cref="_directoryLock"/> (<see cref="LoadForRange"/>).
+    /// promotions from <see cref="_shards"/> loads this under <see cref="_directoryLock"/> (<see cref="LoadDirectory"/>).
     /// <see cref="Clear"/>, which drops live entries, stores this first instead; a reader that then sees older shards
     /// finds their snapshots differ from its own, and looks under the lock.
     /// </summary>
@@ -46,11 +46,23 @@ public sealed partial class SyncMap<TKey, TValue>
     private Shard<TKey>[] _shards;
 
     /// <summary>
-    /// Shards that have a dirty map (Go's <c>amended</c>, summed). Changed with interlocked operations under the
-    /// shard's lock; read without one by <see cref="Range"/> and the enumerator, which promote the pending shards (each
-    /// under its own lock) only when it is non-zero.
+    /// Shards that have a dirty map now (Go's <c>amended</c>, summed), for the debugger and tests. Derived, not kept:
+    /// O(directory), lock-free, each shard at some moment during the call.
     /// </summary>
-    private int _amendedShards;
+    internal int AmendedShards
+    {
+        get
+        {
+            Shard<TKey>[] shards = Volatile.Read(ref _shards);
+            int amended = 0;
+            for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+            {
+                amended += Volatile.Read(ref shards[i].Dirty) is null ? 0 : 1;
+            }
+
+            return amended;
+        }
+    }
 
     /// <summary>
     /// Keys in the current shards' read snapshots (deleted entries included) and pending in their dirty maps, for the
@@ -260,7 +272,6 @@ public sealed partial class SyncMap<TKey, TValue>
         SyncTable<TKey> merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out int expunged);
         DateTime merging = start == default ? default : DateTime.UtcNow;
         Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null), second: null);
-        Interlocked.Decrement(ref _amendedShards);
         _counters.Promoted();
         _counters.Rebuilt(merged.Count, expunged);
         events.Promotions++;
@@ -299,11 +310,10 @@ public sealed partial class SyncMap<TKey, TValue>
     /// Marks a shard amended: an empty dirty map and an empty filter of pending keys, where Go's <c>dirtyLocked</c>
     /// copies the whole snapshot (the copy happens at the promotion here). Caller holds the shard's lock. O(1).
     /// </summary>
-    private void AmendLocked(Shard<TKey> shard)
+    private static void AmendLocked(Shard<TKey> shard)
     {
         shard.Dirty = new SyncTable<TKey>(0);
         Volatile.Write(ref shard.Pending, new PendingKeys(shard.Count));
-        Interlocked.Increment(ref _amendedShards);
     }
 
     /// <summary>
@@ -320,11 +330,6 @@ public sealed partial class SyncMap<TKey, TValue>
         (SyncTable<TKey>? lowerDirty, SyncTable<TKey>? upperDirty) = shard.Dirty is { } dirty ? SyncTable<TKey>.Split(dirty.Slots, depth, roomToGrow: true) : (null, null);
         var lower = new Shard<TKey>(lowerRead.Slots, lowerRead.Count, depth + 1, shard.Prefix * 2, lowerDirty, PendingKeys.Of(lowerRead.Count, lowerDirty?.Slots));
         var upper = new Shard<TKey>(upperRead.Slots, upperRead.Count, depth + 1, (shard.Prefix * 2) + 1, upperDirty, PendingKeys.Of(upperRead.Count, upperDirty?.Slots));
-        if (shard.Dirty is not null)
-        {
-            Interlocked.Increment(ref _amendedShards);
-        }
-
         Replace(shard, lower, upper);
     }
 }

@@ -38,7 +38,7 @@ namespace SyncMapRegistry;
 /// <typeparam name="TKey">The key type.</typeparam>
 /// <typeparam name="TValue">The value type. A value type of at most 4 bytes without references lives inline in the entry; a larger value type is boxed once per store; a reference type is stored as is.</typeparam>
 [SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "The name carries Go's sync.Map, which the type ports.")]
-[DebuggerDisplay("Shards = {_shards.Length}, AmendedShards = {_amendedShards}")]
+[DebuggerDisplay("Shards = {ShardCount}, AmendedShards = {AmendedShards}")]
 public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     where TKey : notnull
 {
@@ -121,20 +121,36 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
     public string? Name => _telemetry?.Name;
 
     /// <summary>
-    /// The number of live entries. O(n), and it takes shards' locks one at a time, for shards with pending
-    /// keys. Not a snapshot: under concurrent writes it reflects each entry at some moment during the call.
+    /// The number of live entries: a walk without promoting (<see cref="WalkCursor"/>) that counts. O(n); it takes the
+    /// directory lock once (O(1)), and each shard's lock in turn for a shard that has pending keys or was replaced during
+    /// the walk. Allocates nothing. Not a snapshot: under concurrent writes it counts each key once, live at some moment
+    /// during the call, and every key live throughout it.
     /// </summary>
     public int Count
     {
         get
         {
-            int count = 0;
-            ForEachWithoutPromoting((_, _) =>
+            var cursor = new WalkCursor(this, WalkMode.Count);
+            while (cursor.MoveNext(this))
             {
-                count++;
-                return true;
-            });
-            return count;
+            }
+
+            return cursor.Counted;
+        }
+    }
+
+    /// <summary>
+    /// Whether the map holds no live entry: a walk that stops at the first one (<see cref="Count"/>'s, without its full
+    /// count). O(1) on an empty map or one whose first snapshot slots hold a live entry; O(n) at worst (a map of deleted
+    /// entries). Allocates nothing. Under concurrent writes, <c>false</c> means a key was live at some moment during the
+    /// call, and <c>true</c> that no key was live throughout it.
+    /// </summary>
+    public bool IsEmpty
+    {
+        get
+        {
+            var cursor = new WalkCursor(this, WalkMode.Count);
+            return !cursor.MoveNext(this);
         }
     }
 
@@ -423,8 +439,6 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
         shards = EnterAllShards();
         try
         {
-            // Every current shard is locked, so nobody changes the count until the empty directory is out.
-            Volatile.Write(ref _amendedShards, 0);
             (Shard<TKey>[] empty, Entry<TKey>?[][] snapshots) = EmptyDirectory();
             lock (_directoryLock)
             {
@@ -433,6 +447,8 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
                 Volatile.Write(ref _snapshots, snapshots);
                 Volatile.Write(ref _shards, empty);
             }
+
+            Stall(StallPoint.Published);
         }
         finally
         {
