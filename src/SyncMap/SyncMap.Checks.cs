@@ -4,7 +4,7 @@ using System.Numerics;
 
 namespace SyncMapRegistry;
 
-/// <summary>The places where a debug build lets a test stall a thread (<see cref="SyncMap{TKey, TValue}.StallHook"/>).</summary>
+/// <summary>The places where a debug build lets a test stall a thread (<c>SyncMap.StallHook</c>, debug builds only).</summary>
 internal enum StallPoint
 {
     /// <summary>
@@ -12,6 +12,12 @@ internal enum StallPoint
     /// not yet retired: after a promotion or a split (one shard), a clear or the switch to randomized hashing (all).
     /// </summary>
     Published,
+
+    /// <summary>A shard's first new key since its promotion is making it amended (<c>AmendLocked</c>), between its two allocations. A hook that throws here stands for an out-of-memory there.</summary>
+    Amending,
+
+    /// <summary>A promotion has merged its tables (expunging deleted entries) and is about to publish. A hook that throws here stands for an out-of-memory there.</summary>
+    Promoting,
 
     /// <summary>A walk's catch-up has loaded the key comparer and is about to load the directory of shards.</summary>
     CatchUpLoadedComparer,
@@ -34,6 +40,7 @@ public sealed partial class SyncMap<TKey, TValue>
 
     /// <summary>Lets a test stall this thread at <paramref name="point"/> (debug builds only).</summary>
     [Conditional("DEBUG")]
+    [SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "It reads the instance's hook in debug builds; a release build has no hook.")]
     private void Stall(StallPoint point)
     {
 #if DEBUG

@@ -293,9 +293,24 @@ public sealed partial class SyncMap<TKey, TValue>
     {
         DateTime start = SpanStartLocked();
         SyncTable<TKey> dirty = shard.Dirty!;
-        SyncTable<TKey> merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out int expunged);
-        DateTime merging = start == default ? default : DateTime.UtcNow;
-        Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null), second: null);
+        SyncTable<TKey> merged;
+        int expunged;
+        DateTime merging;
+        try
+        {
+            merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out expunged);
+            merging = start == default ? default : DateTime.UtcNow;
+            Stall(StallPoint.Promoting);
+            Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null), second: null);
+        }
+        catch
+        {
+            // An allocation failed (the merged table, the shard or the directory): nothing was published, and the shard
+            // stays current, so its snapshot must hold no expunged entry again.
+            RestoreExpungedLocked(shard.Slots);
+            throw;
+        }
+
         _counters.Promoted();
         _counters.Rebuilt(merged.Count, expunged);
         events.Promotions++;
@@ -310,6 +325,32 @@ public sealed partial class SyncMap<TKey, TValue>
             events.RebuildEnd = merging;
             events.PromoteStart = start;
             events.PromoteEnd = DateTime.UtcNow;
+        }
+    }
+
+    /// <summary>
+    /// Undoes a failed promotion's expunging: every expunged entry of a current shard's snapshot (which holds none
+    /// otherwise, see <see cref="Shard{TKey}.Slots"/>) was expunged by that promotion from deleted, and goes back to
+    /// deleted. Safe while the caller holds the shard's lock and the shard is current: an expunged entry sends writers to
+    /// that lock, and readers take it for deleted, which it is. O(shard).
+    /// </summary>
+    private static void RestoreExpungedLocked(Entry<TKey>?[] slots)
+    {
+        foreach (Entry<TKey>? entry in slots)
+        {
+            if (entry is null)
+            {
+                continue;
+            }
+
+            if (Inline)
+            {
+                entry.CompareExchangeWord(InlineWord.Deleted, InlineWord.Expunged);
+            }
+            else
+            {
+                entry.CompareExchange(null, EntryState.Expunged);
+            }
         }
     }
 
@@ -334,10 +375,14 @@ public sealed partial class SyncMap<TKey, TValue>
     /// Marks a shard amended: an empty dirty map and an empty filter of pending keys, where Go's <c>dirtyLocked</c>
     /// copies the whole snapshot (the copy happens at the promotion here). Caller holds the shard's lock. O(1).
     /// </summary>
-    private static void AmendLocked(Shard<TKey> shard)
+    private void AmendLocked(Shard<TKey> shard)
     {
-        shard.Dirty = new SyncTable<TKey>(0);
-        Volatile.Write(ref shard.Pending, new PendingKeys(shard.Count));
+        // Both allocated before either is set: a dirty map without a filter would fail every later new key of the shard.
+        var dirty = new SyncTable<TKey>(0);
+        Stall(StallPoint.Amending);
+        var pending = new PendingKeys(shard.Count);
+        shard.Dirty = dirty;
+        Volatile.Write(ref shard.Pending, pending);
     }
 
     /// <summary>

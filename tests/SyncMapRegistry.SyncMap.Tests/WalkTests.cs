@@ -218,5 +218,64 @@ public class WalkTests
 
         map.CheckInvariants();
     }
+    [Fact]
+    public void An_out_of_memory_while_a_shard_becomes_amended_leaves_it_able_to_take_new_keys()
+    {
+        // Suspected in issue 25: a failure between the dirty map's allocation and the filter's left a dirty map without
+        // a filter, and every later new key of the shard threw.
+        var map = new SyncMap<int, int>();
+        map.Store(0, 0);
+        map.Range(static (_, _) => true);
+        bool failed = false;
+        map.StallHook = point =>
+        {
+            if (point == StallPoint.Amending && !failed)
+            {
+                failed = true;
+                throw new InsufficientMemoryException("Injected.");
+            }
+        };
+        Assert.Throws<InsufficientMemoryException>(() => map.Store(1, 1));
+        map.StallHook = null;
+        map.CheckInvariants();
+        map.Store(2, 2);
+        Assert.True(map.TryGetValue(2, out int value) && value == 2);
+        Assert.False(map.ContainsKey(1));
+        map.CheckInvariants();
+    }
+
+    [Fact]
+    public void An_out_of_memory_after_a_promotion_has_merged_leaves_the_shard_whole()
+    {
+        // Suspected in issue 25: a failure after the merge had expunged deleted entries and before the successor was
+        // published left expunged entries in the current snapshot, where LoadOrStore then answered default without storing.
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key < 10; key++)
+        {
+            map.Store(key, key);
+        }
+
+        map.Range(static (_, _) => true);
+        Assert.True(map.Delete(3));
+        map.Store(100, 100); // pending: the next walk promotes, expunging 3
+        bool failed = false;
+        map.StallHook = point =>
+        {
+            if (point == StallPoint.Promoting && !failed)
+            {
+                failed = true;
+                throw new InsufficientMemoryException("Injected.");
+            }
+        };
+        Assert.Throws<InsufficientMemoryException>(() => map.Range(static (_, _) => true));
+        map.StallHook = null;
+        map.CheckInvariants();
+        Assert.Equal(33, map.LoadOrStore(3, 33, out bool loaded));
+        Assert.False(loaded);
+        Assert.Equal(33, map[3]);
+        map.Range(static (_, _) => true);
+        Assert.Equal(11, map.Count);
+        map.CheckInvariants();
+    }
 #endif
 }
