@@ -346,6 +346,74 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
     }
 
     /// <summary>
+    /// <see cref="GetOrAdd(TKey, Func{TKey, TValue})"/> with an argument for the factory, so that the factory need not
+    /// capture it (a static lambda allocates nothing), as with
+    /// <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}.GetOrAdd{TArg}(TKey, Func{TKey, TArg, TValue}, TArg)"/>.
+    /// </summary>
+    public TValue GetOrAdd<TArg>(TKey key, Func<TKey, TArg, TValue> valueFactory, TArg factoryArgument)
+    {
+        ArgumentNullException.ThrowIfNull(valueFactory);
+        return TryGetValue(key, out TValue? value) ? value : LoadOrStore(key, valueFactory(key, factoryArgument), out _);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="addValue"/> when the key has no value, or else the value <paramref name="updateValueFactory"/>
+    /// makes from the current one, atomically, and returns the value stored. See
+    /// <see cref="AddOrUpdate(TKey, Func{TKey, TValue}, Func{TKey, TValue, TValue})"/>.
+    /// </summary>
+    public TValue AddOrUpdate(TKey key, TValue addValue, Func<TKey, TValue, TValue> updateValueFactory)
+    {
+        ArgumentNullException.ThrowIfNull(updateValueFactory);
+        return AddOrUpdateLoop(key, static (_, addValue) => addValue, updateValueFactory, addValue);
+    }
+
+    /// <summary>
+    /// Stores the value <paramref name="addValueFactory"/> makes when the key has no value, or else the value
+    /// <paramref name="updateValueFactory"/> makes from the current one, atomically, and returns the value stored.
+    /// </summary>
+    /// <remarks>
+    /// Atomic as Go's maps make such updates, with a loop of the map's own atomic operations and no lock: read the
+    /// value (<see cref="TryGetValue"/>), compute the update, and <see cref="CompareAndSwap"/> it in; or, when the key
+    /// has no value, <see cref="LoadOrStore"/> the added one. A swap that fails (another thread changed the value)
+    /// or a store that finds a value (another thread added one) starts the loop over. So the operation takes effect at
+    /// its successful swap or store, on the value the update was computed from (equal to it under the value comparer,
+    /// as with <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/>'s AddOrUpdate). The factories
+    /// run under no lock, may run more than once under contention, and their unused results are dropped. The cost of a
+    /// lookup plus a <see cref="CompareAndSwap"/> on a snapshot key (lock-free); a new key takes its shard's lock.
+    /// </remarks>
+    public TValue AddOrUpdate(TKey key, Func<TKey, TValue> addValueFactory, Func<TKey, TValue, TValue> updateValueFactory)
+    {
+        ArgumentNullException.ThrowIfNull(addValueFactory);
+        ArgumentNullException.ThrowIfNull(updateValueFactory);
+        return AddOrUpdateLoop(key, static (key, addValueFactory) => addValueFactory(key), updateValueFactory, addValueFactory);
+    }
+
+    /// <summary>The loop of <see cref="AddOrUpdate(TKey, Func{TKey, TValue}, Func{TKey, TValue, TValue})"/>, its add factory taking an argument.</summary>
+    private TValue AddOrUpdateLoop<TArg>(TKey key, Func<TKey, TArg, TValue> addValueFactory, Func<TKey, TValue, TValue> updateValueFactory, TArg factoryArgument)
+    {
+        while (true)
+        {
+            if (TryGetValue(key, out TValue? current))
+            {
+                TValue updated = updateValueFactory(key, current);
+                if (CompareAndSwap(key, current, updated))
+                {
+                    return updated;
+                }
+            }
+            else
+            {
+                TValue added = addValueFactory(key, factoryArgument);
+                LoadOrStore(key, added, out bool loaded);
+                if (!loaded)
+                {
+                    return added;
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Deletes a key and returns its value (Go's <c>LoadAndDelete</c>). A snapshot hit CASes the value
     /// out without a lock, and the key stays in the snapshot until the shard's next promotion expunges it.
     /// </summary>
