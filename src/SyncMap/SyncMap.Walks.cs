@@ -324,8 +324,15 @@ public sealed partial class SyncMap<TKey, TValue>
                         else
                         {
                             int end = Math.Min(stop, (shard.Prefix + 1) << (MaximumDepth - shard.Depth));
+                            Debug.Assert(shard.Prefix << (MaximumDepth - shard.Depth) <= _next && _next < end, "The shard found for a position does not hold it.");
                             _chunk?.Clear();
-                            Take(shard.Slots, end);
+
+                            // The run's own shard still current: its snapshot is the one walked, and only its dirty map is new.
+                            if (!ReferenceEquals(shard.Slots, _slots))
+                            {
+                                Take(shard.Slots, end);
+                            }
+
                             if (shard.Dirty is { } dirty)
                             {
                                 Take(dirty.Slots, end);
@@ -395,7 +402,9 @@ public sealed partial class SyncMap<TKey, TValue>
         private void StartOverAfterSwitch(SyncMap<TKey, TValue> map)
         {
             Debug.Assert(_visited is null, "The map switched to randomized hashing twice.");
-            var keys = new HashSet<TKey>(_comparer);
+            // The default comparer: the one the map switched to, with the old one's equality (only string keys switch),
+            // and randomized, so that the colliding keys that made the switch do not collide here.
+            var keys = new HashSet<TKey>(EqualityComparer<TKey>.Default);
             foreach (Entry<TKey>? entry in _slots)
             {
                 if (entry is not null)
