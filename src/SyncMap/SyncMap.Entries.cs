@@ -32,7 +32,8 @@ internal static class EntryState
 /// <item><c>null</c>: deleted. While a current snapshot holds the entry, a store may revive it without the lock.</item>
 /// <item><see cref="EntryState.Expunged"/>: deleted, and left out of the snapshot that replaced the one holding it (a promotion
 ///   expunges it); so no current table holds it, and a writer that meets it looks again under the lock, where the key is absent.
-///   Set only from <c>null</c>, while the shard's lock is held, and never cleared: an expunged entry is dead.</item>
+///   Set only from <c>null</c>, while the shard's lock is held, and never cleared once the promotion that set it has published
+///   (a promotion that fails before it publishes puts its entries back to <c>null</c>): an expunged entry is dead.</item>
 /// <item><see cref="EntryState.NullValue"/>: live, and the stored value is <c>null</c> (a stored null is a value, not a deletion).</item>
 /// <item>anything else: live; the value itself for a reference-type <c>TValue</c>, or its box for a value type.</item>
 /// </list>

@@ -9,8 +9,8 @@ public sealed partial class SyncMap<TKey, TValue>
     /// devirtualize it; <see cref="NonRandomizedStringComparer"/> for string keys with the default comparer, until a
     /// long probe sequence switches the map to the randomized default (<see cref="SwitchToRandomizedHashing"/>).
     /// Written only then, with every shard's lock and the directory lock held, after every shard's filter is saturated
-    /// and before any entry is rehashed or the rehashed directory is published. A reader loads it before the snapshots; a miss made with a comparer
-    /// that is no longer current looks again under its shard's lock.
+    /// and before any entry is rehashed or the rehashed directory is published; loaded before the directory. See the
+    /// publication protocol at the top of SyncMap.Shards.cs.
     /// </summary>
     private IEqualityComparer<TKey>? _keyComparer;
 
@@ -112,9 +112,10 @@ public sealed partial class SyncMap<TKey, TValue>
                     tables[SyncTable<TKey>.ShardIndex(hashCode, tables.Length)].Add(entry);
                 }
 
-                Volatile.Write(ref _amendedShards, 0);
                 Publish(newShards, snapshots);
             }
+
+            Stall(StallPoint.Published);
 
             switched = true;
         }

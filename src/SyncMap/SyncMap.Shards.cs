@@ -3,54 +3,89 @@ using SyncMapRegistry.Telemetry;
 
 namespace SyncMapRegistry;
 
+// The publication protocol: how the directory (_shards, _snapshots), the comparer that built it (_keyComparer, with
+// _inlineReadComparer) and _directoryLock change together, and what each reader may conclude. Written once, here; the
+// fields' comments point here.
+//
+// What is published. A directory is a pair of arrays of one power-of-two length: _shards[i] is the shard that holds
+// directory entry i, _snapshots[i] its snapshot (_shards[i].Slots), and a shard of depth d fills one aligned run of
+// 2^(D - d) entries of a directory of depth D. Neither array, nor a published snapshot, is ever written again: a
+// change publishes new arrays. A shard object is never reused: its successors (a promotion's one, a split's two, a
+// clear's or the switch's new directory) are new objects, and once they are published the shard is retired
+// (Shard.Retired), under its own lock. _keyComparer hashes every entry of the published shards; it changes once per
+// map at most (non-randomized to randomized string hashing, SwitchToRandomizedHashing).
+//
+// Rule 1, writers. Every store to _shards, _snapshots and _keyComparer is made with _directoryLock held, and with the
+// lock of every shard that the new directory drops: one shard for a promotion or a split (Replace), every shard for a
+// clear and the switch (EnterAllShards). The dropped shards are retired before their locks are released. So a shard
+// that is not retired when its lock is taken is current: it holds every key of its run, and nothing replaces it
+// while the lock is held.
+// Rule 2, lock order. A shard's lock, or every shard's in directory order, then _directoryLock; never a shard's lock
+// while holding _directoryLock. _directoryLock is held for O(directory) (one copy of it), or O(1) for a walk's load,
+// except for the switch (O(n), once per map); a shard's lock for O(shard) at most, plus that copy. No listener and no
+// caller's code runs under either kind of lock: slow paths collect what they did in a SlowPathEvents and hand it to the
+// telemetry after releasing their locks. The map's own comparers do run under a shard's lock (hashing and comparing
+// keys, CompareAndSwap's values), as in ConcurrentDictionary.
+// Rule 3, the order of the stores. A promotion or split stores _shards, then _snapshots (Publish): a reader that loads
+// _snapshots first and _shards second sees shards at least as new as its snapshots. The converse does not hold, so a
+// lock-free "absent" from a snapshot is checked against _shards (AbsentFromSnapshot, MayBePending). A clear, which
+// drops live entries without expunging them, stores _snapshots first: a reader that then loads older shards finds
+// their snapshots differ from its own, and looks under the lock. The switch saturates every current shard's filter of
+// pending keys, then sets the comparer, then rewrites hash codes, then publishes: a reader that missed with either
+// comparer finds the comparer changed or the key maybe pending, and looks under the lock.
+// Rule 4, readers. A lock-free read loads the comparer, then _snapshots (and on a miss the comparer again, then
+// _shards). A slow path loads the comparer, then _shards, locks the shard that holds its key and keeps it only if it is
+// not retired and the comparer is unchanged (EnterShard). A walk loads _snapshots and the comparer together under
+// _directoryLock (LoadDirectory), so it walks one whole publication with the comparer that built it, at least as new
+// as any shard it saw before; its catch-up then follows the slow paths' rule (WalkCursor).
+// Rule 5, nothing is kept about a publication outside it. A fact about the directory (which shards are amended, how
+// many shards there are) is derived from the published shards when asked (AmendedShards, ShardCount), never kept in
+// a field changed after a publication: a clear or the switch can publish between that publication and the change
+// (issue 25: a counter of amended shards decremented after a promotion's publication went negative under a racing
+// clear, and the walks that trusted it skipped pending keys).
 public sealed partial class SyncMap<TKey, TValue>
 {
     /// <summary>
-    /// Guards every store to <see cref="_shards"/> and <see cref="_snapshots"/>: held only for the copy of the directory
-    /// that publishes a promotion, a split or a clear, and for the whole switch to randomized hashing (O(n), once per
-    /// map), and taken only while the lock of each shard that the new directory drops is held
-    /// (<see cref="Shard{TKey}.Lock"/>, which guards the rest of a shard's state); and for the O(1) load with which a
-    /// walk starts (<see cref="LoadDirectory"/>), which then sees a whole publication and its comparer. Never
-    /// held while waiting for a shard's lock, so the two kinds cannot deadlock. No listener runs under either:
-    /// slow paths collect what they did in a <see cref="SlowPathEvents"/> and hand it to the telemetry after releasing
-    /// their locks. The map's own comparers do run under a shard's lock (hashing and comparing keys, and
-    /// <see cref="CompareAndSwap"/>'s values), as in <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/>.
-    /// No work done under a lock is larger than one shard (<see cref="SyncTable{TKey}.MaximumShardEntries"/> keys) plus
-    /// one copy of the directory, except a clear and the once-per-map switch to randomized hashing.
+    /// Held to publish a directory and for a walk's O(1) load of one; see the publication protocol at the top of this
+    /// file (rules 1, 2 and 4). <see cref="Shard{TKey}.Lock"/> guards the rest of a shard's state.
     /// </summary>
     private readonly Lock _directoryLock = new();
 
     /// <summary>
-    /// The read snapshot as the read path sees it: entry <c>i</c> is the snapshot array of the shard that covers
-    /// directory index <c>i</c> (<see cref="SyncTable{TKey}.ShardIndex"/>), so a read hit costs this field, one
-    /// element, one slot and its entry. Always safe to load without a lock, stored only with <see cref="_directoryLock"/> held, and never
-    /// written after it is published (a promotion or split publishes a new array): so a walker that loads it once
-    /// sees one consistent set of snapshots, each shard as one run of equal entries. Stored after
-    /// <see cref="_shards"/> (<see cref="Publish"/>), so a reader that loads this first and <see cref="_shards"/> second
-    /// sees shards at least as new. The converse does not hold: between the two stores a thread can find a successor in
-    /// <see cref="_shards"/> and store a key there while another still loads the previous snapshots. A successor holds
-    /// every entry of its predecessor except the expunged ones, so an "absent" read from a snapshot is checked against
-    /// <see cref="_shards"/> (<see cref="AbsentFromSnapshot"/>, <see cref="MayBePending"/>), and a pass that learns of
-    /// promotions from <see cref="_shards"/> loads this under <see cref="_directoryLock"/> (<see cref="LoadForRange"/>).
-    /// <see cref="Clear"/>, which drops live entries, stores this first instead; a reader that then sees older shards
-    /// finds their snapshots differ from its own, and looks under the lock.
+    /// The read snapshot as the read path sees it: entry <c>i</c> is the snapshot array of the shard that holds
+    /// directory entry <c>i</c> (<see cref="SyncTable{TKey}.ShardIndex"/>), so a read hit costs this field, one
+    /// element, one slot and its entry. Safe to load without a lock; stored with <see cref="_directoryLock"/> held,
+    /// after <see cref="_shards"/> (before it for a clear); never written after it is published. See the publication
+    /// protocol at the top of this file.
     /// </summary>
     private Entry<TKey>?[][] _snapshots;
 
     /// <summary>
-    /// The shards, indexed like <see cref="_snapshots"/> (a shard of depth d fills a run of 2^(D-d) entries of a
-    /// directory of depth D): <c>_shards[i].Slots == _snapshots[i]</c> for the pair published together. Safe to load
-    /// without a lock (the miss path reads a shard's <see cref="Shard{TKey}.Pending"/> through it), stored only with
-    /// <see cref="_directoryLock"/> held, never written after it is published.
+    /// The shards, indexed like <see cref="_snapshots"/>: <c>_shards[i].Slots == _snapshots[i]</c> for the pair
+    /// published together. Safe to load without a lock (the miss path reads a shard's <see cref="Shard{TKey}.Pending"/>
+    /// through it); stored with <see cref="_directoryLock"/> held; never written after it is published. See the
+    /// publication protocol at the top of this file.
     /// </summary>
     private Shard<TKey>[] _shards;
 
     /// <summary>
-    /// Shards that have a dirty map (Go's <c>amended</c>, summed). Changed with interlocked operations under the
-    /// shard's lock; read without one by <see cref="Range"/> and the enumerator, which promote the pending shards (each
-    /// under its own lock) only when it is non-zero.
+    /// Shards that have a dirty map now (Go's <c>amended</c>, summed), for the debugger and tests. Derived, not kept
+    /// (rule 5 of the publication protocol): O(directory), lock-free, each shard at some moment during the call.
     /// </summary>
-    private int _amendedShards;
+    internal int AmendedShards
+    {
+        get
+        {
+            Shard<TKey>[] shards = Volatile.Read(ref _shards);
+            int amended = 0;
+            for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
+            {
+                amended += Volatile.Read(ref shards[i].Dirty) is null ? 0 : 1;
+            }
+
+            return amended;
+        }
+    }
 
     /// <summary>
     /// Keys in the current shards' read snapshots (deleted entries included) and pending in their dirty maps, for the
@@ -197,10 +232,12 @@ public sealed partial class SyncMap<TKey, TValue>
 
     /// <summary>
     /// Publishes a new directory: the shards first, so that a reader that loads the snapshots first sees shards at
-    /// least as new. Caller holds <see cref="_directoryLock"/>, and the lock of every shard the new directory drops.
+    /// least as new. Caller holds <see cref="_directoryLock"/>, and the lock of every shard the new directory drops,
+    /// which it retires before releasing (rules 1 and 3 of the publication protocol, at the top of this file).
     /// </summary>
     private void Publish(Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
     {
+        AssertPublishable(shards, snapshots);
         Volatile.Write(ref _shards, shards);
         Volatile.Write(ref _snapshots, snapshots);
     }
@@ -243,6 +280,7 @@ public sealed partial class SyncMap<TKey, TValue>
             Publish(newShards, newSnapshots);
         }
 
+        Stall(StallPoint.Published);
         shard.Retired = true;
     }
 
@@ -255,9 +293,22 @@ public sealed partial class SyncMap<TKey, TValue>
     {
         DateTime start = SpanStartLocked();
         SyncTable<TKey> dirty = shard.Dirty!;
-        SyncTable<TKey> merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out int expunged);
-        Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null), second: null);
-        Interlocked.Decrement(ref _amendedShards);
+        SyncTable<TKey> merged;
+        int expunged;
+        try
+        {
+            merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out expunged);
+            Stall(StallPoint.Promoting);
+            Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null), second: null);
+        }
+        catch
+        {
+            // An allocation failed (the merged table, the shard or the directory): nothing was published, and the shard
+            // stays current, so its snapshot must hold no expunged entry again.
+            RestoreExpungedLocked(shard.Slots);
+            throw;
+        }
+
         _counters.Promoted(merged.Count, expunged);
         events.Promotions++;
         events.PromotedEntries += merged.Count;
@@ -267,6 +318,32 @@ public sealed partial class SyncMap<TKey, TValue>
         {
             events.PromoteStart = start;
             events.PromoteEnd = DateTime.UtcNow;
+        }
+    }
+
+    /// <summary>
+    /// Undoes a failed promotion's expunging: every expunged entry of a current shard's snapshot (which holds none
+    /// otherwise, see <see cref="Shard{TKey}.Slots"/>) was expunged by that promotion from deleted, and goes back to
+    /// deleted. Safe while the caller holds the shard's lock and the shard is current: an expunged entry sends writers to
+    /// that lock, and readers take it for deleted, which it is. O(shard).
+    /// </summary>
+    private static void RestoreExpungedLocked(Entry<TKey>?[] slots)
+    {
+        foreach (Entry<TKey>? entry in slots)
+        {
+            if (entry is null)
+            {
+                continue;
+            }
+
+            if (Inline)
+            {
+                entry.CompareExchangeWord(InlineWord.Deleted, InlineWord.Expunged);
+            }
+            else
+            {
+                entry.CompareExchange(null, EntryState.Expunged);
+            }
         }
     }
 
@@ -293,9 +370,12 @@ public sealed partial class SyncMap<TKey, TValue>
     /// </summary>
     private void AmendLocked(Shard<TKey> shard)
     {
-        shard.Dirty = new SyncTable<TKey>(0);
-        Volatile.Write(ref shard.Pending, new PendingKeys(shard.Count));
-        Interlocked.Increment(ref _amendedShards);
+        // Both allocated before either is set: a dirty map without a filter would fail every later new key of the shard.
+        var dirty = new SyncTable<TKey>(0);
+        Stall(StallPoint.Amending);
+        var pending = new PendingKeys(shard.Count);
+        shard.Dirty = dirty;
+        Volatile.Write(ref shard.Pending, pending);
     }
 
     /// <summary>
@@ -312,11 +392,6 @@ public sealed partial class SyncMap<TKey, TValue>
         (SyncTable<TKey>? lowerDirty, SyncTable<TKey>? upperDirty) = shard.Dirty is { } dirty ? SyncTable<TKey>.Split(dirty.Slots, depth, roomToGrow: true) : (null, null);
         var lower = new Shard<TKey>(lowerRead.Slots, lowerRead.Count, depth + 1, shard.Prefix * 2, lowerDirty, PendingKeys.Of(lowerRead.Count, lowerDirty?.Slots));
         var upper = new Shard<TKey>(upperRead.Slots, upperRead.Count, depth + 1, (shard.Prefix * 2) + 1, upperDirty, PendingKeys.Of(upperRead.Count, upperDirty?.Slots));
-        if (shard.Dirty is not null)
-        {
-            Interlocked.Increment(ref _amendedShards);
-        }
-
         Replace(shard, lower, upper);
     }
 }

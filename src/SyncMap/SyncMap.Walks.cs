@@ -1,9 +1,12 @@
+using System.Diagnostics;
+using System.Numerics;
 using SyncMapRegistry.Telemetry;
 
 namespace SyncMapRegistry;
 
-// The walks: Range, the promoting enumerator's helpers, and ForEachWithoutPromoting (Count, the statistics' walks),
-// with the catch-up that finds keys a shard gained while the walk ran.
+// The walks: Range, foreach (SyncMap.Enumerator.cs), Keys, Values, Count, IsEmpty and ForEachWithoutPromoting (the
+// registry's eviction, purge and statistics walks). All of them move one WalkCursor, whose catch-up is the only code
+// that finds the keys a shard gained, or moved, while a walk ran.
 public sealed partial class SyncMap<TKey, TValue>
 {
     /// <summary>
@@ -11,12 +14,10 @@ public sealed partial class SyncMap<TKey, TValue>
     /// Go's <c>Range</c> promotes first when keys are pending; here each shard that has pending keys is promoted when
     /// the walk reaches the end of its snapshot, under its own lock (a copy of the shard and one of the directory), and
     /// the walk then visits the keys that the promotion brought in. So a walk that stops early promotes only the shards
-    /// it walked to the end, and a whole walk promotes them all. (A map of string keys that still hashes them
-    /// non-randomized promotes every pending shard before the walk: its hashing may change during the walk.) The walk
-    /// itself takes no lock. It is not a snapshot: no key is visited twice, every key live from the start of the call
-    /// until the walk reaches it is visited, a value may reflect any mapping during the call, and keys added or deleted
-    /// during the call may or may not be seen. <paramref name="visit"/> may call any method of the map,
-    /// <see cref="Range"/> included. Allocates nothing.
+    /// it walked to the end, and a whole walk promotes them all. The walk runs <paramref name="visit"/> under no lock,
+    /// so it may call any method of the map, <see cref="Range"/> included. It is not a snapshot; its guarantees are
+    /// <see cref="WalkCursor"/>'s. Allocates nothing unless it catches up with keys that its snapshots lacked (then one
+    /// list, reused for the walk).
     /// </summary>
     public void Range(Func<TKey, TValue, bool> visit)
     {
@@ -32,66 +33,407 @@ public sealed partial class SyncMap<TKey, TValue>
 
     /// <summary>
     /// Calls <paramref name="visit"/> for each live entry until it returns <c>false</c>, without promoting: for
-    /// walks (eviction, purge, statistics) that must not make the next new key pay a dirty rebuild.
+    /// walks (eviction, purge, statistics) that must not make the next new key pay a promotion. Guarantees as
+    /// <see cref="WalkCursor"/>'s; the keys pending in a shard's dirty map are copied out under the shard's lock (one
+    /// shard's worth at most) and visited after releasing it, so <paramref name="visit"/> runs under no lock and may
+    /// call any method of the map.
     /// </summary>
-    /// <remarks>
-    /// Guarantee: every key that is live from the start of the walk until the walk reaches it is visited exactly
-    /// once, with a value it held during the walk. A key added or deleted during the walk may or may not be
-    /// visited; no key is visited twice. Each shard's read snapshot is walked without a lock; the keys that only
-    /// its dirty map holds are copied out under the shard's lock (a bounded batch), and visited after
-    /// releasing it, so <paramref name="visit"/> never runs under a lock and may call any method of the map. When the
-    /// map switches to randomized hashing during the walk (string keys only, once per map), keys move between shards,
-    /// and the walk finishes with one pass over the map that copies out the entries it has yet to visit (O(n)).
-    /// </remarks>
     internal void ForEachWithoutPromoting(Func<TKey, TValue, bool> visit)
     {
         ArgumentNullException.ThrowIfNull(visit);
-        Entry<TKey>?[][] snapshots = LoadDirectory(out IEqualityComparer<TKey>? comparer);
-        for (int first = 0; first < snapshots.Length;)
+        var cursor = new WalkCursor(this, WalkMode.Copy);
+        while (cursor.MoveNext(this))
         {
-            Entry<TKey>?[] slots = snapshots[first];
-            int end = first + 1;
-            while (end < snapshots.Length && ReferenceEquals(snapshots[end], slots))
+            if (!visit(cursor.Entry.Key, cursor.Value))
             {
-                end++;
+                return;
             }
+        }
+    }
 
-            foreach (Entry<TKey>? entry in slots)
+    /// <summary>What a <see cref="WalkCursor"/> does with a shard's pending keys when it catches up.</summary>
+    private enum WalkMode : byte
+    {
+        /// <summary>Promotes the shard first (<see cref="Range"/>, the enumerator): the keys are then in its snapshot.</summary>
+        Promote,
+
+        /// <summary>Copies the keys out of the dirty map under the shard's lock, leaving it in place (<see cref="ForEachWithoutPromoting"/>).</summary>
+        Copy,
+
+        /// <summary>Counts the live entries under the shard's lock and yields none (<see cref="Count"/>, <see cref="IsEmpty"/>): allocates nothing.</summary>
+        Count,
+    }
+
+    private enum WalkPhase : byte
+    {
+        /// <summary>The walk is over (the phase of a <c>default</c> cursor too).</summary>
+        Done,
+
+        /// <summary>Walking a run's snapshot, without a lock.</summary>
+        Snapshot,
+
+        /// <summary>At the end of a run whose shard may hold keys its snapshot lacks: the next chunk is due.</summary>
+        CatchUp,
+
+        /// <summary>Visiting the entries of a chunk copied out under its shard's lock.</summary>
+        Chunk,
+    }
+
+    /// <summary>
+    /// The directory's positions: a key's position is the top <see cref="MaximumDepth"/> bits of its shard mix
+    /// (<see cref="SyncTable{TKey}.ShardIndex"/> in a directory of the deepest length), so entry <c>i</c> of a directory
+    /// of length L covers positions [i * 2^16 / L, (i + 1) * 2^16 / L), and a shard of depth d and prefix x covers
+    /// [x * 2^(16 - d), (x + 1) * 2^(16 - d)), whatever the directory's length is now.
+    /// </summary>
+    private static int PositionOf(int hashCode) => SyncTable<TKey>.ShardIndex(hashCode, 1 << MaximumDepth);
+
+    /// <summary>
+    /// One walk of the map: the directory loaded when it starts, walked run by run (each run one shard's snapshot), and
+    /// at the end of each run the catch-up, the one place that finds what a walk's snapshots lack.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// The guarantees, for every walk: (1) every key live from the start of the walk until the walk reaches it is visited
+    /// exactly once; (2) no key is visited twice (under the key comparer), whatever the walk meets: promotions, splits,
+    /// a <see cref="Clear"/> and a regrowth, the switch to randomized hashing; (3) nothing is visited that never existed:
+    /// each visit is an entry of the map with the value it held at that moment (after a <see cref="Clear"/> it may be
+    /// one the clear dropped, which existed during the walk); keys added or deleted during the walk may or may not be
+    /// visited. So a <see cref="Count"/> lies between the number of keys live throughout the call and the number of
+    /// distinct keys live at some moment of it: between the counts before and after, when keys are only added (or only
+    /// deleted) meanwhile.
+    /// </para>
+    /// <para>
+    /// How: every key has a position (<see cref="PositionOf"/>) under the comparer of the walked directory, and a run of
+    /// the directory is a range of positions. A run's snapshot is walked without a lock. Then, if its shard may hold keys
+    /// the snapshot lacks (<see cref="MayHaveKeysBeyond"/>), the catch-up takes the current shard that holds the run's
+    /// next position not yet caught up, under that shard's lock (one shard at a time, never the directory lock), and
+    /// takes out its entries (snapshot and dirty map) whose positions lie in both the shard and the rest of the run, and
+    /// that the run's snapshot lacks; then it moves its position to the end of that range. Promotions, splits and a
+    /// clear change which shard holds a position, never a key's position, so the ranges taken are disjoint and cover the
+    /// run: each key is taken once, in its own run only. A shard found retired under its lock has published its
+    /// successors, and is looked up again at the same position.
+    /// </para>
+    /// <para>
+    /// The switch to randomized hashing changes every key's position. The catch-up checks the comparer under the shard's
+    /// lock (the switch holds every shard's lock, and retires them all), so it never takes a chunk across the switch.
+    /// When it finds the comparer changed, the walk starts over on the new directory, skipping what it has visited: the
+    /// keys whose old positions lie before the catch-up's position, and the keys of the run's snapshot
+    /// (<see cref="VisitedBeforeSwitch"/>, which allocates a set of one shard's keys, once per map at most).
+    /// </para>
+    /// </remarks>
+    private struct WalkCursor
+    {
+        private readonly WalkMode _mode;
+
+        private WalkPhase _phase;
+
+        /// <summary>The walked directory of snapshots; a run is a range of equal entries, one shard's snapshot.</summary>
+        private Entry<TKey>?[][] _snapshots;
+
+        /// <summary>The comparer that built <see cref="_snapshots"/>, whose hash codes give the positions.</summary>
+        private IEqualityComparer<TKey>? _comparer;
+
+        /// <summary>The current run: entries [<see cref="_run"/>, <see cref="_runEnd"/>) of the directory, snapshot <see cref="_slots"/>.</summary>
+        private int _run;
+        private int _runEnd;
+        private Entry<TKey>?[] _slots;
+
+        /// <summary>The index reached in <see cref="_slots"/> or in <see cref="_chunk"/>.</summary>
+        private int _index;
+
+        /// <summary>The catch-up's position: every position of the run below it is caught up.</summary>
+        private int _next;
+
+        /// <summary>Whether the catch-up promoted the shard at <see cref="_next"/> already (once per position, so that new keys cannot hold it there).</summary>
+        private bool _promoted;
+
+        /// <summary>The entries of the last chunk taken (<see cref="WalkMode.Promote"/>, <see cref="WalkMode.Copy"/>); allocated at the first chunk that has any.</summary>
+        private List<Entry<TKey>>? _chunk;
+
+        /// <summary>What the walk visited before the switch to randomized hashing, when it has started over since; otherwise <c>null</c>.</summary>
+        private VisitedBeforeSwitch? _visited;
+
+        /// <summary>The current entry, with the value it held when the cursor reached it (not in <see cref="WalkMode.Count"/>).</summary>
+        internal Entry<TKey> Entry;
+        internal TValue Value;
+
+        /// <summary>Live entries counted so far (<see cref="WalkMode.Count"/>).</summary>
+        internal int Counted;
+
+        /// <summary>Starts a walk of <paramref name="map"/>: loads its directory (<see cref="LoadDirectory"/>). O(1).</summary>
+        internal WalkCursor(SyncMap<TKey, TValue> map, WalkMode mode)
+        {
+            _mode = mode;
+            _snapshots = map.LoadDirectory(out _comparer);
+            _slots = [];
+            Entry = null!;
+            Value = default!;
+            StartRun(0);
+        }
+
+        /// <summary>
+        /// Moves to the next live entry (<see cref="Entry"/>, <see cref="Value"/>); in <see cref="WalkMode.Count"/>,
+        /// to the next count of at least one (<see cref="Counted"/>). <c>false</c> once the walk is over. Runs no code
+        /// of the caller, so the caller may do anything with the map between calls.
+        /// </summary>
+        internal bool MoveNext(SyncMap<TKey, TValue> map)
+        {
+            while (true)
             {
-                if (TryLoad(entry, out TValue? value) && !visit(entry.Key, value))
+                switch (_phase)
                 {
-                    return;
+                    case WalkPhase.Snapshot:
+                        while (++_index < _slots.Length)
+                        {
+                            Entry<TKey>? entry = _slots[_index];
+                            if (TryLoad(entry, out TValue? value) && (_visited is null || !_visited.Contains(entry.Key)))
+                            {
+                                return Yield(entry, value);
+                            }
+                        }
+
+                        if (map.MayHaveKeysBeyond(_snapshots, _run, _slots))
+                        {
+                            _phase = WalkPhase.CatchUp;
+                            _next = _run << (MaximumDepth - BitOperations.Log2((uint)_snapshots.Length));
+                            _promoted = false;
+                        }
+                        else
+                        {
+                            StartRun(_runEnd);
+                        }
+
+                        break;
+
+                    case WalkPhase.CatchUp:
+                        int counted = Counted;
+                        if (!TakeChunk(map))
+                        {
+                            StartRun(_runEnd);
+                        }
+                        else if (_mode == WalkMode.Count)
+                        {
+                            if (Counted > counted)
+                            {
+                                return true;
+                            }
+                        }
+                        else if (_chunk is { Count: > 0 })
+                        {
+                            _phase = WalkPhase.Chunk;
+                            _index = -1;
+                        }
+
+                        break;
+
+                    case WalkPhase.Chunk:
+                        while (++_index < _chunk!.Count)
+                        {
+                            Entry<TKey> entry = _chunk[_index];
+                            if (TryLoad(entry, out TValue? value))
+                            {
+                                return Yield(entry, value);
+                            }
+                        }
+
+                        _phase = WalkPhase.CatchUp;
+                        break;
+
+                    default:
+                        return false;
                 }
             }
+        }
 
-            if (MayHaveKeysBeyond(snapshots, first, slots))
+        private bool Yield(Entry<TKey> entry, TValue value)
+        {
+            if (_mode == WalkMode.Count)
             {
-                // Null once the map has switched to randomized hashing since the walk loaded its directory: keys have
-                // moved between runs, so one pass over the map then finishes the walk.
-                List<Entry<TKey>>? missing = CopyKeysMissingFrom(snapshots.Length, first, end, slots, comparer);
-                bool switched = missing is null;
-                foreach (Entry<TKey> entry in missing ?? CopyKeysOfRunsFrom(snapshots.Length, first, slots, comparer!))
+                Counted++;
+            }
+            else
+            {
+                Entry = entry;
+                Value = value;
+            }
+
+            return true;
+        }
+
+        /// <summary>Starts the run at directory entry <paramref name="run"/>, or ends the walk past the last one.</summary>
+        private void StartRun(int run)
+        {
+            if (run >= _snapshots.Length)
+            {
+                _phase = WalkPhase.Done;
+                return;
+            }
+
+            _run = run;
+            _slots = _snapshots[run];
+            _runEnd = run + 1;
+            while (_runEnd < _snapshots.Length && ReferenceEquals(_snapshots[_runEnd], _slots))
+            {
+                _runEnd++;
+            }
+
+            _index = -1;
+            _phase = WalkPhase.Snapshot;
+        }
+
+        /// <summary>
+        /// The catch-up's step: takes the next chunk of the run (see the remarks on <see cref="WalkCursor"/>) into
+        /// <see cref="_chunk"/>, or counts it into <see cref="Counted"/>, under its shard's lock; promotes the shard
+        /// first in <see cref="WalkMode.Promote"/>. <c>false</c> once the run is caught up. When the map has switched to
+        /// randomized hashing since the directory was loaded, starts the walk over instead (and returns <c>true</c> with an
+        /// empty chunk).
+        /// </summary>
+        private bool TakeChunk(SyncMap<TKey, TValue> map)
+        {
+            int stop = _runEnd << (MaximumDepth - BitOperations.Log2((uint)_snapshots.Length));
+            while (_next < stop)
+            {
+                // The comparer before the directory (see the publication protocol in SyncMap.Shards.cs): then a shard found
+                // current under its lock with this comparer still the map's was built with it.
+                IEqualityComparer<TKey>? comparer = Volatile.Read(ref map._keyComparer);
+                if (!ReferenceEquals(comparer, _comparer))
                 {
-                    if (TryLoad(entry, out TValue? value) && !visit(entry.Key, value))
+                    StartOverAfterSwitch(map);
+                    return true;
+                }
+
+                map.Stall(StallPoint.CatchUpLoadedComparer);
+                Shard<TKey>[] shards = Volatile.Read(ref map._shards);
+                Shard<TKey> shard = shards[_next >> (MaximumDepth - BitOperations.Log2((uint)shards.Length))];
+                SlowPathEvents events = default;
+                bool taken = false;
+                shard.Lock.Enter();
+                try
+                {
+                    // Not retired: current, so it holds every key of its positions. The comparer changes only with every
+                    // shard's lock held, and retires them all: if it is still this one, the entries' hash codes are its.
+                    if (!shard.Retired && ReferenceEquals(_comparer, map._keyComparer))
                     {
-                        return;
+                        if (_mode == WalkMode.Promote && !_promoted && shard.AmendedLocked)
+                        {
+                            // Its successor holds the same positions: look it up again, and take it as it is then (keys
+                            // pending there now were added after this promotion, so after the walk started).
+                            map.PromoteLocked(shard, ref events);
+                            _promoted = true;
+                        }
+                        else
+                        {
+                            int end = Math.Min(stop, (shard.Prefix + 1) << (MaximumDepth - shard.Depth));
+                            Debug.Assert(shard.Prefix << (MaximumDepth - shard.Depth) <= _next && _next < end, "The shard found for a position does not hold it.");
+                            _chunk?.Clear();
+
+                            // The run's own shard still current: its snapshot is the one walked, and only its dirty map is new.
+                            if (!ReferenceEquals(shard.Slots, _slots))
+                            {
+                                Take(shard.Slots, end);
+                            }
+
+                            if (shard.Dirty is { } dirty)
+                            {
+                                Take(dirty.Slots, end);
+                            }
+
+                            _next = end;
+                            _promoted = false;
+                            taken = true;
+                        }
                     }
                 }
-
-                if (switched)
+                finally
                 {
-                    return;
+                    shard.Lock.Exit();
+                }
+
+                map.Report(events);
+                if (taken)
+                {
+                    map.Stall(StallPoint.CatchUpTookChunk);
+                    return true;
                 }
             }
 
-            first = end;
+            return false;
         }
+
+        /// <summary>
+        /// Takes the entries of <paramref name="slots"/> (a current shard's table, whose lock the caller holds) at positions
+        /// [<see cref="_next"/>, <paramref name="end"/>) that the run's snapshot lacks, and that were not visited before a
+        /// switch: into <see cref="_chunk"/>, or counted live. O(table).
+        /// </summary>
+        private void Take(Entry<TKey>?[] slots, int end)
+        {
+            foreach (Entry<TKey>? entry in slots)
+            {
+                if (entry is null)
+                {
+                    continue;
+                }
+
+                int position = PositionOf(entry.HashCode);
+                if (position < _next || position >= end
+                    || SyncTable<TKey>.Find(_slots, entry.Key, entry.HashCode, _comparer) is not null
+                    || (_visited is not null && _visited.Contains(entry.Key)))
+                {
+                    continue;
+                }
+
+                if (_mode != WalkMode.Count)
+                {
+                    (_chunk ??= []).Add(entry);
+                }
+                else if (TryLoad(entry, out _))
+                {
+                    Counted++;
+                }
+            }
+        }
+
+        /// <summary>
+        /// The map switched to randomized hashing after the walk loaded its directory: the walk goes on over the new
+        /// directory (loaded now, with the new comparer, which never changes again), skipping what it has visited. Every
+        /// key with an old position below <see cref="_next"/> was visited or taken (or was not live throughout), and so was
+        /// every key of the run's snapshot; no other key was.
+        /// </summary>
+        private void StartOverAfterSwitch(SyncMap<TKey, TValue> map)
+        {
+            Debug.Assert(_visited is null, "The map switched to randomized hashing twice.");
+            // The default comparer: the one the map switched to, with the old one's equality (only string keys switch),
+            // and randomized, so that the colliding keys that made the switch do not collide here.
+            var keys = new HashSet<TKey>(EqualityComparer<TKey>.Default);
+            foreach (Entry<TKey>? entry in _slots)
+            {
+                if (entry is not null)
+                {
+                    keys.Add(entry.Key);
+                }
+            }
+
+            _visited = new VisitedBeforeSwitch(_comparer!, _next, keys);
+            _chunk?.Clear();
+            _snapshots = map.LoadDirectory(out _comparer);
+            StartRun(0);
+        }
+    }
+
+    /// <summary>
+    /// The keys a walk visited before the switch to randomized hashing (see <see cref="WalkCursor"/>): those whose
+    /// positions under the old comparer lie before the position reached, and the keys of the run it was catching up with.
+    /// </summary>
+    private sealed class VisitedBeforeSwitch(IEqualityComparer<TKey> comparer, int reached, HashSet<TKey> runKeys)
+    {
+        internal bool Contains(TKey key) => PositionOf(SyncTable<TKey>.Hash(key, comparer)) < reached || runKeys.Contains(key);
     }
 
     /// <summary>
     /// Whether the shard that owned <paramref name="slots"/> at directory index <paramref name="index"/> of
     /// <paramref name="snapshots"/> may now hold keys that <paramref name="slots"/> lacks: <c>false</c> only when the
-    /// same shard is still current and has never had a pending key.
+    /// same shard is still current and has never had a pending key (the switch to randomized hashing saturates every
+    /// filter before it publishes, and a promotion, a split or a clear publishes other shards).
     /// </summary>
     private bool MayHaveKeysBeyond(Entry<TKey>?[][] snapshots, int index, Entry<TKey>?[] slots)
     {
@@ -102,173 +444,9 @@ public sealed partial class SyncMap<TKey, TValue>
     }
 
     /// <summary>
-    /// The entries that the current shards covering directory entries [<paramref name="first"/>, <paramref name="end"/>)
-    /// of a directory of <paramref name="length"/> entries hold and that <paramref name="walked"/> lacks: each shard's
-    /// snapshot's and dirty map's. Matched by stored hash and key comparer. Under each shard's lock in turn, one
-    /// walked shard's worth: the shards now covering its range (usually one). <c>null</c> when the map has switched to
-    /// randomized hashing since the walked directory was built with <paramref name="walkedComparer"/>: the current
-    /// shards' ranges then say nothing of the walked ones (see <see cref="CopyKeysOfRunsFrom"/>).
-    /// </summary>
-    private List<Entry<TKey>>? CopyKeysMissingFrom(int length, int first, int end, Entry<TKey>?[] walked, IEqualityComparer<TKey>? walkedComparer)
-    {
-        var missing = new List<Entry<TKey>>();
-        while (true)
-        {
-            IEqualityComparer<TKey>? comparer = Volatile.Read(ref _keyComparer);
-            if (!ReferenceEquals(walkedComparer, comparer))
-            {
-                return null;
-            }
-
-            Shard<TKey>[] shards = Volatile.Read(ref _shards);
-            if (shards.Length < length)
-            {
-                // Cleared since the walk started: every key it held was deleted during the walk, and newer keys may be missed.
-                return missing;
-            }
-
-            int scale = shards.Length / length;
-            if (CopyFromShards(shards, first * scale, end * scale, comparer, AddMissing))
-            {
-                return missing;
-            }
-
-            missing.Clear();
-        }
-
-        void AddMissing(Entry<TKey>?[] slots)
-        {
-            foreach (Entry<TKey>? entry in slots)
-            {
-                if (entry is not null && SyncTable<TKey>.Find(walked, entry.Key, entry.HashCode, walkedComparer) is null)
-                {
-                    missing.Add(entry);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// After a switch to randomized hashing during a walk (<see cref="ForEachWithoutPromoting"/>): every entry of the
-    /// current shards that <paramref name="walkedComparer"/> places in runs <paramref name="first"/> onwards of the walked
-    /// directory of <paramref name="length"/> entries, except the keys of <paramref name="walked"/>, run
-    /// <paramref name="first"/>'s snapshot, which the walk has visited. The rest of the walk in one pass: O(n), and it
-    /// allocates a list of the entries, once per map at most. Under each shard's lock in turn.
-    /// </summary>
-    private List<Entry<TKey>> CopyKeysOfRunsFrom(int length, int first, Entry<TKey>?[] walked, IEqualityComparer<TKey> walkedComparer)
-    {
-        var walkedKeys = new HashSet<TKey>(walked.OfType<Entry<TKey>>().Select(entry => entry.Key), walkedComparer);
-        var rest = new List<Entry<TKey>>();
-        while (true)
-        {
-            IEqualityComparer<TKey>? comparer = Volatile.Read(ref _keyComparer);
-            Shard<TKey>[] shards = Volatile.Read(ref _shards);
-            if (CopyFromShards(shards, 0, shards.Length, comparer, AddRest))
-            {
-                return rest;
-            }
-
-            rest.Clear();
-        }
-
-        void AddRest(Entry<TKey>?[] slots)
-        {
-            foreach (Entry<TKey>? entry in slots)
-            {
-                if (entry is not null
-                    && SyncTable<TKey>.ShardIndex(SyncTable<TKey>.Hash(entry.Key, walkedComparer), length) >= first
-                    && !walkedKeys.Contains(entry.Key))
-                {
-                    rest.Add(entry);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Hands <paramref name="add"/> the snapshot and the dirty table of each shard that covers entries
-    /// [<paramref name="start"/>, <paramref name="end"/>) of <paramref name="shards"/>, under that shard's lock, one
-    /// shard at a time. Stops with <c>false</c> at a shard that is retired, or once the comparer is no longer
-    /// <paramref name="comparer"/>: its keys are then elsewhere, and the caller starts over from a fresh look at the
-    /// directory (after discarding what it collected).
-    /// </summary>
-    private bool CopyFromShards(Shard<TKey>[] shards, int start, int end, IEqualityComparer<TKey>? comparer, Action<Entry<TKey>?[]> add)
-    {
-        Shard<TKey>? previous = null;
-        for (int i = start; i < end; i++)
-        {
-            Shard<TKey> shard = shards[i];
-            if (ReferenceEquals(shard, previous))
-            {
-                continue;
-            }
-
-            previous = shard;
-            shard.Lock.Enter();
-            try
-            {
-                if (shard.Retired || !ReferenceEquals(comparer, _keyComparer))
-                {
-                    return false;
-                }
-
-                add(shard.Slots);
-                if (shard.Dirty is { } dirty)
-                {
-                    add(dirty.Slots);
-                }
-            }
-            finally
-            {
-                shard.Lock.Exit();
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// The snapshots of an eager walk (a map whose comparer may still switch, see <see cref="Enumerator"/>): promotes
-    /// every shard that has pending keys first, one shard per hold of its lock, so that no hold copies more than one shard.
-    /// </summary>
-    /// <remarks>
-    /// A key pending when the walk starts is in a snapshot of the directory returned: its shard is promoted here, or
-    /// was promoted or split by another thread since, and a later split or promotion keeps every live key in a snapshot.
-    /// Shards that gain pending keys while this runs are promoted too if the pass has not passed them yet.
-    /// </remarks>
-    private Entry<TKey>?[][] LoadForRange()
-    {
-        // The pass's position: an index of a directory of `length` entries (rescaled when the directory changes).
-        int next = 0;
-        int length = 1;
-        while (Volatile.Read(ref _amendedShards) > 0)
-        {
-            Shard<TKey>[] shards = Volatile.Read(ref _shards);
-            int i = (int)((long)next * shards.Length / length);
-            length = shards.Length;
-            if (i >= shards.Length)
-            {
-                break;
-            }
-
-            // Back to the start of the run of the shard that covers that index (a clear or a rehash may have coarsened it).
-            Shard<TKey> shard = shards[i];
-            int run = shards.Length >> shard.Depth;
-            i &= ~(run - 1);
-
-            // A retired shard's successors cover the same run: look at the directory again, from the same place.
-            next = PromoteIfPending(shard) ? i + run : i;
-        }
-
-        // A promotion that this pass found done in the shards (another thread's) has stored its snapshots too.
-        return LoadDirectory(out _);
-    }
-
-    /// <summary>
     /// The snapshots and the comparer that built them, under <see cref="_directoryLock"/>, which every publication
     /// and the whole switch to randomized hashing hold: so the snapshots are a whole publication, at least as new as
-    /// any shard found in <see cref="_shards"/> before this call (see <see cref="_snapshots"/>), and the comparer is theirs.
-    /// Where a walk starts. O(1).
+    /// any shard found in <see cref="_shards"/> before this call, and the comparer is theirs. Where a walk starts. O(1).
     /// </summary>
     private Entry<TKey>?[][] LoadDirectory(out IEqualityComparer<TKey>? comparer)
     {
@@ -277,81 +455,5 @@ public sealed partial class SyncMap<TKey, TValue>
             comparer = _keyComparer;
             return _snapshots;
         }
-    }
-
-    /// <summary>
-    /// The lazy walk's catch-up (see <see cref="Enumerator"/>): the next snapshot that covers part of entries
-    /// [<paramref name="start"/>, <paramref name="end"/>) of the walked directory of <paramref name="walkedLength"/>
-    /// entries, after promoting its shard if keys are pending there (under the shard's lock); <c>null</c> once the range
-    /// is done, or when the map was cleared since the walk loaded its directory (every key then in it is newer than the
-    /// walk). <paramref name="next"/> is the position, an index of a directory of <paramref name="length"/> entries,
-    /// rescaled as the directory changes. Only for a comparer that cannot change during the walk: the directory then
-    /// only gets finer, except through <see cref="Clear"/>.
-    /// </summary>
-    private Entry<TKey>?[]? CatchUpSnapshot(int start, int end, int walkedLength, ref int next, ref int length)
-    {
-        bool promoted = false;
-        while (true)
-        {
-            Shard<TKey>[] shards = Volatile.Read(ref _shards);
-            if (shards.Length < walkedLength)
-            {
-                return null;
-            }
-
-            int scale = shards.Length / walkedLength;
-            int i = (int)((long)next * shards.Length / length);
-            next = i;
-            length = shards.Length;
-            if (i >= end * scale)
-            {
-                return null;
-            }
-
-            Shard<TKey> shard = shards[i];
-            int run = shards.Length >> shard.Depth;
-            if ((i & (run - 1)) != 0 || i < start * scale || i + run > end * scale)
-            {
-                // A shard that reaches outside the walked range: a clear coarsened the directory since the walk began.
-                return null;
-            }
-
-            if (!promoted)
-            {
-                // Look again either way: a promotion or a split has published a successor for this position.
-                promoted = PromoteIfPending(shard);
-                continue;
-            }
-
-            next = i + run;
-            return shard.Slots;
-        }
-    }
-
-    /// <summary>
-    /// A walk's promotion of one shard: under the shard's lock, promotes it if keys are pending there; the telemetry is
-    /// raised after the lock is released.
-    /// </summary>
-    /// <returns><c>false</c> when the shard was retired (its successors must be looked up), <c>true</c> otherwise.</returns>
-    private bool PromoteIfPending(Shard<TKey> shard)
-    {
-        SlowPathEvents events = default;
-        bool retired;
-        shard.Lock.Enter();
-        try
-        {
-            retired = shard.Retired;
-            if (!retired && shard.AmendedLocked)
-            {
-                PromoteLocked(shard, ref events);
-            }
-        }
-        finally
-        {
-            shard.Lock.Exit();
-        }
-
-        Report(events);
-        return !retired;
     }
 }

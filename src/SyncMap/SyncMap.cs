@@ -38,7 +38,7 @@ namespace SyncMapRegistry;
 /// <typeparam name="TKey">The key type.</typeparam>
 /// <typeparam name="TValue">The value type. A value type of at most 4 bytes without references lives inline in the entry; a larger value type is boxed once per store; a reference type is stored as is.</typeparam>
 [SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "The name carries Go's sync.Map, which the type ports.")]
-[DebuggerDisplay("Shards = {_shards.Length}, AmendedShards = {_amendedShards}")]
+[DebuggerDisplay("Shards = {ShardCount}, AmendedShards = {AmendedShards}")]
 public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     where TKey : notnull
 {
@@ -121,20 +121,36 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
     public string? Name => _telemetry?.Name;
 
     /// <summary>
-    /// The number of live entries. O(n), and it takes shards' locks one at a time, for shards with pending
-    /// keys. Not a snapshot: under concurrent writes it reflects each entry at some moment during the call.
+    /// The number of live entries: a walk without promoting (<see cref="WalkCursor"/>) that counts. O(n); it takes the
+    /// directory lock once (O(1)), and each shard's lock in turn for a shard that has pending keys or was replaced during
+    /// the walk. Allocates nothing. Not a snapshot: under concurrent writes it counts each key once, live at some moment
+    /// during the call, and every key live throughout it.
     /// </summary>
     public int Count
     {
         get
         {
-            int count = 0;
-            ForEachWithoutPromoting((_, _) =>
+            var cursor = new WalkCursor(this, WalkMode.Count);
+            while (cursor.MoveNext(this))
             {
-                count++;
-                return true;
-            });
-            return count;
+            }
+
+            return cursor.Counted;
+        }
+    }
+
+    /// <summary>
+    /// Whether the map holds no live entry: a walk that stops at the first one (<see cref="Count"/>'s, without its full
+    /// count). O(1) on an empty map or one whose first snapshot slots hold a live entry; O(n) at worst (a map of deleted
+    /// entries). Allocates nothing. Under concurrent writes, <c>false</c> means a key was live at some moment during the
+    /// call, and <c>true</c> that no key was live throughout it.
+    /// </summary>
+    public bool IsEmpty
+    {
+        get
+        {
+            var cursor = new WalkCursor(this, WalkMode.Count);
+            return !cursor.MoveNext(this);
         }
     }
 
@@ -330,6 +346,74 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
     }
 
     /// <summary>
+    /// <see cref="GetOrAdd(TKey, Func{TKey, TValue})"/> with an argument for the factory, so that the factory need not
+    /// capture it (a static lambda allocates nothing), as with
+    /// <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}.GetOrAdd{TArg}(TKey, Func{TKey, TArg, TValue}, TArg)"/>.
+    /// </summary>
+    public TValue GetOrAdd<TArg>(TKey key, Func<TKey, TArg, TValue> valueFactory, TArg factoryArgument)
+    {
+        ArgumentNullException.ThrowIfNull(valueFactory);
+        return TryGetValue(key, out TValue? value) ? value : LoadOrStore(key, valueFactory(key, factoryArgument), out _);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="addValue"/> when the key has no value, or else the value <paramref name="updateValueFactory"/>
+    /// makes from the current one, atomically, and returns the value stored. See
+    /// <see cref="AddOrUpdate(TKey, Func{TKey, TValue}, Func{TKey, TValue, TValue})"/>.
+    /// </summary>
+    public TValue AddOrUpdate(TKey key, TValue addValue, Func<TKey, TValue, TValue> updateValueFactory)
+    {
+        ArgumentNullException.ThrowIfNull(updateValueFactory);
+        return AddOrUpdateLoop(key, static (_, addValue) => addValue, updateValueFactory, addValue);
+    }
+
+    /// <summary>
+    /// Stores the value <paramref name="addValueFactory"/> makes when the key has no value, or else the value
+    /// <paramref name="updateValueFactory"/> makes from the current one, atomically, and returns the value stored.
+    /// </summary>
+    /// <remarks>
+    /// Atomic as Go's maps make such updates, with a loop of the map's own atomic operations and no lock: read the
+    /// value (<see cref="TryGetValue"/>), compute the update, and <see cref="CompareAndSwap"/> it in; or, when the key
+    /// has no value, <see cref="LoadOrStore"/> the added one. A swap that fails (another thread changed the value)
+    /// or a store that finds a value (another thread added one) starts the loop over. So the operation takes effect at
+    /// its successful swap or store, on the value the update was computed from (equal to it under the value comparer,
+    /// as with <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/>'s AddOrUpdate). The factories
+    /// run under no lock, may run more than once under contention, and their unused results are dropped. The cost of a
+    /// lookup plus a <see cref="CompareAndSwap"/> on a snapshot key (lock-free); a new key takes its shard's lock.
+    /// </remarks>
+    public TValue AddOrUpdate(TKey key, Func<TKey, TValue> addValueFactory, Func<TKey, TValue, TValue> updateValueFactory)
+    {
+        ArgumentNullException.ThrowIfNull(addValueFactory);
+        ArgumentNullException.ThrowIfNull(updateValueFactory);
+        return AddOrUpdateLoop(key, static (key, addValueFactory) => addValueFactory(key), updateValueFactory, addValueFactory);
+    }
+
+    /// <summary>The loop of <see cref="AddOrUpdate(TKey, Func{TKey, TValue}, Func{TKey, TValue, TValue})"/>, its add factory taking an argument.</summary>
+    private TValue AddOrUpdateLoop<TArg>(TKey key, Func<TKey, TArg, TValue> addValueFactory, Func<TKey, TValue, TValue> updateValueFactory, TArg factoryArgument)
+    {
+        while (true)
+        {
+            if (TryGetValue(key, out TValue? current))
+            {
+                TValue updated = updateValueFactory(key, current);
+                if (CompareAndSwap(key, current, updated))
+                {
+                    return updated;
+                }
+            }
+            else
+            {
+                TValue added = addValueFactory(key, factoryArgument);
+                LoadOrStore(key, added, out bool loaded);
+                if (!loaded)
+                {
+                    return added;
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Deletes a key and returns its value (Go's <c>LoadAndDelete</c>). A snapshot hit CASes the value
     /// out without a lock, and the key stays in the snapshot until the shard's next promotion expunges it.
     /// </summary>
@@ -423,8 +507,6 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
         shards = EnterAllShards();
         try
         {
-            // Every current shard is locked, so nobody changes the count until the empty directory is out.
-            Volatile.Write(ref _amendedShards, 0);
             (Shard<TKey>[] empty, Entry<TKey>?[][] snapshots) = EmptyDirectory();
             lock (_directoryLock)
             {
@@ -433,6 +515,8 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
                 Volatile.Write(ref _snapshots, snapshots);
                 Volatile.Write(ref _shards, empty);
             }
+
+            Stall(StallPoint.Published);
         }
         finally
         {

@@ -36,7 +36,8 @@ public class LinearizabilityTests
     private static readonly OpKind[] Linearizable =
     [
         OpKind.TryGetValue, OpKind.Store, OpKind.LoadOrStore, OpKind.GetOrAdd, OpKind.LoadAndDelete, OpKind.Delete,
-        OpKind.Swap, OpKind.CompareAndSwap, OpKind.CompareAndDelete, OpKind.Clear,
+        OpKind.Swap, OpKind.CompareAndSwap, OpKind.CompareAndDelete, OpKind.Clear, OpKind.GetOrAddWithArgument,
+        OpKind.AddOrUpdate, OpKind.AddOrUpdateWithFactory,
     ];
 
     [Fact]

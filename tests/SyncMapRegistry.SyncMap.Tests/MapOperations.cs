@@ -10,6 +10,9 @@ internal enum OpKind
     Store,
     LoadOrStore,
     GetOrAdd,
+    GetOrAddWithArgument,
+    AddOrUpdate,
+    AddOrUpdateWithFactory,
     LoadAndDelete,
     Delete,
     Swap,
@@ -18,6 +21,7 @@ internal enum OpKind
     Range,
     Enumerate,
     Count,
+    IsEmpty,
     Clear,
 }
 
@@ -65,6 +69,12 @@ internal sealed record MapOp(OpKind Kind, string Key, string? Value, string? Exp
                 return Found(map.LoadOrStore(Key, Value, out bool loaded) is var actual && loaded, actual);
             case OpKind.GetOrAdd:
                 return map.GetOrAdd(Key, _ => Value) ?? "null";
+            case OpKind.GetOrAddWithArgument:
+                return map.GetOrAdd(Key, static (_, value) => value, Value) ?? "null";
+            case OpKind.AddOrUpdate:
+                return map.AddOrUpdate(Key, Value, (_, old) => Updated(old)) ?? "null";
+            case OpKind.AddOrUpdateWithFactory:
+                return map.AddOrUpdate(Key, _ => Value, (_, old) => Updated(old)) ?? "null";
             case OpKind.LoadAndDelete:
                 return Found(map.LoadAndDelete(Key, out string? deleted), deleted);
             case OpKind.Delete:
@@ -93,6 +103,8 @@ internal sealed record MapOp(OpKind Kind, string Key, string? Value, string? Exp
                 return Describe(enumerated, map.KeyComparer);
             case OpKind.Count:
                 return map.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            case OpKind.IsEmpty:
+                return map.IsEmpty.ToString();
             case OpKind.Clear:
                 map.Clear();
                 return "cleared";
@@ -125,12 +137,18 @@ internal sealed record MapOp(OpKind Kind, string Key, string? Value, string? Exp
                     d[Key] = Value;
                     return Found(false, Value);
                 case OpKind.GetOrAdd:
+                case OpKind.GetOrAddWithArgument:
                     if (!d.TryGetValue(Key, out string? got))
                     {
                         d[Key] = got = Value;
                     }
 
                     return got ?? "null";
+                case OpKind.AddOrUpdate:
+                case OpKind.AddOrUpdateWithFactory:
+                    string? stored = d.TryGetValue(Key, out string? present) ? Updated(present) : Value;
+                    d[Key] = stored;
+                    return stored ?? "null";
                 case OpKind.LoadAndDelete:
                     return Found(d.Remove(Key, out string? deleted), deleted);
                 case OpKind.Delete:
@@ -154,6 +172,8 @@ internal sealed record MapOp(OpKind Kind, string Key, string? Value, string? Exp
                     return Describe(d, d.Comparer);
                 case OpKind.Count:
                     return d.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                case OpKind.IsEmpty:
+                    return (d.Count == 0).ToString();
                 case OpKind.Clear:
                     d.Clear();
                     return "cleared";
@@ -162,6 +182,9 @@ internal sealed record MapOp(OpKind Kind, string Key, string? Value, string? Exp
             }
         }
     }
+
+    /// <summary>The update of AddOrUpdate: appends this op's value to the current one (up to a few characters), so that updates compose visibly.</summary>
+    private string? Updated(string? current) => current is { Length: < 6 } ? current + (Value ?? "n") : Value;
 
     private static string Found(bool found, string? value) => found ? $"found {value ?? "null"}" : "absent";
 
