@@ -9,7 +9,7 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using SyncMapRegistry.Host.Registry;
+using SyncMapRegistry.Host.Cluster;
 
 namespace SyncMapRegistry.Host.Telemetry;
 
