@@ -250,6 +250,7 @@ internal sealed class HostOptionsValidator : IValidateOptions<HostOptions>
             nameof(options.Popularity),
             $"must be 'uniform' or 'zipf:S' with S a number above 0 and at most {Popularity.MaxExponent} (got '{options.Popularity}').");
         Check(options.CacheSize is null or (>= 1 and <= 100_000_000), nameof(options.CacheSize), $"must be between 1 and 100000000 entries (got {options.CacheSize}).");
+        Check(options.CacheSize is null || options.HostsSilos, nameof(options.CacheSize), "sizes the cache of this process's silos; a client (--role client) runs none.");
         Check(options.ConnectTimeout > TimeSpan.Zero && options.ConnectTimeout <= TimeSpan.FromHours(1), nameof(options.ConnectTimeout), $"must be more than 0 and at most one hour (got {options.ConnectTimeout}).");
         Check(options.Rate is >= 0 and <= 1_000_000, nameof(options.Rate), $"must be between 0 (closed loop) and 1000000 calls/s (got {options.Rate}).");
         int last = options.Silos - 1;
