@@ -4,6 +4,12 @@
 #
 #   scripts/compare-caches.sh                 # 3 rounds x 2 caches x 20 s, the host's default workload
 #   ROUNDS=5 DURATION=30s scripts/compare-caches.sh --grains 5000 --read-ratio 0.9
+#   ROUNDS=5 MODE=parallel scripts/compare-caches.sh --grains 100000 --popularity zipf:0.9 --cache-size 1000
+#
+# Besides speed and cost, each row carries the directory lookups the silos issued per 1,000 calls and the cache's
+# hit ratio, both from Orleans' own counters (the host's summary lines 'directory lookups' and 'cache hit ratio'),
+# so the two caches' policies compare on the same measure. The ratio row gives lookups as syncmap / lru and the
+# hit ratio as the difference in points.
 #
 # Extra arguments go to every run (any host option but --directory-cache, --duration, --output and the ports).
 # Environment: ROUNDS (3), DURATION (20s), CONFIGURATION (Release), SILO_PORT (11111), GATEWAY_PORT (30000),
@@ -37,6 +43,7 @@ host_run() {
 }
 
 # One run's figures: cache calls_per_s p50 p99 p999 max cpu_us_per_call bytes_per_call gen0 gen1 gen2 failed
+# directory_lookups_per_1000_calls cache_hit_percent
 figures() {
     local cache="$1" log="$logs/$2-$1.txt"
     awk -v cache="$cache" '
@@ -45,7 +52,9 @@ figures() {
         /^cpu per call / { cpu = $4 }
         /^allocated per call / { bytes = $4 }
         /^gc collections / { g0 = $4; g1 = $6; g2 = $8; gsub(/,/, "", g0); gsub(/,/, "", g1) }
-        END { print cache, rate, p50, p99, p999, max, cpu, bytes, g0, g1, g2, failed }' "$log"
+        /^directory lookups / { lookups = $4; gsub(/[(]/, "", lookups) }
+        /^cache hit ratio / { hit = $4 }
+        END { print cache, rate, p50, p99, p999, max, cpu, bytes, g0, g1, g2, failed, lookups, hit }' "$log"
 }
 
 results="$logs/results.txt"
@@ -76,27 +85,30 @@ awk -v rounds="$rounds" -v duration="$duration" '
         return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
     }
     function row(label, x, r) {
-        printf "| %s | %.0f | %.3f | %.3f | %.3f | %.3f | %.1f | %.0f | %s/%s/%s | %s |\n", label,
-            f[x,r,1], f[x,r,2], f[x,r,3], f[x,r,4], f[x,r,5], f[x,r,6], f[x,r,7], f[x,r,8], f[x,r,9], f[x,r,10], f[x,r,11]
+        printf "| %s | %.0f | %.3f | %.3f | %.3f | %.3f | %.1f | %.0f | %.2f | %.2f | %s/%s/%s | %s |\n", label,
+            f[x,r,1], f[x,r,2], f[x,r,3], f[x,r,4], f[x,r,5], f[x,r,6], f[x,r,7], f[x,r,12], f[x,r,13],
+            f[x,r,8], f[x,r,9], f[x,r,10], f[x,r,11]
     }
     function ratios(label, r,    k) {
         printf "| %s |", label
         for (k = 1; k <= 7; k++) printf " %.3fx |", ratio[r,k]
-        printf " | |\n"
+        printf " %.3fx | %+.2f pt | | |\n", ratio[r,12], ratio[r,13]
     }
     { for (k = 3; k <= NF; k++) f[$2, $1, k - 2] = $k }
     END {
-        printf "| run | calls/s | p50 ms | p99 ms | p99.9 ms | max ms | CPU us/call | B/call | GC gen0/1/2 | failed |\n"
-        printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        printf "| run | calls/s | p50 ms | p99 ms | p99.9 ms | max ms | CPU us/call | B/call | dir lookups /1k calls | cache hit %% | GC gen0/1/2 | failed |\n"
+        printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         for (r = 1; r <= rounds; r++) {
             row("round " r ": syncmap", "syncmap", r)
             row("round " r ": lru", "lru", r)
-            for (k = 1; k <= 7; k++) ratio[r,k] = f["lru",r,k] ? f["syncmap",r,k] / f["lru",r,k] : 0
+            for (k = 1; k <= 12; k++) ratio[r,k] = f["lru",r,k] ? f["syncmap",r,k] / f["lru",r,k] : 0
+            ratio[r,13] = f["syncmap",r,13] - f["lru",r,13]
             ratios("round " r ": syncmap / lru", r)
         }
-        for (k = 1; k <= 11; k++) {
+        for (k = 1; k <= 13; k++) {
             for (r = 1; r <= rounds; r++) { a[r] = f["syncmap",r,k]; b[r] = f["lru",r,k]; c[r] = ratio[r,k] }
-            f["syncmap",0,k] = median(a, rounds); f["lru",0,k] = median(b, rounds); if (k <= 7) ratio[0,k] = median(c, rounds)
+            f["syncmap",0,k] = median(a, rounds); f["lru",0,k] = median(b, rounds)
+            if (k <= 7 || k >= 12) ratio[0,k] = median(c, rounds)
         }
         row("**syncmap**, median of " rounds " x " duration, "syncmap", 0)
         row("**lru**, median of " rounds " x " duration, "lru", 0)

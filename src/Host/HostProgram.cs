@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using SyncMapRegistry.Host.Dashboard;
-using SyncMapRegistry.Host.Output;
+using SyncMapRegistry.Host.Reporting;
 
 namespace SyncMapRegistry.Host;
 
@@ -13,6 +13,30 @@ public sealed record HostConsole(TextWriter Out, TextWriter Error, bool IsTermin
 {
     /// <summary>The process's console.</summary>
     public static HostConsole System => new(Console.Out, Console.Error, !Console.IsOutputRedirected);
+}
+
+/// <summary>
+/// A failure the host explains in its own words (a port in use, no cluster to reach): printed as its message alone,
+/// without a stack trace, and the host exits with <see cref="HostProgram.ExitFailure"/>.
+/// </summary>
+public sealed class HostFailedException : Exception
+{
+    /// <summary>A failure with a message for the person who ran the host.</summary>
+    public HostFailedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>A failure with a message for the person who ran the host.</summary>
+    public HostFailedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>A failure without a message.</summary>
+    public HostFailedException()
+    {
+    }
 }
 
 /// <summary>How a run ended.</summary>
@@ -74,6 +98,11 @@ public static class HostProgram
                 ? await DashboardRun.RunAsync(console, endpoint => { options.OtlpEndpoint = endpoint; return runner.RunAsync(cancellationToken); }, cancellationToken)
                 : await runner.RunAsync(cancellationToken);
             return new HostRunResult(ExitSuccess, summary);
+        }
+        catch (HostFailedException exception)
+        {
+            await console.Error.WriteLineAsync($"error: {exception.Message}");
+            return new HostRunResult(ExitFailure, null);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {

@@ -1,7 +1,6 @@
 using SyncMapRegistry.Host.Cluster;
-using SyncMapRegistry.Host.Output;
-using SyncMapRegistry.Host.Registry;
-using SyncMapRegistry.Host.Status;
+using SyncMapRegistry.Host.Harness;
+using SyncMapRegistry.Host.Reporting;
 using SyncMapRegistry.Host.Telemetry;
 using SyncMapRegistry.Host.Workload;
 
@@ -22,11 +21,15 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
     public async Task<RunSummary> RunAsync(CancellationToken cancellationToken)
     {
         using HostTelemetry? telemetry = StartTelemetry();
+
+        // Started before the silos, so that it counts from their first directory lookup.
+        using var directory = new DirectoryCounters();
         SiloCluster? cluster = null;
         StatusWriter? status = null;
         GrainWorkload? workload = null;
         TimeSpan elapsed = TimeSpan.Zero;
         ProcessCost cost = default;
+        DirectoryLookups lookups = default;
         try
         {
             try
@@ -35,7 +38,7 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
                     ? $"starting {options.Silos} silo(s) at {options.AdvertisedAddress} (silo ports {options.SiloPort}..{options.SiloPort + options.Silos - 1}), cluster '{options.ClusterId}', {PlainReporter.Name(options.Clustering)} clustering, directory cache {PlainReporter.Name(options.DirectoryCache)}"
                     : $"connecting a client to cluster '{options.ClusterId}', {PlainReporter.Name(options.Clustering)} clustering");
                 cluster = await SiloCluster.StartAsync(options, telemetry, cancellationToken);
-                status = new StatusWriter(options, output, time, cluster.Silos, () => workload);
+                status = new StatusWriter(options, output, time, cluster.Silos, directory, () => workload);
                 status.Start();
                 List<Caller> callers = cluster.Client is { } client
                     ? [new Caller(0, client, null)]
@@ -58,10 +61,12 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
                 status.Phase = workload is null ? "hosting" : "running";
                 reporter.Message($"{(workload is null ? "hosting grains" : "running the workload")} for {options.Duration.TotalSeconds:0.#} s (Ctrl+C stops it early)");
                 ProcessCost before = ProcessCost.Now();
+                DirectoryLookups lookupsBefore = SumDirectory(cluster, directory);
                 long started = time.GetTimestamp();
-                await reporter.RunAsync(publish => DriveAsync(workload, cluster, started, publish, cancellationToken));
+                await reporter.RunAsync(publish => DriveAsync(workload, cluster, directory, started, publish, cancellationToken));
                 elapsed = time.GetElapsedTime(started);
                 cost = ProcessCost.Now() - before;
+                lookups = SumDirectory(cluster, directory) - lookupsBefore;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -75,7 +80,8 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
                 workload?.Snapshot() ?? default,
                 workload?.Latency() ?? default,
                 cost,
-                ReadRegistries(cluster));
+                ReadSilos(cluster, directory),
+                lookups);
             if (status is not null)
             {
                 status.Phase = "stopping";
@@ -101,7 +107,7 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
     }
 
     /// <summary>Runs the workload (if any) for the duration, publishing progress every report interval.</summary>
-    private async Task DriveAsync(GrainWorkload? workload, SiloCluster cluster, long started, Action<ProgressReport> publish, CancellationToken cancellationToken)
+    private async Task DriveAsync(GrainWorkload? workload, SiloCluster cluster, DirectoryCounters directory, long started, Action<ProgressReport> publish, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task running = workload?.RunAsync(stop.Token) ?? Task.CompletedTask;
@@ -131,7 +137,7 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
         ProgressReport Report(string phase, double rate)
         {
             TimeSpan elapsed = time.GetElapsedTime(started);
-            return new ProgressReport(phase, options.DirectoryCache, elapsed > options.Duration ? options.Duration : elapsed, options.Duration, workload?.Snapshot() ?? default, rate, ReadRegistries(cluster));
+            return new ProgressReport(phase, options.DirectoryCache, elapsed > options.Duration ? options.Duration : elapsed, options.Duration, workload?.Snapshot() ?? default, rate, ReadSilos(cluster, directory));
         }
     }
 
@@ -163,8 +169,11 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
         reporter.Message($"{active} silos active");
     }
 
-    private static List<SiloRegistrySnapshot> ReadRegistries(SiloCluster? cluster) =>
-        [.. (cluster?.Silos ?? []).Select(s => RegistryWiring.Read(s.Services, s.Name))];
+    private static List<SiloStatistics> ReadSilos(SiloCluster? cluster, DirectoryCounters directory) =>
+        [.. (cluster?.Silos ?? []).Select(s => SiloStatistics.Read(s.Services, s.Name, directory))];
+
+    private static DirectoryLookups SumDirectory(SiloCluster cluster, DirectoryCounters directory) =>
+        cluster.Silos.Aggregate(default(DirectoryLookups), (sum, s) => sum + directory.Read(s.Services));
 
     /// <summary>OTLP export when an endpoint is set; the SDK reads the standard OTEL_* variables itself.</summary>
     private HostTelemetry? StartTelemetry()

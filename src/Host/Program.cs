@@ -1,22 +1,9 @@
-using System.Runtime.InteropServices;
 using SyncMapRegistry.Host;
 
-// Ctrl+C (and SIGTERM) stop the workload early; the host still prints its summary and stops the silos.
-// A second Ctrl+C ends the process at once.
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    if (!stop.IsCancellationRequested)
-    {
-        e.Cancel = true;
-        stop.Cancel();
-    }
-};
-using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-{
-    context.Cancel = true;
-    stop.Cancel();
-});
+// Ctrl+C (SIGINT) and SIGTERM stop the workload early; the host still prints its summary and stops the silos. A
+// second Ctrl+C, a second or more after the first, ends the process at once (see StopSignals).
+using var signals = new StopSignals(Console.Error, TimeProvider.System);
+using IDisposable registrations = signals.Register();
 
-HostRunResult result = await HostProgram.RunAsync(args, HostConsole.System, stop.Token);
+HostRunResult result = await HostProgram.RunAsync(args, HostConsole.System, signals.Token);
 return result.ExitCode;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
-using SyncMapRegistry.Host.Status;
+using SyncMapRegistry.Host.Harness;
 
 namespace SyncMapRegistry.Cluster.Tests;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using SyncMapRegistry.Host.Status;
+using SyncMapRegistry.Host.Harness;
 
 namespace SyncMapRegistry.Cluster.Tests;
 

@@ -1,7 +1,7 @@
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
-using SyncMapRegistry.Host.Registry;
+using SyncMapRegistry.Host.Cluster;
 
 namespace SyncMapRegistry.Dashboard.Tests;
 

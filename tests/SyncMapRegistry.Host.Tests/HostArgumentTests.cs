@@ -14,6 +14,14 @@ public sealed class HostArgumentTests
     [InlineData("--status-interval", "1ms", "--status-interval")]
     [InlineData("--advertised-address", "0.0.0.0", "--advertised-address")]
     [InlineData("--bogus", "1", "--bogus")]
+    [InlineData("--popularity", "zipf", "--popularity")]
+    [InlineData("--popularity", "zipf:0", "--popularity")]
+    [InlineData("--popularity", "zipf:-1", "--popularity")]
+    [InlineData("--popularity", "zipf:11", "--popularity")]
+    [InlineData("--popularity", "pareto:1", "--popularity")]
+    [InlineData("--cache-size", "0", "--cache-size")]
+    [InlineData("--cache-size", "lots", "--cache-size")]
+    [InlineData("--connect-timeout", "0", "--connect-timeout")]
     public async Task ABadArgumentExitsWith2AndNamesTheOption(string option, string value, string named)
     {
         (HostRunResult result, _, string error) = await RunAsync([option, value]);
@@ -59,10 +67,34 @@ public sealed class HostArgumentTests
         (HostRunResult result, string output, _) = await RunAsync(["--help"]);
 
         Assert.Equal(HostProgram.ExitSuccess, result.ExitCode);
-        foreach (string option in new[] { "--silos", "--grains", "--duration", "--read-ratio", "--directory-cache", "--churn", "--role", "--status-interval", "--otlp-endpoint", "--dashboard" })
+        foreach (string option in new[] { "--silos", "--grains", "--duration", "--read-ratio", "--directory-cache", "--popularity", "--cache-size", "--churn", "--role", "--connect-timeout", "--status-interval", "--otlp-endpoint", "--dashboard" })
         {
             Assert.Contains(option, output, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task ABadPopularitySaysWhatItAccepts()
+    {
+        (HostRunResult result, _, string error) = await RunAsync(["--popularity", "zipf:x"]);
+
+        Assert.Equal(HostProgram.ExitUsage, result.ExitCode);
+        Assert.Contains("--popularity: must be 'uniform' or 'zipf:S' with S a number above 0 and at most 10 (got 'zipf:x')", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("uniform", null)]
+    [InlineData(" Uniform ", null)]
+    [InlineData("zipf:0.9", 0.9)]
+    [InlineData("ZIPF:1.2", 1.2)]
+    [InlineData("zipf:10", 10.0)]
+    [InlineData("zipf:1e-3", 0.001)]
+    public void PopularityReadsUniformAndZipf(string text, double? exponent)
+    {
+        Assert.True(Popularity.TryParse(text, out Popularity? popularity));
+        Assert.Equal(exponent, popularity.Value.ZipfExponent);
+        Assert.True(Popularity.TryParse(popularity.Value.ToString(), out Popularity? again), "ToString must read back");
+        Assert.Equal(popularity, again);
     }
 
     [Theory]

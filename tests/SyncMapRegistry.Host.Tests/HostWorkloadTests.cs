@@ -1,6 +1,5 @@
-using SyncMapRegistry.Host.Output;
-using SyncMapRegistry.Host.Registry;
-using SyncMapRegistry.Host.Status;
+using SyncMapRegistry.Host.Harness;
+using SyncMapRegistry.Host.Reporting;
 
 namespace SyncMapRegistry.Host.Tests;
 
@@ -30,7 +29,7 @@ public sealed class HostWorkloadTests
             Assert.True(s.LocalActivations > 0, $"{s.Silo}: the local-activation index is empty");
         });
 
-        SiloRegistrySnapshot total = summary.Total;
+        SiloStatistics total = summary.Total;
         Assert.True(total.Promotions >= 1, "no dirty map was promoted");
         Assert.InRange(total.LocalActivations, 1, 90);
 
@@ -38,6 +37,37 @@ public sealed class HostWorkloadTests
         Assert.Contains("directory cache       syncmap", run.Output, StringComparison.Ordinal);
         Assert.Contains($"{total.Hits} served by the registry (hit)", run.Output, StringComparison.Ordinal);
         Assert.Contains("progress phase=running cache=syncmap", run.Output, StringComparison.Ordinal);
+
+        // Orleans' own counters agree that the default cache size holds every grain: nearly every cache lookup hits.
+        Assert.True(summary.Directory.CacheHitRatio > 0.9, $"Orleans counted a cache hit ratio of {summary.Directory.CacheHitRatio}");
+    }
+
+    [Theory]
+    [InlineData("syncmap")]
+    [InlineData("lru")]
+    public async Task TheSummaryReportsTheDirectoryLookupsTheSilosIssued_FromOrleansOwnCounters_ForEitherCache(string cache)
+    {
+        // 500 grains, 20 cache entries per silo: under Zipf a few grains take most calls, and the rest cost lookups.
+        HostRun run = await HostRun.StartAsync(null, "--directory-cache", cache, "--silos", "2", "--grains", "500", "--popularity", "zipf:0.8", "--cache-size", "20", "--duration", "2s", "--concurrency", "8");
+
+        Assert.True(run.Result.ExitCode == HostProgram.ExitSuccess, run.Error);
+        RunSummary summary = Assert.IsType<RunSummary>(run.Result.Summary);
+        DirectoryLookups lookups = summary.Directory;
+        Assert.True(summary.Workload.Calls > 100, $"{summary.Workload.Calls} calls");
+        Assert.True(lookups.FullLookups > 0, "no directory lookup counted");
+        Assert.InRange(lookups.RemoteLookups, 0, lookups.FullLookups);
+        Assert.True(lookups.CacheLookups >= summary.Workload.Calls / 2, $"{lookups.CacheLookups} cache lookups for {summary.Workload.Calls} calls");
+
+        // The cap of 20 holds for either cache (with Orleans' default cap every grain would fit and nearly all would hit).
+        Assert.True(lookups.CacheHitRatio is > 0 and < 0.8, $"cache hit ratio {lookups.CacheHitRatio}");
+        Assert.All(summary.Silos, s => Assert.True(s.Directory.FullLookups > 0, $"{s.Silo}: no directory lookup"));
+
+        double perThousand = lookups.FullLookups * 1000.0 / summary.Workload.Calls;
+        Assert.Contains($"directory lookups     {lookups.FullLookups} ({perThousand:0.00} per 1,000 calls); {lookups.RemoteLookups} sent to another silo", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"cache hit ratio       {lookups.CacheHitRatio * 100:0.00} % ({lookups.CacheHits} of {lookups.CacheLookups} cache lookups)", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"directory cache       {cache}, cache size 20", run.Output, StringComparison.Ordinal);
+        Assert.Contains("popularity zipf:0.8", run.Output, StringComparison.Ordinal);
+        Assert.Contains(" dir_lookups=", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]

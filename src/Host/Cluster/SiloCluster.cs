@@ -1,11 +1,11 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Logs;
 using Orleans.Configuration;
-using SyncMapRegistry.Host.Registry;
 using SyncMapRegistry.Host.Telemetry;
 
 namespace SyncMapRegistry.Host.Cluster;
@@ -68,9 +68,11 @@ internal sealed class SiloCluster : IAsyncDisposable
         [.. Enumerable.Range(0, options.Silos).Select(i => new SiloEndpoint(i, options.SiloName(i), options.SiloPort + i, options.GatewayPort + i))];
 
     /// <summary>
-    /// Starts the silos (the first, then the others together) or the client; stops what started if one fails. With
-    /// <paramref name="telemetry"/>, each silo's logs are exported under its resource too.
+    /// Starts the silos (the first, then the others together) or the client; stops what started if one fails, and
+    /// then throws the error that made it fail (never one from the cleanup). With <paramref name="telemetry"/>, each
+    /// silo's logs are exported under its resource too.
     /// </summary>
+    /// <exception cref="HostFailedException">A port is in use, or a client found no gateway within <see cref="HostOptions.ConnectTimeout"/>.</exception>
     public static async Task<SiloCluster> StartAsync(HostOptions options, HostTelemetry? telemetry, CancellationToken cancellationToken)
     {
         var cluster = new SiloCluster(options, telemetry);
@@ -84,16 +86,23 @@ internal sealed class SiloCluster : IAsyncDisposable
             }
             else
             {
-                SiloScope.Current = 0;
-                cluster._client = cluster.BuildClient();
-                await cluster._client.StartAsync(cancellationToken);
+                await cluster.StartClientAsync(cancellationToken);
             }
 
             return cluster;
         }
         catch
         {
-            await cluster.DisposeAsync();
+            // The start's error is the one to report: a failure while stopping what did start is dropped here (the
+            // silos' own logs, on standard error, carry it).
+            try
+            {
+                await cluster.DisposeAsync();
+            }
+            catch (Exception cleanup) when (cleanup is not OutOfMemoryException)
+            {
+            }
+
             throw;
         }
     }
@@ -128,13 +137,100 @@ internal sealed class SiloCluster : IAsyncDisposable
         HostApplicationBuilder builder = CreateBuilder(endpoint.Index);
         builder.UseOrleans(silo => ConfigureSilo(silo, endpoint));
         IHost host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            // A silo that did not start is disposed, never stopped: Orleans refuses to stop a silo that is not Running
+            // ("Attempted to shutdown a silo which is not in the Running state"), and that error would hide this one.
+            await DisposeHostAsync(host);
+            if (InUse(exception) is { } inUse)
+            {
+                throw new HostFailedException(
+                    $"{endpoint.Name} could not start: {PortsInUse(endpoint, exception)} already in use ({inUse.Message}). Choose free ports with --silo-port and --gateway-port.",
+                    exception);
+            }
+
+            throw;
+        }
+
+        // Only started silos are listed: only they are stopped.
         lock (_silos)
         {
             _silos.Add(new SiloNode(endpoint, host));
             _silos.Sort((a, b) => a.Endpoint.Index.CompareTo(b.Endpoint.Index));
         }
+    }
 
-        await host.StartAsync(cancellationToken);
+    /// <summary>Starts the client; gives up after <see cref="HostOptions.ConnectTimeout"/> when no gateway answers.</summary>
+    private async Task StartClientAsync(CancellationToken cancellationToken)
+    {
+        SiloScope.Current = 0;
+        IHost client = BuildClient();
+        using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        connect.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            await client.StartAsync(connect.Token);
+        }
+        catch (Exception exception)
+        {
+            // Like a silo, a client that did not start is disposed, never stopped.
+            await DisposeHostAsync(client);
+            if (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                string gateways = _options.Clustering == ClusteringMode.Redis
+                    ? $"the gateways in the Redis membership table at {_options.Redis}"
+                    : $"gateway ports {_options.GatewayPort}..{_options.GatewayPort + _options.Silos - 1} on 127.0.0.1";
+                throw new HostFailedException(
+                    $"the client found no gateway of cluster '{_options.ClusterId}' within {_options.ConnectTimeout.TotalSeconds:0.#} s (--connect-timeout); it tried {gateways}. Start the cluster's silos first (--role silo or all), or check --cluster-id, --clustering and --gateway-port.",
+                    exception);
+            }
+
+            throw;
+        }
+
+        _client = client;
+    }
+
+    /// <summary>The socket error of a port already in use, wherever it sits among <paramref name="exception"/>'s causes.</summary>
+    private static Exception? InUse(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || e.GetType().Name == "AddressInUseException")
+            {
+                return e;
+            }
+
+            if (e is AggregateException aggregate && aggregate.InnerExceptions.Select(InUse).FirstOrDefault(x => x is not null) is { } inner)
+            {
+                return inner;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Which of the silo's two ports was taken, from the frames of the error's stack trace: Orleans (10.4) binds the
+    /// silo port in <c>SiloConnectionListener</c>'s start, whose frame shows, and the gateway port from the base
+    /// <c>ConnectionListener.BindAsync</c> alone. Both ports when neither frame is there. (Trying to bind the ports
+    /// now would not tell: the failed silo may still hold the one it did bind.)
+    /// </summary>
+    private static string PortsInUse(SiloEndpoint endpoint, Exception exception)
+    {
+        string trace = exception.ToString();
+        if (trace.Contains("SiloConnectionListener", StringComparison.Ordinal))
+        {
+            return $"its silo port {endpoint.SiloPort} is";
+        }
+
+        return trace.Contains("GatewayConnectionListener", StringComparison.Ordinal) || trace.Contains("ConnectionListener.BindAsync", StringComparison.Ordinal)
+            ? $"its gateway port {endpoint.GatewayPort} is"
+            : $"its silo port {endpoint.SiloPort} or gateway port {endpoint.GatewayPort} is";
     }
 
     private void ConfigureSilo(ISiloBuilder silo, SiloEndpoint endpoint)
@@ -167,6 +263,12 @@ internal sealed class SiloCluster : IAsyncDisposable
                 o.CollectionQuantum = HostOptions.ChurnCollectionAge / 2;
                 o.CollectionAge = HostOptions.ChurnCollectionAge;
             });
+        }
+
+        if (_options.CacheSize is { } cacheSize)
+        {
+            // Orleans' LRU takes its capacity from here; SyncMapRegistry takes its cap from here unless its own MaxEntries is set.
+            silo.Configure<GrainDirectoryOptions>(o => o.CacheSize = cacheSize);
         }
 
         silo.Configure<SiloOptions>(o => o.SiloName = endpoint.Name);
@@ -239,7 +341,10 @@ internal sealed class SiloCluster : IAsyncDisposable
         return builder;
     }
 
-    /// <summary>Stops the client, or every silo with the first one last; a host still stopping after a grace period is abandoned.</summary>
+    /// <summary>
+    /// Stops the client, or every silo with the first one last; a host still stopping after a grace period is abandoned.
+    /// Every host is stopped and disposed even when one fails to stop; then the first failure is thrown.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
@@ -251,35 +356,61 @@ internal sealed class SiloCluster : IAsyncDisposable
         }
 
         using var grace = new CancellationTokenSource(StopGrace);
-        if (_client is not null)
+        var failures = new List<Exception>();
+        IHost? client = Interlocked.Exchange(ref _client, null);
+        if (client is not null)
         {
-            await StopOneAsync(_client, grace.Token);
+            failures.AddRange(await StopOneAsync(client, grace.Token));
         }
 
-        await Task.WhenAll(silos.Where(s => s.Endpoint.Index != 0).Select(s => StopOneAsync(s.Host, grace.Token)));
-        await Task.WhenAll(silos.Where(s => s.Endpoint.Index == 0).Select(s => StopOneAsync(s.Host, grace.Token)));
+        foreach (Exception[] stopped in await Task.WhenAll(silos.Where(s => s.Endpoint.Index != 0).Select(s => StopOneAsync(s.Host, grace.Token))))
+        {
+            failures.AddRange(stopped);
+        }
+
+        foreach (SiloNode primary in silos.Where(s => s.Endpoint.Index == 0))
+        {
+            failures.AddRange(await StopOneAsync(primary.Host, grace.Token));
+        }
+
+        if (failures.Count > 0)
+        {
+            throw failures.Count == 1 ? failures[0] : new AggregateException("Several hosts failed to stop.", failures);
+        }
     }
 
-    private static async Task StopOneAsync(IHost host, CancellationToken cancellationToken)
+    /// <summary>Stops and disposes one started host; returns the error stopping it threw, if any (past the grace period is none).</summary>
+    private static async Task<Exception[]> StopOneAsync(IHost host, CancellationToken cancellationToken)
     {
         try
         {
             await host.StopAsync(cancellationToken);
+            return [];
         }
         catch (OperationCanceledException)
         {
             // Past the grace period: the host abandons the graceful shutdown.
+            return [];
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            return [exception];
         }
         finally
         {
-            if (host is IAsyncDisposable asyncDisposable)
-            {
-                await asyncDisposable.DisposeAsync();
-            }
-            else
-            {
-                host.Dispose();
-            }
+            await DisposeHostAsync(host);
+        }
+    }
+
+    private static async Task DisposeHostAsync(IHost host)
+    {
+        if (host is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync();
+        }
+        else
+        {
+            host.Dispose();
         }
     }
 

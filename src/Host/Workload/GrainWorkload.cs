@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using HdrHistogram;
-using SyncMapRegistry.Host.Grains;
-using SyncMapRegistry.Host.Status;
+using SyncMapRegistry.Host.Harness;
 using SyncMapRegistry.Host.Telemetry;
 
 namespace SyncMapRegistry.Host.Workload;
@@ -34,39 +32,33 @@ public readonly record struct WorkloadSnapshot(long Activated, long Calls, long 
 public readonly record struct LatencySummary(double P50, double P99, double P999, double Max, double Mean);
 
 /// <summary>
-/// The host's one workload. The warm-up calls each grain once, activating it on a random silo of the cluster. Then, closed loop, <see cref="HostOptions.Concurrency"/> workers each call a random grain and wait for
-/// it, or, open loop, calls start at <see cref="HostOptions.Rate"/> per second. A call reads the grain
+/// The host's one workload. The warm-up calls each grain once, activating it on a random silo of the cluster. Then,
+/// closed loop, <see cref="HostOptions.Concurrency"/> workers each call a grain and wait for it, or, open loop, calls
+/// start at <see cref="HostOptions.Rate"/> per second. Which grain a call goes to follows
+/// <see cref="HostOptions.Popularity"/> (every grain alike, or Zipf). A call reads the grain
 /// (<see cref="HostOptions.ReadRatio"/>) or updates it, and starts from a silo other than the grain's
 /// (<see cref="HostOptions.CrossSiloRatio"/>) when this process has one.
 /// </summary>
 /// <remarks>
-/// Each call is also counted against its grain's home: the silo its first activation answered from. A test can so
-/// tell calls to the grains of a silo that died from calls to the grains of a survivor, even after the former were
-/// activated again elsewhere.
+/// Each call's outcome is also counted by <see cref="CallOutcomes"/>, for the fault tests (STATUS lines).
 /// </remarks>
 internal sealed class GrainWorkload
 {
     /// <summary>Open loop: the most calls in flight at once.</summary>
     public const int MaxInFlight = 10_000;
 
-    private const long None = long.MinValue;
     private const long MaxLatencyMicroseconds = 60_000_000;
     private static readonly TimeSpan PacerTick = TimeSpan.FromMilliseconds(2);
 
     private readonly IReadOnlyList<Caller> _callers;
     private readonly Dictionary<SiloAddress, int> _callerOf;
     private readonly HostOptions _options;
+    private readonly GrainPicker _picker;
     private readonly TimeProvider _time;
 
     // The silo each grain last answered from, or null before its first answer. Any call may write it; a stale
     // value only makes one call local instead of cross-silo.
     private readonly SiloAddress?[] _locations;
-
-    // The silo each grain first answered from, or null before its first answer. Written once.
-    private readonly SiloAddress?[] _homes;
-    private readonly ConcurrentDictionary<SiloAddress, Target> _targets = new();
-    private readonly Target _unknown = new();
-    private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
 
     // Latencies of the calls completed after the warm-up, in microseconds; safe to copy while calls record.
     private readonly LongConcurrentHistogram _latency = new(1, MaxLatencyMicroseconds, 3);
@@ -92,19 +84,20 @@ internal sealed class GrainWorkload
         _callers = callers;
         _callerOf = callers.Select((c, i) => (c.Silo, i)).Where(c => c.Silo is not null).ToDictionary(c => c.Silo!, c => c.i);
         _options = options;
+        _picker = GrainPicker.For(options.ParsedPopularity, options.Grains);
         _time = time;
         _locations = new SiloAddress?[options.Grains];
-        _homes = new SiloAddress?[options.Grains];
+        Outcomes = new CallOutcomes(options.Grains, time);
     }
+
+    /// <summary>Each call's outcome by its grain's home silo, for the fault tests.</summary>
+    public CallOutcomes Outcomes { get; }
 
     /// <summary>Calls in flight now (open loop).</summary>
     public long InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>Open loop: calls not started because <see cref="MaxInFlight"/> calls were in flight.</summary>
     public long Skipped => Volatile.Read(ref _skipped);
-
-    /// <summary>The outcome of calls to grains that had not answered yet (no home silo).</summary>
-    public TargetOutcome UnknownTarget => _unknown.Outcome();
 
     /// <summary>Calls every grain once (from caller k mod N), activating it; a failed call is retried a few times.</summary>
     public Task ActivateAsync(CancellationToken cancellationToken) => Parallel.ForAsync(
@@ -139,7 +132,7 @@ internal sealed class GrainWorkload
 
     public WorkloadSnapshot Snapshot()
     {
-        long failed = Volatile.Read(ref _unknown.Failed) + _targets.Values.Sum(t => Volatile.Read(ref t.Failed));
+        long failed = Outcomes.FailedCalls;
         long reads = Volatile.Read(ref _reads), updates = Volatile.Read(ref _updates);
         return new WorkloadSnapshot(Volatile.Read(ref _activated), reads + updates, reads, updates, Volatile.Read(ref _crossSilo), failed);
     }
@@ -152,9 +145,6 @@ internal sealed class GrainWorkload
             ? default
             : new LatencySummary(Ms(copy.GetValueAtPercentile(50)), Ms(copy.GetValueAtPercentile(99)), Ms(copy.GetValueAtPercentile(99.9)), Ms(copy.GetMaxValue()), copy.GetMean() / 1000.0);
     }
-
-    /// <summary>The outcome per home silo.</summary>
-    public IReadOnlyDictionary<SiloAddress, TargetOutcome> Targets() => _targets.ToDictionary(kv => kv.Key, kv => kv.Value.Outcome());
 
     /// <summary>How many grains last answered from each silo.</summary>
     public IReadOnlyDictionary<SiloAddress, int> GrainsBySilo()
@@ -170,9 +160,6 @@ internal sealed class GrainWorkload
 
         return counts;
     }
-
-    /// <summary>Failed calls by exception type.</summary>
-    public IReadOnlyDictionary<string, long> Errors() => _errors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
     private async Task RunWorkerAsync(int worker, CancellationToken cancellationToken)
     {
@@ -235,17 +222,15 @@ internal sealed class GrainWorkload
         }
     }
 
-    /// <summary>One call to a random grain, counted against the grain's home silo.</summary>
+    /// <summary>One call to a grain picked by <see cref="HostOptions.Popularity"/>.</summary>
     private async Task CallAsync(Random random, CancellationToken cancellationToken)
     {
-        int grain = random.Next(_options.Grains);
+        int grain = _picker.Next(random);
         Caller caller = PickCaller(random, Volatile.Read(ref _locations[grain]));
         bool read = random.NextDouble() < _options.ReadRatio;
-        SiloAddress? home = Volatile.Read(ref _homes[grain]);
-        Target target = home is null ? _unknown : _targets.GetOrAdd(home, static _ => new Target());
+        CallOutcomes.Call outcome = Outcomes.Start(grain);
         SiloScope.Current = caller.Scope;
         long started = _time.GetTimestamp();
-        long startedMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         try
         {
             IRegistryDemoGrain grainRef = caller.Grains.GetGrain<IRegistryDemoGrain>(grain);
@@ -259,17 +244,11 @@ internal sealed class GrainWorkload
             }
 
             Seen(grain, reply.Silo);
-            Interlocked.Increment(ref target.Succeeded);
-            if (home is not null && !reply.Silo.Equals(home))
-            {
-                Interlocked.Increment(ref target.Moved);
-                Interlocked.CompareExchange(ref target.FirstMovedMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), None);
-            }
+            Outcomes.Succeeded(outcome, reply.Silo);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            target.Fail(exception, startedMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
-            _errors.AddOrUpdate(exception.GetType().Name, 1, static (_, n) => n + 1);
+            Outcomes.Failed(outcome, exception);
         }
         catch (Exception)
         {
@@ -280,7 +259,7 @@ internal sealed class GrainWorkload
     private void Seen(int grain, SiloAddress silo)
     {
         Volatile.Write(ref _locations[grain], silo);
-        Interlocked.CompareExchange(ref _homes[grain], silo, null);
+        Outcomes.Answered(grain, silo);
     }
 
     /// <summary>The grain's own silo (1 - <see cref="HostOptions.CrossSiloRatio"/> of the calls) or another; any caller when its silo is not one of ours.</summary>
@@ -299,64 +278,5 @@ internal sealed class GrainWorkload
 
         int other = random.Next(count - 1);
         return _callers[other >= own ? other + 1 : other];
-    }
-
-    /// <summary>The counters of the calls to one home silo's grains; every field is written with <see cref="Interlocked"/>.</summary>
-    private sealed class Target
-    {
-        public long Succeeded;
-        public long Failed;
-        public long DirectoryFailed;
-        public long Moved;
-        public long FirstFailedStartMs = None;
-        public long LastFailedStartMs = None;
-        public long LastFailedEndMs = None;
-        public long FirstMovedMs = None;
-
-        public void Fail(Exception exception, long startedMs, long endedMs)
-        {
-            Interlocked.Increment(ref Failed);
-
-            // The grain's directory registration lived on a silo that could not be reached, whichever silo hosts it.
-            if (exception.ToString().Contains("Orleans.Runtime.GrainDirectory", StringComparison.Ordinal))
-            {
-                Interlocked.Increment(ref DirectoryFailed);
-            }
-
-            Interlocked.CompareExchange(ref FirstFailedStartMs, startedMs, None);
-            Max(ref LastFailedStartMs, startedMs);
-            Max(ref LastFailedEndMs, endedMs);
-        }
-
-        public TargetOutcome Outcome() => new(
-            Volatile.Read(ref Succeeded),
-            Volatile.Read(ref Failed),
-            Volatile.Read(ref DirectoryFailed),
-            Volatile.Read(ref Moved),
-            Read(ref FirstFailedStartMs),
-            Read(ref LastFailedStartMs),
-            Read(ref LastFailedEndMs),
-            Read(ref FirstMovedMs));
-
-        private static long? Read(ref long field)
-        {
-            long value = Volatile.Read(ref field);
-            return value == None ? null : value;
-        }
-
-        private static void Max(ref long location, long value)
-        {
-            long current = Volatile.Read(ref location);
-            while (value > current)
-            {
-                long seen = Interlocked.CompareExchange(ref location, value, current);
-                if (seen == current)
-                {
-                    return;
-                }
-
-                current = seen;
-            }
-        }
     }
 }

@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using SyncMapRegistry.Host.Registry;
 using SyncMapRegistry.Host.Workload;
 
-namespace SyncMapRegistry.Host.Output;
+namespace SyncMapRegistry.Host.Reporting;
 
 /// <summary>Shows the run: a message now and then, progress while the workload runs, then the summary.</summary>
 internal interface IRunReporter
@@ -24,7 +23,7 @@ internal interface IRunReporter
 /// <param name="Duration">The workload's planned duration.</param>
 /// <param name="Workload">The workload's counters.</param>
 /// <param name="CallsPerSecond">Calls per second over the last interval (over the whole run once it ended).</param>
-/// <param name="Silos">Each silo's registry statistics.</param>
+/// <param name="Silos">Each silo's statistics.</param>
 public sealed record ProgressReport(
     string Phase,
     DirectoryCacheKind Cache,
@@ -32,10 +31,10 @@ public sealed record ProgressReport(
     TimeSpan Duration,
     WorkloadSnapshot Workload,
     double CallsPerSecond,
-    IReadOnlyList<SiloRegistrySnapshot> Silos)
+    IReadOnlyList<SiloStatistics> Silos)
 {
     /// <summary>The sum over all silos.</summary>
-    public SiloRegistrySnapshot Total => SiloRegistrySnapshot.Total(Silos);
+    public SiloStatistics Total => SiloStatistics.Total(Silos);
 }
 
 /// <summary>What the process spent while the workload ran: silos, workload and all, since they share the process.</summary>
@@ -65,7 +64,10 @@ public readonly record struct ProcessCost(TimeSpan CpuTime, long AllocatedBytes,
 /// <param name="Workload">The workload's counters.</param>
 /// <param name="Latency">Latency of the calls that completed after the warm-up.</param>
 /// <param name="Cost">What the process spent while the workload ran.</param>
-/// <param name="Silos">Each silo's registry statistics, read just before the silos stopped.</param>
+/// <param name="Silos">Each silo's statistics (cumulative since it started), read just before the silos stopped.</param>
+/// <param name="Directory">
+/// Orleans' directory counters of this process's silos over the run (warm-up excluded), summed; zero for a client.
+/// </param>
 public sealed record RunSummary(
     HostOptions Options,
     bool Interrupted,
@@ -73,10 +75,14 @@ public sealed record RunSummary(
     WorkloadSnapshot Workload,
     LatencySummary Latency,
     ProcessCost Cost,
-    IReadOnlyList<SiloRegistrySnapshot> Silos)
+    IReadOnlyList<SiloStatistics> Silos,
+    DirectoryLookups Directory)
 {
     /// <summary>The sum over all silos.</summary>
-    public SiloRegistrySnapshot Total => SiloRegistrySnapshot.Total(Silos);
+    public SiloStatistics Total => SiloStatistics.Total(Silos);
+
+    /// <summary>Directory lookups the silos issued per 1,000 completed calls, or <c>null</c> without a call.</summary>
+    public double? DirectoryLookupsPerThousandCalls => Workload.Calls == 0 ? null : Directory.FullLookups * 1000.0 / Workload.Calls;
 
     /// <summary>Completed calls per second over the run.</summary>
     public double CallsPerSecond => Elapsed <= TimeSpan.Zero ? 0 : Workload.Calls / Elapsed.TotalSeconds;

@@ -111,6 +111,21 @@ public sealed class HostOptions
     [Description("Start this many calls a second whether or not earlier ones returned (open loop); 0: closed loop.")]
     public int Rate { get; set; }
 
+    /// <summary>
+    /// How the workload picks each call's grain: <c>uniform</c> (the default) or <c>zipf:S</c>, Zipf's law with
+    /// exponent S (see <see cref="Host.Popularity"/>).
+    /// </summary>
+    [Description("How calls pick their grain: uniform (every grain alike) or zipf:S (Zipf's law with exponent S, e.g. zipf:0.9; grain 0 the most called).")]
+    public string Popularity { get; set; } = "uniform";
+
+    /// <summary>
+    /// Orleans' <c>GrainDirectoryOptions.CacheSize</c>: the most entries a silo's grain directory cache holds, which
+    /// both caches honour (SyncMapRegistry takes it as its cap when its own <c>MaxEntries</c> is not set);
+    /// <c>null</c> (the default) leaves Orleans' default, 1,000,000.
+    /// </summary>
+    [Description("The silos' grain directory cache size (Orleans' GrainDirectoryOptions.CacheSize), honoured by both caches; default: Orleans' 1000000.")]
+    public int? CacheSize { get; set; }
+
     /// <summary>Which grain directory cache the silos run. Default <see cref="DirectoryCacheKind.SyncMap"/>.</summary>
     [Description("The silos' grain directory cache: syncmap (SyncMapRegistry) or lru (Orleans' default, no SyncMapRegistry).")]
     public DirectoryCacheKind DirectoryCache { get; set; } = DirectoryCacheKind.SyncMap;
@@ -162,7 +177,14 @@ public sealed class HostOptions
     [Description("Wait until the cluster has this many active silos before the workload starts (0: do not wait).")]
     public int AwaitSilos { get; set; }
 
-    /// <summary>How often to write a <c>STATUS {json}</c> line (<see cref="Status.StatusLine"/>); zero (the default) writes none.</summary>
+    /// <summary>
+    /// A client (<see cref="HostRole.Client"/>) gives up when no gateway of the cluster answers within this long, and
+    /// the host exits with an error. Default 30 s.
+    /// </summary>
+    [Description("With --role client: give up (exit 1) when no gateway of the cluster answers within this long.")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often to write a <c>STATUS {json}</c> line (<see cref="Harness.StatusLine"/>); zero (the default) writes none.</summary>
     [Description("Write a machine-readable 'STATUS {json}' line this often, e.g. 250ms; 0 writes none.")]
     public TimeSpan StatusInterval { get; set; }
 
@@ -201,6 +223,9 @@ public sealed class HostOptions
 
     /// <summary>Whether this process drives the workload.</summary>
     internal bool DrivesWorkload => Role != HostRole.Silo;
+
+    /// <summary>The parsed <see cref="Popularity"/> (validated at start).</summary>
+    internal Popularity ParsedPopularity => Host.Popularity.TryParse(Popularity, out Popularity? popularity) ? popularity.Value : throw new InvalidOperationException($"--popularity: '{Popularity}' was not validated.");
 
     /// <summary>The parsed <see cref="AdvertisedAddress"/> (validated at start).</summary>
     internal IPAddress Advertised => IPAddress.Parse(AdvertisedAddress);

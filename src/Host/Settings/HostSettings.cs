@@ -43,7 +43,7 @@ internal static class HostSettings
 
             root.Options.Add(property.PropertyType == typeof(bool)
                 ? new Option<bool>(Flag(property)) { Description = description }
-                : new Option<string>(Flag(property)) { Description = description, HelpName = HelpName(property.PropertyType) });
+                : new Option<string>(Flag(property)) { Description = description, HelpName = HelpName(property) });
         }
 
         return root;
@@ -205,7 +205,9 @@ internal static class HostSettings
     /// <summary>The option named after <paramref name="property"/>, for messages.</summary>
     internal static string Flag(string property) => Flag(typeof(HostOptions).GetProperty(property)!);
 
-    private static string HelpName(Type type) => Expected(type).Replace(" or ", "|", StringComparison.Ordinal).Replace(", ", "|", StringComparison.Ordinal);
+    private static string HelpName(PropertyInfo property) => property.Name == nameof(HostOptions.Popularity)
+        ? "uniform|zipf:S"
+        : Expected(property.PropertyType).Replace(" or ", "|", StringComparison.Ordinal).Replace(", ", "|", StringComparison.Ordinal);
 
     private static string Expected(Type type)
     {
@@ -243,6 +245,13 @@ internal sealed class HostOptionsValidator : IValidateOptions<HostOptions>
         Check(options.ReadRatio is >= 0 and <= 1, nameof(options.ReadRatio), $"must be between 0 and 1 (got {options.ReadRatio}).");
         Check(options.CrossSiloRatio is >= 0 and <= 1, nameof(options.CrossSiloRatio), $"must be between 0 and 1 (got {options.CrossSiloRatio}).");
         Check(options.Concurrency is >= 1 and <= 4096, nameof(options.Concurrency), $"must be between 1 and 4096 (got {options.Concurrency}).");
+        Check(
+            Popularity.TryParse(options.Popularity, out _),
+            nameof(options.Popularity),
+            $"must be 'uniform' or 'zipf:S' with S a number above 0 and at most {Popularity.MaxExponent} (got '{options.Popularity}').");
+        Check(options.CacheSize is null or (>= 1 and <= 100_000_000), nameof(options.CacheSize), $"must be between 1 and 100000000 entries (got {options.CacheSize}).");
+        Check(options.CacheSize is null || options.HostsSilos, nameof(options.CacheSize), "sizes the cache of this process's silos; a client (--role client) runs none.");
+        Check(options.ConnectTimeout > TimeSpan.Zero && options.ConnectTimeout <= TimeSpan.FromHours(1), nameof(options.ConnectTimeout), $"must be more than 0 and at most one hour (got {options.ConnectTimeout}).");
         Check(options.Rate is >= 0 and <= 1_000_000, nameof(options.Rate), $"must be between 0 (closed loop) and 1000000 calls/s (got {options.Rate}).");
         int last = options.Silos - 1;
         Check(options.SiloPort >= 1 && options.SiloPort + last <= 65535, nameof(options.SiloPort), $"ports {options.SiloPort}..{options.SiloPort + last} must lie in 1..65535.");

@@ -1,16 +1,14 @@
 using Microsoft.Extensions.DependencyInjection;
 
-namespace SyncMapRegistry.Host.Registry;
+namespace SyncMapRegistry.Host.Cluster;
 
 /// <summary>
-/// The one place where the host plugs SyncMapRegistry into a silo and reads its statistics back.
+/// The one place where the host plugs SyncMapRegistry into a silo, and the one place it walks a silo's cache
+/// (<see cref="EntriesBySilo"/>). The statistics are read in <c>Reporting/SiloStatistics</c>.
 /// </summary>
 internal static class RegistryWiring
 {
-    /// <summary>
-    /// The directory cache's name in telemetry for one silo. Each silo has a meter of its own (from its
-    /// <c>IMeterFactory</c>); the silo in the name tells the series apart where a backend shows several silos together.
-    /// </summary>
+    /// <summary>The directory cache's name in telemetry for one silo: the silos of one process share the meter.</summary>
     public static string DirectoryCacheName(string siloName) => $"{SyncMapRegistryOptions.DefaultName}.{siloName}";
 
     /// <summary>The local-activation index's name in telemetry for one silo.</summary>
@@ -29,34 +27,6 @@ internal static class RegistryWiring
             options.LocalActivationsName = LocalActivationsName(siloName);
             options.CountReadHits = true;
         });
-    }
-
-    /// <summary>Reads one silo's registry statistics through the registry's public read contract.</summary>
-    public static SiloRegistrySnapshot Read(IServiceProvider services, string siloName)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        if (services.GetService<ISyncMapRegistry>() is not { } registry)
-        {
-            return SiloRegistrySnapshot.Unavailable(siloName);
-        }
-
-        SyncMapRegistryStatistics statistics = registry.GetStatistics();
-        GrainRegistryStatistics cache = statistics.DirectoryCache;
-        return new SiloRegistrySnapshot(
-            siloName,
-            Available: true,
-            Entries: cache.Count,
-            Hits: cache.LookupHits,
-            Misses: cache.LookupMisses,
-            ReadHits: cache.Map.ReadHits,
-            DirtyHits: cache.Map.DirtyHits,
-            LookupMisses: cache.Map.LookupMisses,
-            Promotions: cache.Map.Promotions,
-            EntriesCopied: cache.Map.EntriesCopied,
-            Purged: cache.Purged,
-            Removals: cache.Removals,
-            Evicted: cache.Evicted,
-            LocalActivations: statistics.LocalActivations.Count);
     }
 
     /// <summary>The directory cache's entries, counted by the silo address they point at (<c>none</c>: no silo); empty without a registry.</summary>

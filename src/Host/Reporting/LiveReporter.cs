@@ -1,9 +1,8 @@
 using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Rendering;
-using SyncMapRegistry.Host.Registry;
 
-namespace SyncMapRegistry.Host.Output;
+namespace SyncMapRegistry.Host.Reporting;
 
 /// <summary>A live Spectre.Console display for a terminal: a progress bar and a table redrawn in place.</summary>
 internal sealed class LiveReporter(IAnsiConsole console, TextWriter output) : IRunReporter
@@ -44,49 +43,35 @@ internal sealed class LiveReporter(IAnsiConsole console, TextWriter output) : IR
             $"calls/s [bold]{report.CallsPerSecond:N0}[/]   calls {report.Workload.Calls:N0}   cross-silo {report.Workload.CrossSiloShare:P1}   " +
             $"reads {report.Workload.Reads:N0}   updates {report.Workload.Updates:N0}   failed {report.Workload.Failed:N0}"));
 
-        // A narrow terminal gets the columns that matter most: entries, lookups by result, promotions, entries they copied.
-        bool wide = width >= 120;
-        var table = new Table().Border(TableBorder.Simple).Title(report.Cache == DirectoryCacheKind.SyncMap ? "SyncMapRegistry per silo" : "per silo (Orleans' LRU cache: no registry statistics)");
+        // A narrow terminal gets the narrow columns of the one list (StatisticColumns).
+        IReadOnlyList<StatisticColumn> columns = StatisticColumns.For(report.Silos, narrow: width < 160);
+        var table = new Table().Border(TableBorder.Simple).Title(report.Cache == DirectoryCacheKind.SyncMap ? "per silo: SyncMapRegistry and Orleans' directory" : "per silo: Orleans' directory (Orleans' LRU cache: no registry statistics)");
         table.AddColumn(new TableColumn("silo").NoWrap());
-        foreach (string column in wide ? WideColumns : NarrowColumns)
+        foreach (StatisticColumn column in columns)
         {
-            table.AddColumn(new TableColumn(column).RightAligned().NoWrap());
+            table.AddColumn(new TableColumn(column.Header).RightAligned().NoWrap());
         }
 
-        foreach (SiloRegistrySnapshot s in report.Silos)
+        foreach (SiloStatistics s in report.Silos)
         {
-            AddRow(table, s, bold: false, wide);
+            AddRow(table, s, columns, bold: false);
         }
 
-        AddRow(table, report.Total, bold: true, wide);
+        AddRow(table, report.Total, columns, bold: true);
         return new Rows(header, table);
     }
 
-    private static readonly string[] WideColumns = ["entries", "activations", "hits", "misses", "read_hit", "dirty_hit", "lookup miss", "promotions", "copied", "purged"];
+    private static void AddRow(Table table, SiloStatistics silo, IReadOnlyList<StatisticColumn> columns, bool bold) =>
+        table.AddRow([silo.Silo, .. columns.Select(c => Cell(silo, c, bold))]);
 
-    private static readonly string[] NarrowColumns = ["entries", "hits", "misses", "dirty_hit", "lk_miss", "promot.", "copied"];
-
-    private static void AddRow(Table table, SiloRegistrySnapshot s, bool bold, bool wide)
+    private static string Cell(SiloStatistics silo, StatisticColumn column, bool bold)
     {
-        string F(long value)
+        if (!column.AppliesTo(silo))
         {
-            string text = value.ToString(wide ? "N0" : "0", Invariant);
-            return bold ? $"[bold]{text}[/]" : text;
+            return "[grey]n/a[/]";
         }
 
-        if (!s.Available)
-        {
-            table.AddRow([s.Silo, "[grey]n/a[/]", .. Enumerable.Repeat("", (wide ? WideColumns : NarrowColumns).Length - 1)]);
-            return;
-        }
-
-        if (wide)
-        {
-            table.AddRow(s.Silo, F(s.Entries), F(s.LocalActivations), F(s.Hits), F(s.Misses), F(s.ReadHits), F(s.DirtyHits), F(s.LookupMisses), F(s.Promotions), F(s.EntriesCopied), F(s.Purged));
-        }
-        else
-        {
-            table.AddRow(s.Silo, F(s.Entries), F(s.Hits), F(s.Misses), F(s.DirtyHits), F(s.LookupMisses), F(s.Promotions), F(s.EntriesCopied));
-        }
+        string text = column.Value(silo).ToString("N0", Invariant);
+        return bold ? $"[bold]{text}[/]" : text;
     }
 }

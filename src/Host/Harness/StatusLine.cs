@@ -1,8 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SyncMapRegistry.Host.Reporting;
 
-namespace SyncMapRegistry.Host.Status;
+namespace SyncMapRegistry.Host.Harness;
 
 /// <summary>
 /// One <c>STATUS {json}</c> line: what this process sees at one moment. Silo addresses are written as
@@ -57,19 +58,52 @@ public sealed record StatusLine(
 /// <summary>One silo of this process.</summary>
 /// <param name="Name">The silo's name.</param>
 /// <param name="Address">The silo's address.</param>
+/// <param name="Directory">
+/// Orleans' own directory counters of the silo, whichever cache it runs, by the keys of the Orleans columns of
+/// <see cref="StatisticColumns"/> (<c>dir_lookups</c>, ...), cumulative.
+/// </param>
 /// <param name="Registry">Its SyncMapRegistry, or <c>null</c> when it runs none.</param>
-public sealed record SiloStatusLine(string Name, string Address, RegistryStatusLine? Registry);
+public sealed record SiloStatusLine(string Name, string Address, IReadOnlyDictionary<string, long> Directory, RegistryStatusLine? Registry);
 
-/// <summary>A silo's registry: the directory cache's entries grouped by the silo they point at, and its counters.</summary>
-/// <param name="Entries">Entries held.</param>
+/// <summary>
+/// A silo's registry: its statistics, by the keys of the registry columns of <see cref="StatisticColumns"/> (the
+/// live table and the progress lines show the same), and the directory cache's entries grouped by the silo they
+/// point at. The typed properties read the statistics the fault tests use.
+/// </summary>
+/// <param name="Statistics">The registry's statistics by column key (<c>entries</c>, <c>hits</c>, <c>purged</c>, ...), cumulative.</param>
 /// <param name="EntriesBySilo">Entries held, by the silo address they point at.</param>
-/// <param name="Purged">Entries removed because their silo is dead, cumulative.</param>
-/// <param name="Removals">Entries removed by Orleans (an invalidated address, for example after a failed call), cumulative.</param>
-/// <param name="Evicted">Entries removed by the entry cap, cumulative.</param>
-/// <param name="Hits">Lookups the registry answered.</param>
-/// <param name="Misses">Lookups it could not answer.</param>
-/// <param name="LocalActivations">Activations on the silo.</param>
-public sealed record RegistryStatusLine(int Entries, IReadOnlyDictionary<string, int> EntriesBySilo, long Purged, long Removals, long Evicted, long Hits, long Misses, int LocalActivations);
+public sealed record RegistryStatusLine(IReadOnlyDictionary<string, long> Statistics, IReadOnlyDictionary<string, int> EntriesBySilo)
+{
+    /// <summary>Entries held.</summary>
+    [JsonIgnore]
+    public int Entries => (int)Statistic(StatisticColumns.Entries);
+
+    /// <summary>Entries removed because their silo is dead.</summary>
+    [JsonIgnore]
+    public long Purged => Statistic(StatisticColumns.Purged);
+
+    /// <summary>Entries removed by Orleans (an invalidated address, for example after a failed call).</summary>
+    [JsonIgnore]
+    public long Removals => Statistic(StatisticColumns.Removals);
+
+    /// <summary>Entries removed by the entry cap.</summary>
+    [JsonIgnore]
+    public long Evicted => Statistic(StatisticColumns.Evicted);
+
+    /// <summary>Lookups the registry answered.</summary>
+    [JsonIgnore]
+    public long Hits => Statistic(StatisticColumns.Hits);
+
+    /// <summary>Lookups it could not answer.</summary>
+    [JsonIgnore]
+    public long Misses => Statistic(StatisticColumns.Misses);
+
+    /// <summary>Activations on the silo.</summary>
+    [JsonIgnore]
+    public int LocalActivations => (int)Statistic(StatisticColumns.Activations);
+
+    private long Statistic(string key) => Statistics.TryGetValue(key, out long value) ? value : throw new KeyNotFoundException($"The STATUS line holds no registry statistic '{key}'.");
+}
 
 /// <summary>Membership as one silo sees it.</summary>
 /// <param name="Version">The membership version.</param>

@@ -1,6 +1,6 @@
 using Orleans.Placement;
 
-namespace SyncMapRegistry.Host.Grains;
+namespace SyncMapRegistry.Host.Workload;
 
 /// <summary>The workload's grain: a number that can be read, or updated (after which the grain deactivates).</summary>
 [Alias("SyncMapRegistry.Host.IRegistryDemoGrain")]

@@ -1,17 +1,21 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using SyncMapRegistry.Host.Cluster;
-using SyncMapRegistry.Host.Registry;
+using SyncMapRegistry.Host.Reporting;
 using SyncMapRegistry.Host.Workload;
 
-namespace SyncMapRegistry.Host.Status;
+namespace SyncMapRegistry.Host.Harness;
 
 /// <summary>
 /// Writes <c>STATUS {json}</c> lines for tests and scripts, and keeps the times they need: when this process
 /// first saw each silo declared dead (it follows the membership updates itself), and when its registries then
 /// no longer held an entry pointing at that silo (it polls every 10 ms from that moment).
 /// </summary>
-internal sealed class StatusWriter(HostOptions options, TextWriter output, TimeProvider time, IReadOnlyList<SiloNode> silos, Func<GrainWorkload?> workload)
+/// <remarks>
+/// Watching must not change the run: the entries by silo are counted with <see cref="RegistryWiring.EntriesBySilo"/>,
+/// and the statistics are the counters the registry and Orleans keep anyway.
+/// </remarks>
+internal sealed class StatusWriter(HostOptions options, TextWriter output, TimeProvider time, IReadOnlyList<SiloNode> silos, DirectoryCounters directory, Func<GrainWorkload?> workload)
     : IAsyncDisposable
 {
     private static readonly TimeSpan PurgePoll = TimeSpan.FromMilliseconds(10);
@@ -21,6 +25,7 @@ internal sealed class StatusWriter(HostOptions options, TextWriter output, TimeP
     private readonly TextWriter _output = output;
     private readonly TimeProvider _time = time;
     private readonly IReadOnlyList<SiloNode> _silos = silos;
+    private readonly DirectoryCounters _directory = directory;
     private readonly Func<GrainWorkload?> _workload = workload;
     private readonly ConcurrentDictionary<SiloAddress, long> _deadSince = new();
     private readonly ConcurrentDictionary<SiloAddress, long> _purgedAt = new();
@@ -91,9 +96,9 @@ internal sealed class StatusWriter(HostOptions options, TextWriter output, TimeP
                 snapshot.CrossSilo,
                 snapshot.Activated,
                 w.GrainsBySilo().ToDictionary(kv => kv.Key.ToParsableString(), kv => kv.Value, StringComparer.Ordinal),
-                w.Targets().ToDictionary(kv => kv.Key.ToParsableString(), kv => kv.Value, StringComparer.Ordinal),
-                w.UnknownTarget,
-                w.Errors(),
+                w.Outcomes.Targets().ToDictionary(kv => kv.Key.ToParsableString(), kv => kv.Value, StringComparer.Ordinal),
+                w.Outcomes.Unknown,
+                w.Outcomes.Errors(),
                 w.InFlight,
                 w.Skipped);
         }
@@ -109,13 +114,13 @@ internal sealed class StatusWriter(HostOptions options, TextWriter output, TimeP
             workload);
     }
 
-    private static SiloStatusLine ReadSilo(SiloNode silo)
+    private SiloStatusLine ReadSilo(SiloNode silo)
     {
-        SiloRegistrySnapshot r = RegistryWiring.Read(silo.Services, silo.Name);
-        RegistryStatusLine? registry = r.Available
-            ? new(r.Entries, RegistryWiring.EntriesBySilo(silo.Services), r.Purged, r.Removals, r.Evicted, r.Hits, r.Misses, r.LocalActivations)
+        SiloStatistics statistics = SiloStatistics.Read(silo.Services, silo.Name, _directory);
+        RegistryStatusLine? registry = statistics.Available
+            ? new(StatisticColumns.Values(statistics, StatisticSource.Registry), RegistryWiring.EntriesBySilo(silo.Services))
             : null;
-        return new SiloStatusLine(silo.Name, silo.Address.ToParsableString(), registry);
+        return new SiloStatusLine(silo.Name, silo.Address.ToParsableString(), StatisticColumns.Values(statistics, StatisticSource.Orleans), registry);
     }
 
     /// <summary>Entries pointing at <paramref name="dead"/> in all of this process's registries.</summary>
