@@ -46,6 +46,9 @@ internal sealed class WindowTinyLfuPolicy
     /// <summary>The window's share of the cap before the climber moves it.</summary>
     internal const double InitialWindowShare = 0.01;
 
+    /// <summary>The most of the cap the climber gives the window (BitFaster keeps main at 20% or more).</summary>
+    internal const double MaxWindowShare = 0.80;
+
     /// <summary>Protected's share of the main region.</summary>
     internal const double ProtectedShare = 0.80;
 
@@ -57,6 +60,9 @@ internal sealed class WindowTinyLfuPolicy
 
     /// <summary>The climber's step shrinks by this factor each period without a large change.</summary>
     private const double ClimberStepDecay = 0.98;
+
+    /// <summary>Nodes moved from an oversized window to probation per <see cref="Maintain"/> step.</summary>
+    private const int WindowTrimBatch = 256;
 
     /// <summary>Nodes moved between regions at most per promotion, when protected is over its share.</summary>
     private const int DemotionsPerPromotion = 2;
@@ -271,7 +277,7 @@ internal sealed class WindowTinyLfuPolicy
     /// The policy's upkeep, off the message path: sizes the sketch once the cache nears its cap, runs one chunk of a
     /// due halving, and moves the window by the climber when a period ended. Call again while it returns <c>true</c>.
     /// </summary>
-    /// <returns>Whether work remains (a halving in progress).</returns>
+    /// <returns>Whether work remains (a halving in progress, or a window to trim).</returns>
     internal bool Maintain()
     {
         lock (_lock)
@@ -284,7 +290,18 @@ internal sealed class WindowTinyLfuPolicy
 
             bool done = _sketch.HalveChunk();
             ClimbLocked();
-            return !done;
+
+            // A window the climber shrank hands its excess to probation, as Caffeine and BitFaster do, rather than one
+            // contest per insert (which adds one as fast as the contests remove one): a batch at a time, leaving one
+            // over for the next eviction's contest.
+            for (int moved = 0; moved < WindowTrimBatch && _window.Count > _windowMaximum + 1; moved++)
+            {
+                PolicyNode oldest = _window.First!;
+                _window.Remove(oldest);
+                _probation.AddLast(oldest);
+            }
+
+            return !done || _window.Count > _windowMaximum + 1;
         }
     }
 
@@ -418,7 +435,7 @@ internal sealed class WindowTinyLfuPolicy
         if (step > 0)
         {
             // Grow the window at protected's expense.
-            step = Math.Min(step, Math.Min(_protectedMaximum, _maximum - 1 - _windowMaximum));
+            step = Math.Min(step, Math.Min(_protectedMaximum, (int)(_maximum * MaxWindowShare) - _windowMaximum));
             _windowMaximum += step;
             _protectedMaximum -= step;
         }

@@ -42,7 +42,7 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
 
     /// <summary>
     /// How often the cache's policy upkeep runs without writes: often enough that the readers' rings (each a thread's
-    /// last 1,024 hits) are drained before most of their samples are overwritten on a quiet silo, and that an idle
+    /// last 256 hits) are drained before most of their samples are overwritten on a quiet silo, and that an idle
     /// entry outlives <c>MaximumCacheTTL</c> by about this much at most.
     /// </summary>
     internal static readonly TimeSpan PolicyInterval = TimeSpan.FromSeconds(1);

@@ -28,16 +28,18 @@ public sealed class HitSamplerTests
         sampler.Drain(samples => recent.AddRange(samples.ToArray()));
         Assert.Empty(recent);
 
-        sampler.Record(42);
+        // Of every SampleEvery hits of a thread, the last is sampled.
         for (int i = 1; i < HitSampler.SampleEvery; i++)
         {
             sampler.Record(7);
         }
 
+        sampler.Record(42);
+
         sampler.Drain(samples => recent.AddRange(samples.ToArray()));
         Assert.Equal((100 * 10 * HitSampler.SampleEvery) + HitSampler.SampleEvery, sampler.Hits());
         Assert.Equal(1, sampler.RingCount);
-        Assert.Equal([7], recent);
+        Assert.Equal([42], recent);
     }
 
     [Fact]
