@@ -37,24 +37,27 @@ internal sealed class FrequencySketch
     /// <summary>Whether <see cref="SampleSize"/> increments have been made since the last halving began.</summary>
     internal bool ResetDue => _size >= SampleSize && _table.Length > 0;
 
-    /// <summary>The keys the table is sized for (a power of two); 0 before <see cref="EnsureCapacity"/>.</summary>
+    /// <summary>The keys the table is sized for (a power of two); 0 before <see cref="Install"/>.</summary>
     internal int Capacity => _table.Length;
 
+    /// <summary>The table length for <paramref name="keys"/> keys: a power of two, at least 16.</summary>
+    internal static int TableLength(int keys) => (int)Math.Min(BitOperations.RoundUpToPowerOf2((uint)Math.Max(keys, 16)), 1 << 30);
+
     /// <summary>
-    /// Sizes the table for <paramref name="keys"/> keys (rounded up to a power of two), discarding what it counted,
-    /// when it is smaller; otherwise does nothing. O(keys): its owner calls it off the message path.
+    /// Replaces the table with <paramref name="table"/> (zeroed, of a <see cref="TableLength"/>), discarding what was
+    /// counted, when it is larger; otherwise does nothing. O(1): the caller allocates the table beforehand, outside
+    /// any lock, since zeroing megabytes is not O(1).
     /// </summary>
-    internal void EnsureCapacity(int keys)
+    internal void Install(long[] table)
     {
-        int length = (int)Math.Min(BitOperations.RoundUpToPowerOf2((uint)Math.Max(keys, 16)), 1 << 30);
-        if (length <= _table.Length)
+        if (table.Length <= _table.Length)
         {
             return;
         }
 
-        _table = new long[length];
-        _mask = length - 1;
-        SampleSize = 10 * length;
+        _table = table;
+        _mask = table.Length - 1;
+        SampleSize = 10 * table.Length;
         _size = 0;
         _halvingAt = -1;
     }

@@ -280,12 +280,19 @@ internal sealed class WindowTinyLfuPolicy
     /// <returns>Whether work remains (a halving in progress, or a window to trim).</returns>
     internal bool Maintain()
     {
+        // The sketch is sized once the cache first holds half its cap, as Caffeine does: no frequency matters before
+        // evictions come near. Its table (8 bytes per key of the cap) is allocated outside the lock.
+        long[]? table = null;
+        if (_sketch.Capacity == 0 && Linked >= _maximum / 2)
+        {
+            table = new long[FrequencySketch.TableLength(_maximum)];
+        }
+
         lock (_lock)
         {
-            if (_sketch.Capacity == 0 && LinkedLocked >= _maximum / 2)
+            if (table is not null)
             {
-                // O(cap) once, as Caffeine sizes its sketch: no frequency matters before evictions come near.
-                _sketch.EnsureCapacity(_maximum);
+                _sketch.Install(table);
             }
 
             bool done = _sketch.HalveChunk();
