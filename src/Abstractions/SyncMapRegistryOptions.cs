@@ -25,7 +25,7 @@ public sealed class SyncMapRegistryOptions
     /// The most entries the directory cache holds; must be positive when set. When it is <c>null</c> (the
     /// default), the cap is Orleans' <c>GrainDirectoryOptions.CacheSize</c> (1,000,000 unless the silo sets it),
     /// so a silo that sizes Orleans' cache sizes this one. When both are set, this one wins. Going over the cap
-    /// signals a background eviction (see the cache's remarks).
+    /// evicts on the inserting thread, a constant amount per insert (see the cache's remarks).
     /// </summary>
     public int? MaxEntries { get; set; }
 
@@ -51,8 +51,10 @@ public sealed class SyncMapRegistryOptions
 
     /// <summary>
     /// Publishes registry lookups by result (<c>syncmap_registry.lookups</c>, hit or miss), counted in per-thread
-    /// cells: a thread-static access on every lookup. Off, a directory-cache hit records itself (a sample for its
-    /// evictor) only once the cache has held half its cap, and writes nothing before that. Default: <c>true</c>.
+    /// cells: a thread-static access on every lookup. Off, a directory-cache hit still records a sample for the
+    /// eviction policy in its thread's own ring when Orleans' <c>GrainDirectoryOptions.MaximumCacheTTL</c> is on (the
+    /// samples are the entries' access times); with that TTL off (zero or infinite) it records itself only once the
+    /// cache has held half its cap, and writes nothing before that. Default: <c>true</c>.
     /// </summary>
     public bool CountLookups { get; set; } = true;
 

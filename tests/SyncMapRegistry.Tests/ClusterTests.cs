@@ -28,6 +28,14 @@ public abstract class RegistryPathTests(ITestCluster cluster, ITestOutputHelper 
         MaintenanceServiceScenario.TheSweepSurvivesAnExceptionHealsTheCountAndStopsWhenAskedAsync(cluster, output);
 
     [Fact]
+    public Task OrleansCacheSizeGaugeReadsEachSilosRegistryCount() =>
+        OrleansGaugeScenario.EachSilosGaugeReadsItsRegistrysCountAsync(cluster, output, 6_000);
+
+    [Fact]
+    public Task IdleEntriesExpireOnTheMaintenanceServicesTicks() =>
+        MaintenanceServiceScenario.IdleEntriesExpireOnTheServicesTicksAsync(cluster, output);
+
+    [Fact]
     public Task AMaintenanceSweepTimerThatCannotBeMadeIsReportedAtOnce() =>
         MaintenanceServiceScenario.ASweepTimerThatCannotBeMadeIsReportedAtOnceAsync(cluster, output);
 }

@@ -1,48 +1,57 @@
+using System.Diagnostics.CodeAnalysis;
+using BitFaster.Caching.Lfu;
+using BitFaster.Caching.Scheduler;
 using Orleans.Runtime.GrainDirectory;
+using SyncMapRegistry.Benchmarks.Modes.HitRatio;
 using SyncMapRegistry.Benchmarks.Registry;
 
 namespace SyncMapRegistry.Benchmarks.Modes;
 
 /// <summary>
-/// <c>hitratio [--grains 10000] [--cap 1000] [--s 0.7,1.0,1.2] [--requests 1000000] [--warmup 100000] [--quick]</c>:
-/// the hit ratio of each capped grain directory cache when grain popularity follows a Zipf law, after BitFaster's
-/// hit-rate method: each request looks its grain up, and a miss "loads" it (<c>AddOrUpdate</c>); hits are counted
-/// over <c>--requests</c> requests after <c>--warmup</c> uncounted ones. Every cache sees the same request
-/// sequence (a fixed seed). Caches at the same cap: the registry's (<see cref="SyncMapRegistryOptions.MaxEntries"/>),
-/// as shipped and with <see cref="SyncMapRegistryOptions.CountLookups"/> off (its hits sampled only from half the cap on), Orleans' LRU (<c>GrainDirectoryOptions.CacheSize</c>) and BitFaster's ConcurrentLru (capacity). The bound column
-/// is the share of requests for the cap's most popular grains: what a cache holding exactly those would hit.
+/// <c>hitratio [--grains 100000] [--caps 1000,10000] [--requests 1000000] [--warmup 200000] [--quick]</c>: the hit
+/// ratio of each capped grain directory cache, after BitFaster's hit-rate method: each request looks its grain up, and
+/// a miss "loads" it (<c>AddOrUpdate</c>); hits are counted over <c>--requests</c> requests after <c>--warmup</c>
+/// uncounted ones. Traces (<see cref="Traces"/>, fixed seeds, the same for every cache): fixed Zipf 0.7, 1.0 and 1.2;
+/// Zipf 1.0 whose popularity drifts; Zipf 1.0 with one-off scans. Caps default to 1% and 10% of the grains. Caches: the
+/// registry's (<see cref="SyncMapRegistryOptions.MaxEntries"/>, its maintenance inline so that the policy is the same
+/// on a busy and an idle machine), Orleans' own (<c>GrainDirectoryOptions.CacheSize</c>), BitFaster's W-TinyLFU
+/// (<c>ConcurrentLfu</c>, its maintenance in the foreground for the same reason), and Belady's offline optimum
+/// (<see cref="Belady"/>), which no policy can beat.
 /// </summary>
 internal static class HitRatioMode
 {
     internal static int Run(ModeArguments arguments)
     {
-        int grainCount = arguments.Int("grains", 10_000, 2_000);
-        int cap = arguments.Int("cap", 1_000, 200);
-        double[] exponents = arguments.Doubles("s", [0.7, 1.0, 1.2]);
-        int requests = arguments.Int("requests", 1_000_000, 20_000);
-        int warmup = arguments.Int("warmup", 100_000, 2_000);
+        int grainCount = arguments.Int("grains", 100_000, 5_000);
+        int[] caps = arguments.Ints("caps", [grainCount / 100, grainCount / 10], [grainCount / 100, grainCount / 10]);
+        int requests = arguments.Int("requests", 1_000_000, 40_000);
+        int warmup = arguments.Int("warmup", 200_000, 10_000);
+        int length = warmup + requests;
         ModeReport.PrintEnvironment("hitratio");
-        ModeReport.Line($"# {grainCount:N0} grains, cap {cap:N0}, Zipf popularity, {warmup:N0} warm-up requests then {requests:N0} counted; a miss adds the grain");
+        ModeReport.Line($"# {grainCount:N0} grains, {warmup:N0} warm-up requests then {requests:N0} counted; a miss adds the grain");
         ModeReport.Line($"");
-        ModeReport.Line($"| Zipf s | SyncMapGrainDirectoryCache | Same, CountLookups off | OrleansLru | BitFasterConcurrentLru | SyncMap minus OrleansLru (points) | Bound (top {cap:N0} share) | Entries at the end (ours / Orleans / BitFaster) |");
-        ModeReport.Line($"|---:|---:|---:|---:|---:|---:|---:|---|");
-        GrainAddress[] grains = GrainPopulation.Activate(0, grainCount, 0);
-        foreach (double s in exponents)
+        ModeReport.Line($"| Trace | Cap | SyncMapGrainDirectoryCache | OrleansLru | BitFaster ConcurrentLfu | Optimum (Belady) | Ours − LFU (points) | Ours − Orleans (points) | Ours' window at the end |");
+        ModeReport.Line($"|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Trace[] traces =
+        [
+            Traces.Zipf(grainCount, 0.7, length),
+            Traces.Zipf(grainCount, 1.0, length),
+            Traces.Zipf(grainCount, 1.2, length),
+            Traces.Drifting(grainCount, length),
+            Traces.WithScans(grainCount, length, scanLength: Math.Max(100, grainCount / 20)),
+        ];
+        foreach (Trace trace in traces)
         {
-            var zipf = new ZipfSampler(grainCount, s, seed: 42);
-            int[] sequence = [.. Enumerable.Range(0, warmup + requests).Select(_ => zipf.Next())];
-            // Evictions run inline, on the inserting thread, instead of on the thread pool: the measured policy is
-            // then the same on a busy and an idle machine, and the cap holds as it would on a silo whose evictor
-            // keeps up.
-            var ours = new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions { MaxEntries = cap }, scheduleEviction: static run => run());
-            var uncounted = new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions { MaxEntries = cap, CountLookups = false }, scheduleEviction: static run => run());
-            IGrainDirectoryCache orleans = CachePeer.OrleansLru(cap);
-            var bitFaster = new BitFasterDirectoryCache(cap);
-            double oursRatio = HitRatio(ours, grains, sequence, warmup);
-            double uncountedRatio = HitRatio(uncounted, grains, sequence, warmup);
-            double orleansRatio = HitRatio(orleans, grains, sequence, warmup);
-            double bitFasterRatio = HitRatio(bitFaster, grains, sequence, warmup);
-            ModeReport.Line($"| {s:F1} | {oursRatio:P2} | {uncountedRatio:P2} | {orleansRatio:P2} | {bitFasterRatio:P2} | {100 * (oursRatio - orleansRatio):+0.00;-0.00} | {zipf.TopShare(cap):P2} | {ours.Count:N0} / {orleans.KeyValues.Count():N0} / {bitFaster.KeyValues.Count():N0} |");
+            GrainAddress[] grains = GrainPopulation.Activate(0, trace.Requests.Max() + 1, 0);
+            foreach (int cap in caps)
+            {
+                var ours = new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions { MaxEntries = cap }, scheduleEviction: static run => run());
+                double oursRatio = HitRatio(ours, grains, trace.Requests, warmup);
+                double orleansRatio = HitRatio(CachePeer.OrleansLru(cap), grains, trace.Requests, warmup);
+                double lfuRatio = HitRatio(new ConcurrentLfuDirectoryCache(cap), grains, trace.Requests, warmup);
+                double optimum = Belady.HitRatio(trace.Requests, cap, warmup);
+                ModeReport.Line($"| {trace.Name} | {cap:N0} | {oursRatio:P2} | {orleansRatio:P2} | {lfuRatio:P2} | {optimum:P2} | {100 * (oursRatio - lfuRatio):+0.00;-0.00} | {100 * (oursRatio - orleansRatio):+0.00;-0.00} | {ours.Policy.WindowMaximum:N0} |");
+            }
         }
 
         return 0;
@@ -68,44 +77,31 @@ internal static class HitRatioMode
         return (double)hits / (sequence.Length - warmup);
     }
 
-    /// <summary>
-    /// Zipf-distributed item indexes by inverse CDF: rank <c>k</c> (1-based) has probability proportional to
-    /// <c>1 / k^s</c>; ranks map to items through a fixed shuffle, so that popularity does not follow the item order.
-    /// </summary>
-    private sealed class ZipfSampler
+    /// <summary>BitFaster's <see cref="ConcurrentLfu{K, V}"/> (W-TinyLFU), maintained in the foreground: each call drains its buffers.</summary>
+    private sealed class ConcurrentLfuDirectoryCache(int capacity) : DirectoryCacheBase
     {
-        private readonly double[] _cumulative;
-        private readonly int[] _itemOfRank;
-        private readonly Random _random;
+        private readonly ConcurrentLfu<GrainId, (GrainAddress Address, int Version)> _lfu = new(1, capacity, new ForegroundScheduler(), EqualityComparer<GrainId>.Default);
 
-        internal ZipfSampler(int count, double s, int seed)
+        public override IEnumerable<(GrainAddress ActivationAddress, int Version)> KeyValues => _lfu.Select(pair => pair.Value);
+
+        public override void AddOrUpdate(GrainAddress value, int version) => _lfu.AddOrUpdate(value.GrainId, (value, version));
+
+        public override bool LookUp(GrainId key, [NotNullWhen(true)] out GrainAddress? result, out int version)
         {
-            _cumulative = new double[count];
-            double total = 0;
-            for (int rank = 1; rank <= count; rank++)
+            if (_lfu.TryGet(key, out var entry))
             {
-                total += 1 / Math.Pow(rank, s);
-                _cumulative[rank - 1] = total;
+                result = entry.Address;
+                version = entry.Version;
+                return true;
             }
 
-            for (int i = 0; i < count; i++)
-            {
-                _cumulative[i] /= total;
-            }
-
-            _random = new Random(seed);
-            _itemOfRank = [.. Enumerable.Range(0, count)];
-            _random.Shuffle(_itemOfRank);
+            result = null;
+            version = 0;
+            return false;
         }
 
-        internal int Next()
-        {
-            int rank = Array.BinarySearch(_cumulative, _random.NextDouble());
-            rank = rank < 0 ? ~rank : rank;
-            return _itemOfRank[Math.Min(rank, _itemOfRank.Length - 1)];
-        }
+        public override bool Remove(GrainId key) => _lfu.TryRemove(key);
 
-        /// <summary>The probability mass of the <paramref name="top"/> most popular items.</summary>
-        internal double TopShare(int top) => _cumulative[top - 1];
+        public override void Clear() => _lfu.Clear();
     }
 }

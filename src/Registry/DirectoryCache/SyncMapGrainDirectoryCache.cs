@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
@@ -15,35 +14,32 @@ namespace SyncMapRegistry;
 /// Orleans' silo-local grain directory cache (<see cref="IGrainDirectoryCache"/>) on a read-mostly
 /// <see cref="SyncMap{TKey, TValue}"/>: the lookup on a cross-silo call takes no lock and writes nothing shared.
 /// A hit writes only its own thread's memory: it counts itself there and samples one hit in
-/// <see cref="HitSampler.SampleEvery"/> for the evictor (<see cref="HitSampler"/>). With lookups not counted
-/// (<see cref="SyncMapRegistryOptions.CountLookups"/> off) it writes nothing until the cache first holds
-/// <see cref="SamplingShare"/> of its cap, when eviction comes near and the evictor needs the samples.
+/// <see cref="HitSampler.SampleEvery"/> for the policy (<see cref="HitSampler"/>). With lookups not counted
+/// (<see cref="SyncMapRegistryOptions.CountLookups"/> off) and no idle expiry, it writes nothing until the cache first
+/// holds <see cref="SamplingShare"/> of its cap, when eviction comes near and the policy needs the samples.
 /// </summary>
 /// <remarks>
+/// <para>
+/// An adapter: the entries live in the map, their order and the choice of victims in the policy
+/// (<see cref="WindowTinyLfuPolicy"/>, W-TinyLFU with an adaptive window and expire-after-access). Each entry carries
+/// its key's <see cref="PolicyNode"/>; an update keeps it, a new key gets a new one.
+/// </para>
 /// <para>
 /// Semantics are Orleans' own (<c>LruGrainDirectoryCache</c>), checked by a test suite that runs against both:
 /// <see cref="AddOrUpdate"/> overwrites; <see cref="Remove(GrainId)"/> removes whatever is cached;
 /// <see cref="Remove(GrainAddress)"/> removes only when the cached entry is for the same grain on the same silo,
 /// as a compare-and-delete on the very entry it read, so it never removes a newer entry written meanwhile;
-/// <see cref="KeyValues"/> tolerates concurrent mutation. Unlike Orleans' LRU, entries do not expire with time:
-/// stale entries are corrected by Orleans' invalidation on a misdirected message, and entries for dead silos
-/// are purged by the registry's maintenance service (<see cref="Purge"/>).
+/// <see cref="KeyValues"/> tolerates concurrent mutation; an entry not read for
+/// <see cref="GrainDirectoryOptions.MaximumCacheTTL"/> expires (approximately: see the policy). Entries for dead silos
+/// are purged by the registry's maintenance service through <see cref="PurgeWhere"/>.
 /// </para>
 /// <para>
-/// Eviction policy: 2Q (Johnson and Shasha) with first-in first-out queues, from what the write path knows, plus
-/// a second chance for entries read lately, from the readers' per-thread samples. A new grain enters the
-/// probation queue, unless it is a ghost (one of the last <see cref="MaxEntries"/> keys evicted): then it was
-/// wanted again and enters the protected queue. An entry whose insertion number the evictor finds among the
-/// samples (a replaced value keeps its key's number) is written back as the newest protected entry before the walk orders the queues (a compare-and-swap, so a
-/// newer value written meanwhile wins). With the samples, the hit ratio at the same cap comes within 1.1
-/// points of Orleans' LRU at Zipf 0.7-1.2 (docs/benchmarks.md, "Hit ratio"); without them it was 1.2-2.6
-/// points below. An insert
-/// or update that finds the count over <see cref="MaxEntries"/> only signals the evictor and returns: the
-/// eviction runs on a thread-pool thread, never on Orleans' message path. It walks the entries once, sorts them
-/// by insertion number, and evicts down to 98% of the cap: first the oldest probation entries beyond 5% of the
-/// cap, then the oldest protected ones, then the rest of probation, keeping the newest insert; each evicted key
-/// becomes a ghost, and the count drops with each batch of <see cref="EvictionBatch"/>. Inserts that arrive while
-/// it runs may take the count past the cap for that long: the cap is a target, not a hard bound.
+/// The cap. A write that adds a key and finds the count over <see cref="MaxEntries"/> evicts, on its own thread, up
+/// to <see cref="EvictionsPerInsert"/> victims the policy picks in O(1) each; so the count never passes the cap by
+/// more than the inserts in flight. The policy's lock is held only to pick; the map's removal and the telemetry come
+/// after it. Everything else the policy needs (draining the hit samples, the sketch's upkeep, the window's tuning,
+/// idle expiry) runs in <see cref="Maintain"/>, on a thread-pool thread that a write signals, and every second from
+/// the maintenance service.
 /// </para>
 /// <para>
 /// Counting. <see cref="Count"/> is kept by the writers, each add and each removal counted once by the writer
@@ -52,7 +48,7 @@ namespace SyncMapRegistry;
 /// forgotten. <see cref="Recount"/> heals the count, should it ever drift, across a quiet spell.
 /// </para>
 /// <para>
-/// Walks. Eviction, purges, recounts and <see cref="Clear"/> walk the map without promoting its pending keys
+/// Walks. Purges, recounts and <see cref="Clear"/> walk the map without promoting its pending keys
 /// (<c>ForEachWithoutPromoting</c>), so they never force a promotion. Enumeration (<see cref="KeyValues"/>, which
 /// Orleans walks on membership changes, and the read contract) uses the map's enumerator, which promotes each shard
 /// with pending keys as it reaches the end of that shard.
@@ -60,20 +56,20 @@ namespace SyncMapRegistry;
 /// </remarks>
 internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache, IGrainRegistryView<GrainAddress>
 {
-    /// <summary>The count drops, and the evicted counter rises, after each batch of this many evictions.</summary>
-    internal const int EvictionBatch = 1_024;
-
-    /// <summary>Evictions bring the count down to this share of the cap.</summary>
-    internal const double EvictionLowWatermark = 0.98;
+    /// <summary>A write that adds a key over the cap evicts at most this many entries itself.</summary>
+    internal const int EvictionsPerInsert = 2;
 
     /// <summary>
-    /// With lookups not counted, hits are sampled once the count first reaches this share of the cap: the rings keep
-    /// only a thread's last hits, so samples taken long before the first eviction would be gone by then anyway.
+    /// With lookups not counted and no idle expiry, hits are sampled once the count first reaches this share of the
+    /// cap: before that no eviction is near.
     /// </summary>
     internal const double SamplingShare = 0.5;
 
-    /// <summary>Eviction spares the newest probation entries up to this share of the cap (2Q's A1in).</summary>
-    private const double ProbationShare = 0.05;
+    /// <summary>Expired entries removed per hold of the policy's lock.</summary>
+    private const int ExpiryBatch = 256;
+
+    /// <summary>Removals by a walk applied to the counters at a time, so the count drops as the walk goes.</summary>
+    private const int RemovalBatch = 1_024;
 
     /// <summary>
     /// The entries. Values are compared by reference, so a compare-and-delete removes exactly the entry that
@@ -83,51 +79,35 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     private readonly RegistryCounters _counters;
     private readonly int _maxEntries;
-    private readonly int _lowWatermark;
-    private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly WindowTinyLfuPolicy _policy;
 
-    /// <summary>Runs <see cref="EvictOverCap"/>, one run at a time, when a write finds the count over the cap.</summary>
-    private readonly BackgroundWork _evictor;
+    /// <summary>Runs <see cref="Maintain"/> off the writer's thread, one run at a time, when a write signals it.</summary>
+    private readonly BackgroundWork _maintenance;
 
-    /// <summary>
-    /// The ghosts: keys evicted recently, each with the number of its eviction. An inserter removes the key it
-    /// finds here (it was wanted again); the evictor adds, and trims the oldest by <see cref="_ghostOrder"/> with a
-    /// compare-and-remove, so a key evicted again since keeps its newer entry. Never more than <see cref="_ghostOrder"/> holds.
-    /// </summary>
-    private readonly ConcurrentDictionary<GrainId, long> _ghosts = new();
+    /// <summary>Makes <see cref="Maintain"/> one caller at a time (the background run and the maintenance service's timer).</summary>
+    private readonly Lock _maintaining = new();
 
-    /// <summary>The last <see cref="MaxEntries"/> evictions, oldest first. Touched by the evictor only.</summary>
-    private readonly Queue<(GrainId Grain, long Eviction)> _ghostOrder = new();
+    /// <summary><see cref="WindowTinyLfuPolicy.OnSampledHits"/>, made into a delegate once.</summary>
+    private readonly Action<ReadOnlySpan<long>> _onSampledHits;
 
-    /// <summary>The entries of one eviction walk, by queue; reused, and emptied after each run. Touched by the evictor only.</summary>
-    private readonly List<KeyValuePair<GrainId, CachedAddress>> _probation = [], _protected = [];
+    /// <summary>Expired nodes of one batch; reused. Touched under <see cref="_maintaining"/> only.</summary>
+    private readonly List<PolicyNode> _expired = [];
 
-    /// <summary>Sampled read hits: the evictor's view of recency. Written by readers, each in a ring of its own thread.</summary>
+    /// <summary>Sampled read hits: the policy's view of reads. Written by readers, each in a ring of its own thread.</summary>
     private readonly HitSampler _hits = new();
 
-    /// <summary>The count at which <see cref="_recordHits"/> turns on, when lookups are not counted (<see cref="SamplingShare"/> of the cap).</summary>
+    /// <summary>The count at which <see cref="_recordHits"/> turns on, when it is not on from the start.</summary>
     private readonly int _samplingThreshold;
 
     /// <summary>
     /// Whether a hit is recorded in <see cref="_hits"/>. Always when lookups are counted (their hit count is the
-    /// sampler's). Otherwise it turns on when an insert first takes the count to <see cref="_samplingThreshold"/>, and
-    /// stays on; until then no eviction is near, and a hit writes nothing at all. Written once by an inserter, read by
-    /// every hit: a hit that still reads <c>false</c> just after it turned on loses one sample.
+    /// sampler's) or entries expire when idle (the samples are their access times). Otherwise it turns on when an
+    /// insert first takes the count to <see cref="_samplingThreshold"/>, and stays on; until then no eviction is near,
+    /// and a hit writes nothing at all. Written once by an inserter, read by every hit: a hit that still reads
+    /// <c>false</c> just after it turned on loses one sample.
     /// </summary>
     private bool _recordHits;
-
-    /// <summary>The insertion numbers sampled from read hits; reused, and emptied after each run. Touched by the evictor only.</summary>
-    private readonly HashSet<long> _recentlyRead = [];
-
-    /// <summary>Insertion numbers, the order of the queues. Incremented by inserters of new keys.</summary>
-    private long _inserted;
-
-    /// <summary>Evictions so far, the order of the ghosts. Touched by the evictor only.</summary>
-    private long _evictions;
-
-    /// <summary>The value of the latest write over the cap: the evictor keeps it. Written by writers, read by the evictor.</summary>
-    private CachedAddress? _newest;
 
     /// <summary>
     /// The live count and <see cref="RegistryCounters.CountChanges"/> seen by the last <see cref="Recount"/> that
@@ -137,10 +117,17 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     /// <summary>Creates an empty cache.</summary>
     /// <param name="options">The cap, the telemetry name and the counting switches; validated here.</param>
-    /// <param name="directoryOptions">Orleans' directory options: their <see cref="GrainDirectoryOptions.CacheSize"/> is the cap when <see cref="SyncMapRegistryOptions.MaxEntries"/> is not set.</param>
-    /// <param name="timeProvider">The clock of the purge span; <see cref="TimeProvider.System"/> when <c>null</c>.</param>
-    /// <param name="logger">Where a failed eviction is reported.</param>
-    /// <param name="scheduleEviction">Queues an eviction run; the thread pool when <c>null</c>. Tests drive it by hand.</param>
+    /// <param name="directoryOptions">
+    /// Orleans' directory options: their <see cref="GrainDirectoryOptions.CacheSize"/> is the cap when
+    /// <see cref="SyncMapRegistryOptions.MaxEntries"/> is not set, and their <see cref="GrainDirectoryOptions.MaximumCacheTTL"/>
+    /// the time after which an entry not read expires.
+    /// </param>
+    /// <param name="timeProvider">The clock of idle expiry and of the purge span; <see cref="TimeProvider.System"/> when <c>null</c>.</param>
+    /// <param name="logger">Where a failed maintenance run is reported.</param>
+    /// <param name="scheduleEviction">
+    /// Queues a run of <see cref="Maintain"/> (the policy's upkeep, and any eviction the writers' own left over); the
+    /// thread pool when <c>null</c>. Tests drive it by hand or inline.
+    /// </param>
     /// <param name="meterFactory">The silo's meter factory, which makes the meter of the cache's instruments; the process-wide meter when <c>null</c>.</param>
     /// <exception cref="OptionsValidationException">When <paramref name="options"/> are invalid.</exception>
     public SyncMapGrainDirectoryCache(
@@ -152,18 +139,20 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         IMeterFactory? meterFactory = null)
     {
         RegistryOptionsGuard.Validated(options);
-        _maxEntries = ResolveMaxEntries(options, directoryOptions ?? new GrainDirectoryOptions());
-        _lowWatermark = Math.Max(1, (int)(_maxEntries * EvictionLowWatermark));
+        directoryOptions ??= new GrainDirectoryOptions();
+        _maxEntries = ResolveMaxEntries(options, directoryOptions);
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        _policy = new WindowTinyLfuPolicy(_maxEntries, directoryOptions.MaximumCacheTTL, TimeProvider);
+        _onSampledHits = _policy.OnSampledHits;
         _samplingThreshold = (int)(_maxEntries * SamplingShare);
-        _recordHits = options.CountLookups;
-        _timeProvider = timeProvider ?? TimeProvider.System;
+        _recordHits = options.CountLookups || _policy.Expires;
         _logger = logger ?? NullLogger<SyncMapGrainDirectoryCache>.Instance;
         _map = new SyncMap<GrainId, CachedAddress>(
             new SyncMapOptions { Name = options.Name, CountReadHits = options.CountReadHits, MeterFactory = meterFactory },
             keyComparer: null,
             valueComparer: ReferenceEqualityComparer.Instance);
         _counters = new RegistryCounters(options.Name, options.CountLookups, _hits.Hits, meterFactory);
-        _evictor = new BackgroundWork(EvictOverCap, exception => LogErrorEviction(exception), scheduleEviction);
+        _maintenance = new BackgroundWork(Maintain, exception => LogErrorMaintenance(exception), scheduleEviction);
     }
 
     /// <inheritdoc/>
@@ -174,6 +163,15 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     /// <summary>The cap on entries: <see cref="SyncMapRegistryOptions.MaxEntries"/>, or else <see cref="GrainDirectoryOptions.CacheSize"/>.</summary>
     public int MaxEntries => _maxEntries;
+
+    /// <summary>The counters and instruments of this cache (its <c>syncmap.name</c> tag and meter).</summary>
+    internal RegistryCounters Counters => _counters;
+
+    /// <summary>The clock of idle expiry and of the purge span.</summary>
+    internal TimeProvider TimeProvider { get; }
+
+    /// <summary>The eviction policy (for tests).</summary>
+    internal WindowTinyLfuPolicy Policy => _policy;
 
     /// <inheritdoc/>
     public IEnumerable<(GrainAddress ActivationAddress, int Version)> KeyValues
@@ -193,35 +191,64 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     /// <inheritdoc/>
     /// <remarks>
-    /// The map's cost of a write (a new key takes its shard's lock, and may split the shard: at most one shard's
-    /// copy, 1,024 keys), also over the cap: eviction only gets signalled (see the type's remarks).
+    /// An update swaps the entry (compare-and-swap, so an eviction of the entry it read is never undone). A new key
+    /// costs the map's write (its shard's lock) and two O(1) holds of the policy's lock; over the cap, up to
+    /// <see cref="EvictionsPerInsert"/> O(1) evictions (see the type's remarks).
     /// </remarks>
     public void AddOrUpdate(GrainAddress value, int version)
     {
         ArgumentNullException.ThrowIfNull(value);
-        CachedAddress cached = _map.TryGetValue(value.GrainId, out CachedAddress? current)
-            ? new CachedAddress(value, version, current.Inserted, current.Protected)
-            : new CachedAddress(value, version, Interlocked.Increment(ref _inserted), _ghosts.TryRemove(value.GrainId, out _));
-        bool replaced = _map.Swap(value.GrainId, cached, out _);
-        int count = _counters.Updated(added: !replaced);
-        if (count >= _samplingThreshold && !_recordHits)
+        GrainId key = value.GrainId;
+        while (true)
         {
-            Volatile.Write(ref _recordHits, true);
-        }
+            bool present = _map.TryGetValue(key, out CachedAddress? current);
+            if (present && !current!.Node.Taken)
+            {
+                if (_map.CompareAndSwap(key, current, new CachedAddress(value, version, current.Node)))
+                {
+                    _counters.Updated(added: false);
+                    return;
+                }
 
-        if (count > _maxEntries)
-        {
-            Volatile.Write(ref _newest, cached);
-            _evictor.Signal();
+                continue; // replaced or removed since we read it
+            }
+
+            // A new key, or an entry whose node the policy took for removal: either way, a node of its own.
+            PolicyNode node = _policy.NewNode(key);
+            var cached = new CachedAddress(value, version, node);
+            bool stored = present ? _map.CompareAndSwap(key, current!, cached) : !LoadOrStore(key, cached);
+            if (!stored)
+            {
+                _policy.Drop(node);
+                continue;
+            }
+
+            int count = _counters.Updated(added: !present);
+            _policy.Link(node);
+            if (count >= _samplingThreshold && !_recordHits)
+            {
+                Volatile.Write(ref _recordHits, true);
+            }
+
+            // Signalled first: where maintenance runs inline (tests, the hit-ratio benchmark), the samples it drains
+            // inform the eviction below; on the thread pool, it runs after or alongside it.
+            _maintenance.Signal();
+            if (count > _maxEntries)
+            {
+                EvictOverCap(EvictionsPerInsert);
+            }
+
+            return;
         }
     }
 
     /// <inheritdoc/>
     public bool Remove(GrainId key)
     {
-        if (_map.Delete(key))
+        if (_map.LoadAndDelete(key, out CachedAddress? removed))
         {
             _counters.Removed();
+            _policy.Drop(removed.Node);
             return true;
         }
 
@@ -243,6 +270,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             if (_map.CompareAndDelete(key.GrainId, cached))
             {
                 _counters.Removed();
+                _policy.Drop(cached.Node);
                 return true;
             }
 
@@ -257,27 +285,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// Removes entry by entry (O(n)), so that the count stays exact under writers that race with it (see the
     /// type's remarks). Orleans clears the cache when its directory stops.
     /// </remarks>
-    public void Clear()
-    {
-        var removals = new Batch(this, static (counters, entries) => counters.Removed(entries));
-        try
-        {
-            _map.ForEachWithoutPromoting((grain, cached) =>
-            {
-                if (_map.CompareAndDelete(grain, cached))
-                {
-                    removals.Add();
-                }
-
-                return true;
-            });
-        }
-        finally
-        {
-            // Removals made before a failure are counted too, or the count would stay high until a quiet recount.
-            removals.Flush();
-        }
-    }
+    public void Clear() => RemoveWhere(static (_, _) => true, state: 0, static (counters, entries) => counters.Removed(entries), onRemoved: null);
 
     /// <inheritdoc/>
     public bool LookUp(GrainId key, [NotNullWhen(true)] out GrainAddress? result, out int version)
@@ -286,7 +294,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         {
             if (_recordHits)
             {
-                _hits.Record(cached.Inserted);
+                _hits.Record(cached.Sample);
             }
 
             result = cached.Address;
@@ -304,51 +312,35 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     public bool TryLookUp(GrainId grainId, [NotNullWhen(true)] out GrainAddress? value) => LookUp(grainId, out value, out _);
 
     /// <summary>
-    /// Removes, in one walk, every entry whose silo <paramref name="membership"/> reports dead by Orleans' own rule
-    /// for a cached address (<c>LocalGrainDirectory.IsDefunctActivation</c>): the silo is <see cref="SiloStatus.Dead"/>,
-    /// or it is absent from the table although the table is newer than the address's
-    /// <see cref="GrainAddress.MembershipVersion"/>. Unlike Orleans' rule, an address without a silo is kept: no
-    /// membership change can make it defunct. An entry replaced meanwhile by a newer one is kept. Counts the
-    /// entries as purged, and records a <c>syncmap_registry.purge</c> span when something listens.
+    /// Removes, in one walk, every entry whose address <paramref name="isDefunct"/> judges so, and counts them as
+    /// purged; an entry replaced meanwhile by a newer one is kept. The maintenance service's primitive (the rule of
+    /// what is defunct lives there: <see cref="DeadSiloPurge"/>).
     /// </summary>
-    /// <returns>The entries removed, by silo; empty when none.</returns>
-    public IReadOnlyDictionary<SiloAddress, int> Purge(ClusterMembershipSnapshot membership)
+    /// <param name="isDefunct">Judges an address; called on the walking thread, under no lock.</param>
+    /// <param name="state">Passed to <paramref name="isDefunct"/> and <paramref name="onPurged"/>.</param>
+    /// <param name="onPurged">Told of each address removed.</param>
+    /// <returns>The entries removed.</returns>
+    internal int PurgeWhere<TState>(Func<GrainAddress, TState, bool> isDefunct, TState state, Action<GrainAddress, TState> onPurged) =>
+        RemoveWhere(isDefunct, state, static (counters, entries) => counters.Purged(entries), onPurged);
+
+    /// <summary>
+    /// The policy's upkeep, off the message path: drains the hit samples into it, runs the sketch's upkeep and the
+    /// window's tuning, removes entries idle for longer than the time to idle, and evicts whatever is over the cap
+    /// (should the writers' own evictions have fallen short). One caller at a time; each step holds the policy's lock
+    /// for a bounded batch only.
+    /// </summary>
+    internal void Maintain()
     {
-        ArgumentNullException.ThrowIfNull(membership);
-        DateTimeOffset started = _timeProvider.GetUtcNow();
-        var statuses = new Dictionary<SiloAddress, SiloStatus>();
-        Dictionary<SiloAddress, int>? removedBySilo = null;
-        var purges = new Batch(this, static (counters, entries) => counters.Purged(entries));
-        try
+        lock (_maintaining)
         {
-            _map.ForEachWithoutPromoting((grain, cached) =>
+            _hits.Drain(_onSampledHits);
+            while (_policy.Maintain())
             {
-                GrainAddress address = cached.Address;
-                if (address.SiloAddress is { } silo
-                    && IsDefunct(membership, statuses, silo, address.MembershipVersion)
-                    && _map.CompareAndDelete(grain, cached))
-                {
-                    removedBySilo ??= [];
-                    removedBySilo[silo] = removedBySilo.GetValueOrDefault(silo) + 1;
-                    purges.Add();
-                }
+            }
 
-                return true;
-            });
+            ExpireIdle();
+            EvictOverCap(int.MaxValue);
         }
-        finally
-        {
-            // As in Clear: removals made before a failure are counted.
-            purges.Flush();
-        }
-
-        if (removedBySilo is null)
-        {
-            return new Dictionary<SiloAddress, int>();
-        }
-
-        RegistryInstrumentation.RecordPurge(_counters, started, purges.Total, [.. removedBySilo.Keys.Select(silo => silo.ToString())]);
-        return removedBySilo;
     }
 
     /// <summary>
@@ -396,144 +388,138 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         address.GrainId.Equals(other.GrainId)
         && (address.SiloAddress is null ? other.SiloAddress is null : address.SiloAddress.Equals(other.SiloAddress));
 
-    /// <summary>Orleans' <c>GetSiloStatus(silo, seenAtVersion) == Dead</c>, with the version-free part computed once per silo and walk.</summary>
-    private static bool IsDefunct(ClusterMembershipSnapshot membership, Dictionary<SiloAddress, SiloStatus> statuses, SiloAddress silo, MembershipVersion seenAt)
+    /// <returns>Whether <paramref name="key"/> was present (nothing stored).</returns>
+    private bool LoadOrStore(GrainId key, CachedAddress cached)
     {
-        if (!statuses.TryGetValue(silo, out SiloStatus status))
-        {
-            status = membership.GetSiloStatus(silo);
-            statuses[silo] = status;
-        }
-
-        return status == SiloStatus.Dead || (status == SiloStatus.None && membership.Version > seenAt);
+        _map.LoadOrStore(key, cached, out bool loaded);
+        return loaded;
     }
 
-    /// <summary>Evicts down to the low watermark by the 2Q order, keeping the newest insert. Runs on the evictor only. See the type's remarks.</summary>
-    private void EvictOverCap()
+    /// <summary>
+    /// Evicts while the count is over the cap, at most <paramref name="budget"/> victims, each picked by the policy in
+    /// O(1). Counts the evictions once, after the last.
+    /// </summary>
+    private void EvictOverCap(int budget)
     {
-        if (_counters.Count <= _maxEntries)
-        {
-            return;
-        }
-
-        _hits.CopyTo(_recentlyRead);
-        _map.ForEachWithoutPromoting((grain, cached) =>
-        {
-            if (_recentlyRead.Contains(cached.Inserted))
-            {
-                // Read lately: a second chance, as the newest protected entry (written back, so the next walk knows).
-                var refreshed = new CachedAddress(cached.Address, cached.Version, Interlocked.Increment(ref _inserted), isProtected: true);
-                cached = _map.CompareAndSwap(grain, cached, refreshed) ? refreshed : cached;
-            }
-
-            (cached.Protected ? _protected : _probation).Add(new(grain, cached));
-            return true;
-        });
-        _recentlyRead.Clear();
-        Comparison<KeyValuePair<GrainId, CachedAddress>> byInsertion = static (a, b) => a.Value.Inserted.CompareTo(b.Value.Inserted);
-        _probation.Sort(byInsertion);
-        _protected.Sort(byInsertion);
-        var evictions = new Batch(this, static (counters, entries) => counters.Evicted(entries), countEvicted: true);
+        int evicted = 0;
         try
         {
-            CachedAddress? keep = Volatile.Read(ref _newest);
-            int spared = Math.Max(0, _probation.Count - (int)(_maxEntries * ProbationShare));
-            int next = EvictFrom(_probation, 0, spared, evictions, keep);
-            EvictFrom(_protected, 0, _protected.Count, evictions, keep);
-            EvictFrom(_probation, next, _probation.Count, evictions, keep);
+            for (int i = 0; i < budget && _counters.Count - evicted > _maxEntries; i++)
+            {
+                if (_policy.TakeVictim() is not { } victim)
+                {
+                    break;
+                }
+
+                evicted += RemoveTaken(victim) ? 1 : 0;
+            }
         }
         finally
         {
-            evictions.Flush();
-            _probation.Clear();
-            _protected.Clear();
+            CountEvicted(evicted);
         }
     }
 
-    /// <summary>Evicts <paramref name="entries"/>[start, end), oldest first, while the count is above the low watermark.</summary>
-    /// <returns>The position after the last entry visited.</returns>
-    private int EvictFrom(List<KeyValuePair<GrainId, CachedAddress>> entries, int start, int end, Batch evictions, CachedAddress? keep)
+    /// <summary>Removes the entries idle for longer than the time to idle, a batch per hold of the policy's lock.</summary>
+    private void ExpireIdle()
     {
-        int position = start;
-        for (; position < end && _counters.Count - evictions.Unflushed > _lowWatermark; position++)
+        bool more = _policy.Expires;
+        while (more)
         {
-            (GrainId grain, CachedAddress cached) = entries[position];
-            if (!ReferenceEquals(cached, keep) && _map.CompareAndDelete(grain, cached))
+            _expired.Clear();
+            more = _policy.TakeExpired(_expired, ExpiryBatch);
+            int expired = 0;
+            foreach (PolicyNode node in _expired)
             {
-                evictions.Add();
-                AddGhost(grain);
+                expired += RemoveTaken(node) ? 1 : 0;
             }
+
+            // An expiry is an eviction by time: counted with the evictions.
+            CountEvicted(expired);
         }
 
-        return position;
+        _expired.Clear();
     }
 
-    /// <summary>Remembers an evicted key, forgetting the oldest ghost beyond <see cref="MaxEntries"/>.</summary>
-    private void AddGhost(GrainId grain)
+    private void CountEvicted(int entries)
     {
-        long eviction = ++_evictions;
-        _ghosts[grain] = eviction;
-        _ghostOrder.Enqueue((grain, eviction));
-        if (_ghostOrder.Count > _maxEntries)
+        if (entries > 0)
         {
-            (GrainId oldest, long evicted) = _ghostOrder.Dequeue();
-            _ghosts.TryRemove(new KeyValuePair<GrainId, long>(oldest, evicted));
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Evicting from the SyncMap grain directory cache failed; the next insert over the cap tries again")]
-    private partial void LogErrorEviction(Exception exception);
-
-    /// <summary>
-    /// Removals made by one walk, applied to the counters a batch at a time, so that the count drops as the walk
-    /// goes rather than at its end.
-    /// </summary>
-    private sealed class Batch(SyncMapGrainDirectoryCache cache, Action<RegistryCounters, int> apply, bool countEvicted = false)
-    {
-        /// <summary>Removals made and not yet applied.</summary>
-        internal int Unflushed { get; private set; }
-
-        /// <summary>Removals applied.</summary>
-        internal int Total { get; private set; }
-
-        internal void Add()
-        {
-            if (++Unflushed == EvictionBatch)
-            {
-                Flush();
-            }
-        }
-
-        internal void Flush()
-        {
-            if (Unflushed == 0)
-            {
-                return;
-            }
-
-            apply(cache._counters, Unflushed);
-            if (countEvicted)
-            {
-                RegistryInstrumentation.CountEvicted(cache._counters, Unflushed);
-            }
-
-            Total += Unflushed;
-            Unflushed = 0;
+            _counters.Evicted(entries);
+            RegistryInstrumentation.CountEvicted(_counters, entries);
         }
     }
 
     /// <summary>
-    /// One cached address with the version its writer passed, its insertion number and its queue (protected when
-    /// it was a ghost at insertion); an update keeps both. Immutable, compared by reference.
+    /// Removes the entry of a node the policy took (evicted or expired), whatever value it holds now, as long as it
+    /// still carries that node: an update keeps the node and is removed with it; a writer that replaced the entry
+    /// with a node of its own (it saw <see cref="PolicyNode.Taken"/>) keeps its entry.
     /// </summary>
-    private sealed class CachedAddress(GrainAddress address, int version, long inserted, bool isProtected)
+    /// <returns>Whether this call removed the entry.</returns>
+    private bool RemoveTaken(PolicyNode node)
+    {
+        while (_map.TryGetValue(node.Key, out CachedAddress? current) && ReferenceEquals(current.Node, node))
+        {
+            if (_map.CompareAndDelete(node.Key, current))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Removes every entry <paramref name="remove"/> selects, in one walk, counting the removals in batches.</summary>
+    private int RemoveWhere<TState>(Func<GrainAddress, TState, bool> remove, TState state, Action<RegistryCounters, int> count, Action<GrainAddress, TState>? onRemoved)
+    {
+        int unflushed = 0, total = 0;
+        try
+        {
+            _map.ForEachWithoutPromoting((grain, cached) =>
+            {
+                if (remove(cached.Address, state) && _map.CompareAndDelete(grain, cached))
+                {
+                    _policy.Drop(cached.Node);
+                    onRemoved?.Invoke(cached.Address, state);
+                    total++;
+                    if (++unflushed == RemovalBatch)
+                    {
+                        count(_counters, unflushed);
+                        unflushed = 0;
+                    }
+                }
+
+                return true;
+            });
+        }
+        finally
+        {
+            // Removals made before a failure are counted too, or the count would stay high until a quiet recount.
+            if (unflushed > 0)
+            {
+                count(_counters, unflushed);
+            }
+        }
+
+        return total;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Maintaining the SyncMap grain directory cache failed; the next write or tick tries again")]
+    private partial void LogErrorMaintenance(Exception exception);
+
+    /// <summary>
+    /// One cached address with the version its writer passed and its key's policy node (an update keeps the node).
+    /// Immutable, compared by reference. <see cref="Sample"/> is the node's, copied here so that a hit reads one
+    /// object only.
+    /// </summary>
+    private sealed class CachedAddress(GrainAddress address, int version, PolicyNode node)
     {
         internal GrainAddress Address { get; } = address;
 
         internal int Version { get; } = version;
 
-        internal long Inserted { get; } = inserted;
+        internal PolicyNode Node { get; } = node;
 
-        internal bool Protected { get; } = isProtected;
+        internal long Sample { get; } = node.Sample;
     }
 }

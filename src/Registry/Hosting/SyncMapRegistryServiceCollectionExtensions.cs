@@ -14,7 +14,8 @@ public static class SyncMapRegistryServiceCollectionExtensions
 {
     /// <summary>
     /// Makes the silo's grain directory cache a <see cref="SyncMapGrainDirectoryCache"/> and adds the
-    /// <see cref="LocalActivationIndex"/>, <see cref="ISyncMapRegistry"/> and the registry's maintenance service.
+    /// <see cref="LocalActivationIndex"/>, <see cref="ISyncMapRegistry"/> and the registry's maintenance service, and
+    /// feeds Orleans' own gauge <c>orleans-directory-cache-size</c> with the cache's count.
     /// Sets <see cref="GrainDirectoryOptions.CachingStrategy"/> to <see cref="GrainDirectoryOptions.CachingStrategyType.Custom"/>,
     /// and validates <see cref="SyncMapRegistryOptions"/> and <see cref="GrainDirectoryOptions.CacheSize"/> when the host starts.
     /// The cache's cap is <see cref="SyncMapRegistryOptions.MaxEntries"/> when set, else <see cref="GrainDirectoryOptions.CacheSize"/>.
@@ -51,6 +52,7 @@ public static class SyncMapRegistryServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IActivationWorkingSetObserver, LocalActivationIndex>(static sp => sp.GetRequiredService<LocalActivationIndex>()));
         services.TryAddSingleton<ISyncMapRegistry, SyncMapGrainRegistry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SyncMapRegistryMaintenanceService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OrleansCacheSizeGauge>());
 
         if (configure is not null)
         {

@@ -6,12 +6,15 @@ namespace SyncMapRegistry;
 
 /// <summary>
 /// Keeps a silo's registry clean. It follows <see cref="IClusterMembershipService.MembershipUpdates"/> and purges
-/// every directory cache entry that points at a dead silo, and on every <see cref="SyncMapRegistryOptions.PurgeInterval"/>
-/// it purges again as a safety net and recounts the cache (<see cref="SyncMapGrainDirectoryCache.Recount"/>).
+/// every directory cache entry that points at a dead silo (<see cref="DeadSiloPurge"/>); on every
+/// <see cref="SyncMapRegistryOptions.PurgeInterval"/> it purges again as a safety net and recounts the cache
+/// (<see cref="SyncMapGrainDirectoryCache.Recount"/>); and every <see cref="PolicyInterval"/> it runs the cache's
+/// policy upkeep (<see cref="SyncMapGrainDirectoryCache.Maintain"/>: hit samples drained, idle entries expired),
+/// which writes also trigger but reads never do.
 /// </summary>
 /// <remarks>
 /// <para>
-/// A silo is dead by Orleans' own rule for cached addresses (<see cref="SyncMapGrainDirectoryCache.Purge"/>): the
+/// A silo is dead by Orleans' own rule for cached addresses (<see cref="DeadSiloPurge"/>): the
 /// snapshot says <see cref="SiloStatus.Dead"/> (a silo that crashed, was killed, or shut down gracefully), or the
 /// silo is absent from a table newer than the address. One walk purges every dead silo.
 /// </para>
@@ -20,7 +23,7 @@ namespace SyncMapRegistry;
 /// catches what it misses, such as an entry written by a lookup that raced with the change.
 /// </para>
 /// <para>
-/// Neither loop lets an exception end it: it logs, backs off (doubling from one second to one minute) and goes
+/// No loop lets an exception end it: it logs, backs off (doubling from one second to one minute) and goes
 /// on; the sweep's timer is made inside that guard. Should a loop end by a fault all the same, it is logged at
 /// once as critical, not when the host stops. Both stop as soon as the host stops, without waiting for the next
 /// membership update or tick.
@@ -36,6 +39,13 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
 {
     private static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How often the cache's policy upkeep runs without writes: often enough that the readers' rings (each a thread's
+    /// last 256 hits) are drained before most of their samples are overwritten on a quiet silo, and that an idle
+    /// entry outlives <c>MaximumCacheTTL</c> by about this much at most.
+    /// </summary>
+    internal static readonly TimeSpan PolicyInterval = TimeSpan.FromSeconds(1);
 
     private readonly TimeSpan _purgeInterval = options.Value.PurgeInterval;
 
@@ -59,7 +69,8 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
         LogDebugStarted(_purgeInterval);
         return Task.WhenAll(
             ReportFaultAsync(FollowMembershipAsync(stoppingToken), "following membership updates"),
-            ReportFaultAsync(SweepPeriodicallyAsync(stoppingToken), "the periodic sweep"));
+            ReportFaultAsync(EveryAsync(_purgeInterval, Sweep, "the periodic sweep", stoppingToken), "the periodic sweep"),
+            ReportFaultAsync(EveryAsync(PolicyInterval, cache.Maintain, "the cache's policy upkeep", stoppingToken), "the cache's policy upkeep"));
     }
 
     /// <summary>Logs a loop's fault as soon as it happens: <see cref="Task.WhenAll(Task[])"/> alone would show it only once both loops end.</summary>
@@ -121,7 +132,8 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
         }
     }
 
-    private async Task SweepPeriodicallyAsync(CancellationToken stoppingToken)
+    /// <summary>Runs <paramref name="work"/> every <paramref name="interval"/> until the host stops; a failure is logged and retried after a back-off.</summary>
+    private async Task EveryAsync(TimeSpan interval, Action work, string name, CancellationToken stoppingToken)
     {
         // Made inside the guard below: a timer that cannot be made is an error logged and retried like any other.
         PeriodicTimer? timer = null;
@@ -132,13 +144,13 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
             {
                 try
                 {
-                    timer ??= new PeriodicTimer(_purgeInterval, timeProvider);
+                    timer ??= new PeriodicTimer(interval, timeProvider);
                     if (!await timer.WaitForNextTickAsync(stoppingToken))
                     {
                         return;
                     }
 
-                    Sweep();
+                    work();
                     backoff = MinBackoff;
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -147,7 +159,7 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
                 }
                 catch (Exception exception)
                 {
-                    LogErrorSweep(exception, backoff);
+                    LogErrorPeriodic(exception, name, backoff);
                     if (!await DelayAsync(backoff, stoppingToken))
                     {
                         return;
@@ -221,8 +233,8 @@ internal sealed partial class SyncMapRegistryMaintenanceService(
     [LoggerMessage(Level = LogLevel.Error, Message = "Following membership updates failed; retrying in {Backoff}")]
     private partial void LogErrorMembershipLoop(Exception exception, TimeSpan backoff);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Sweeping the SyncMap registry failed; retrying in {Backoff}")]
-    private partial void LogErrorSweep(Exception exception, TimeSpan backoff);
+    [LoggerMessage(Level = LogLevel.Error, Message = "The SyncMap registry's {Work} failed; retrying in {Backoff}")]
+    private partial void LogErrorPeriodic(Exception exception, string work, TimeSpan backoff);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Disposing the membership update stream failed")]
     private partial void LogWarningDispose(Exception exception);

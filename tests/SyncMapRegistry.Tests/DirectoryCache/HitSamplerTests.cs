@@ -24,19 +24,52 @@ public sealed class HitSamplerTests
 
         Assert.Equal(100 * 10 * HitSampler.SampleEvery, sampler.Hits());
         Assert.Equal(0, sampler.RingCount);
-        var recent = new HashSet<long>();
-        sampler.CopyTo(recent);
+        var recent = new List<long>();
+        sampler.Drain(samples => recent.AddRange(samples.ToArray()));
         Assert.Empty(recent);
 
-        sampler.Record(42);
+        // Of every SampleEvery hits of a thread, the last is sampled.
         for (int i = 1; i < HitSampler.SampleEvery; i++)
         {
             sampler.Record(7);
         }
 
-        sampler.CopyTo(recent);
+        sampler.Record(42);
+
+        sampler.Drain(samples => recent.AddRange(samples.ToArray()));
         Assert.Equal((100 * 10 * HitSampler.SampleEvery) + HitSampler.SampleEvery, sampler.Hits());
         Assert.Equal(1, sampler.RingCount);
-        Assert.Equal([7], recent);
+        Assert.Equal([42], recent);
+    }
+
+    [Fact]
+    public void ADrainHandsOverOnlyTheSamplesRecordedSinceTheLastAndAtMostARingsWorth()
+    {
+        var sampler = new HitSampler();
+        var drained = new List<long>();
+        void Drain() => sampler.Drain(samples => drained.AddRange(samples.ToArray()));
+        for (long i = 1; i <= 10 * HitSampler.SampleEvery; i++)
+        {
+            sampler.Record(i);
+        }
+
+        Drain();
+        Assert.Equal(Enumerable.Range(1, 10).Select(k => (long)k * HitSampler.SampleEvery), drained);
+        drained.Clear();
+        Drain();
+        Assert.Empty(drained);
+
+        // More hits than a ring holds: only the newest ring's worth comes out, oldest first.
+        long start = (10 * HitSampler.SampleEvery) + 1;
+        long end = start + (3 * HitSampler.RingSize * HitSampler.SampleEvery);
+        for (long i = start; i < end; i++)
+        {
+            sampler.Record(i);
+        }
+
+        Drain();
+        Assert.Equal(HitSampler.RingSize, drained.Count);
+        Assert.Equal(drained.Order(), drained);
+        Assert.Equal(end - 1, drained[^1]);
     }
 }

@@ -68,8 +68,37 @@ internal static class MaintenanceServiceScenario
         output.WriteLine($"{cluster.PathName}: {logger.Errors[0].Message}: {logger.Errors[0].Exception!.Message}");
     }
 
+    /// <summary>
+    /// The service runs the cache's policy upkeep on its own ticks: an entry idle for <c>MaximumCacheTTL</c> (240 s,
+    /// Orleans' default) expires with no write to trigger it, while an entry read meanwhile stays.
+    /// </summary>
+    internal static async Task IdleEntriesExpireOnTheServicesTicksAsync(ITestCluster cluster, ITestOutputHelper output)
+    {
+        var clock = new FakeTimeProvider();
+        var logger = new RecordingLogger(failSweepLogs: 0);
+        await using Maintained maintained = await Maintained.StartAsync(cluster, "maintenance-expiry-test", clock, logger);
+        SyncMapGrainDirectoryCache cache = maintained.Cache;
+        GrainAddress idle = Address(Grain(1), maintained.Live);
+        GrainAddress read = Address(Grain(2), maintained.Live);
+        cache.AddOrUpdate(idle, 1);
+        cache.AddOrUpdate(read, 1);
+
+        clock.Advance(TimeSpan.FromSeconds(200));
+        for (int i = 0; i < 4 * HitSampler.SampleEvery; i++)
+        {
+            Assert.True(cache.TryLookUp(read.GrainId, out _));
+        }
+
+        // The next ticks drain the read (at 200 s or later); at 241 s the idle entry is due.
+        // (Polled by the count, not by a lookup: a lookup is a read, and would keep the entry alive.)
+        await TickUntilAsync(clock, () => cache.Count == 1, () => $"errors: {string.Join("; ", logger.Errors.Select(e => e.Message))}, count {cache.Count}");
+        Assert.Equal(read.GrainId, Assert.Single(cache).Key);
+        Assert.Equal(1, cache.GetStatistics().Evicted);
+        output.WriteLine($"{cluster.PathName}: the idle entry expired on the service's ticks; the read one stayed");
+    }
+
     /// <summary>Moves the fake clock a second at a time (each sweep or back-off is due within a few) until <paramref name="condition"/> holds.</summary>
-    private static async Task TickUntilAsync(FakeTimeProvider clock, Func<bool> condition)
+    private static async Task TickUntilAsync(FakeTimeProvider clock, Func<bool> condition, Func<string>? describe = null)
     {
         bool held = await WaitUntilAsync(
             () =>
@@ -83,7 +112,7 @@ internal static class MaintenanceServiceScenario
                 return false;
             },
             Patience);
-        Assert.True(held, "The condition did not hold however far the clock moved.");
+        Assert.True(held, "The condition did not hold however far the clock moved. " + describe?.Invoke());
     }
 
     /// <summary>A maintenance service of its own on a silo of the cluster, with its own cache and index.</summary>

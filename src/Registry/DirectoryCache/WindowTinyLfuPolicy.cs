@@ -1,0 +1,609 @@
+using System.Diagnostics;
+
+namespace SyncMapRegistry;
+
+/// <summary>
+/// The directory cache's eviction and admission policy: W-TinyLFU (Einziger, Friedman and Manes; Caffeine, BitFaster's
+/// <c>ConcurrentLfu</c>) with Caffeine's adaptive window, and expire-after-access. It orders the cache's keys and
+/// picks victims; it never touches the map (the adapter, <see cref="SyncMapGrainDirectoryCache"/>, does).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Regions. A new key enters the <em>window</em>, a small LRU list (1% of the cap to start). A key leaving the full
+/// window is a candidate for the <em>main</em> region, a segmented LRU of <em>probation</em> and <em>protected</em>
+/// (80% of main): it is admitted only if the frequency sketch (<see cref="FrequencySketch"/>) says it was seen more
+/// often than probation's least recent key, which is then evicted in its place; otherwise the candidate is. A key
+/// read in probation moves to protected; protected's overflow goes back to probation. The window's share is tuned
+/// by hill climbing on the hit ratio, every <see cref="FrequencySketch.SampleSize"/> requests, as Caffeine does, so
+/// that recency-heavy workloads get a larger window.
+/// </para>
+/// <para>
+/// What it knows of reads. A hit writes nothing shared: readers leave samples in per-thread rings
+/// (<see cref="HitSampler"/>), one hit in <see cref="HitSampler.SampleEvery"/>, each naming a node by its
+/// <see cref="PolicyNode.Sample"/>. <see cref="OnSampledHits"/> turns them into frequency (the sketch), recency
+/// (the node moves to the tail of its list) and an access time. A sample whose node is gone (its slot freed or
+/// reused) is dropped. Writes are seen exactly: each new key is counted once in the sketch when it is linked.
+/// </para>
+/// <para>
+/// Cost. Every method takes <see cref="_lock"/> for O(1) work, except <see cref="TakeExpired"/> (O(its batch)) and
+/// the sketch's upkeep (<see cref="Maintain"/>: chunked, off the message path). Nothing foreign runs under the
+/// lock: no map operation, no telemetry. The slots that map samples to nodes grow a chunk at a time (no copy).
+/// </para>
+/// <para>
+/// Expiry (expire after access, Orleans' <c>MaximumCacheTTL</c>). A node's access time is when it was linked or when a
+/// drain last saw a sample of it, on the policy's clock. Since each region is kept in access order, the expired keys
+/// are found at the heads: <see cref="TakeExpired"/> looks no further than the first live key of each region. The
+/// order is approximate where keys move between regions (a demoted or admitted key keeps its access time), so an
+/// expired key may outlive its time until the keys ahead of it go; a key read only between samples may expire
+/// although read (see docs/registry.md).
+/// </para>
+/// </remarks>
+internal sealed class WindowTinyLfuPolicy
+{
+    /// <summary>Slots per chunk of the slot table.</summary>
+    internal const int SlotsPerChunk = 1_024;
+
+    /// <summary>The window's share of the cap before the climber moves it.</summary>
+    internal const double InitialWindowShare = 0.01;
+
+    /// <summary>The most of the cap the climber gives the window (BitFaster keeps main at 20% or more).</summary>
+    internal const double MaxWindowShare = 0.80;
+
+    /// <summary>Protected's share of the main region.</summary>
+    internal const double ProtectedShare = 0.80;
+
+    /// <summary>The climber's first step, and its step after a large change of hit ratio, as a share of the cap.</summary>
+    private const double ClimberStepShare = 0.0625;
+
+    /// <summary>A change of hit ratio at least this large restarts the climber's step at its full size.</summary>
+    private const double ClimberRestartThreshold = 0.05;
+
+    /// <summary>The climber's step shrinks by this factor each period without a large change.</summary>
+    private const double ClimberStepDecay = 0.98;
+
+    /// <summary>Nodes moved from an oversized window to probation per <see cref="Maintain"/> step.</summary>
+    private const int WindowTrimBatch = 256;
+
+    /// <summary>Nodes moved between regions at most per promotion, when protected is over its share.</summary>
+    private const int DemotionsPerPromotion = 2;
+
+    /// <summary>
+    /// Guards every field below, and every <see cref="PolicyNode"/> field but its immutable ones. Held only for
+    /// O(1) work (see the type's remarks).
+    /// </summary>
+    private readonly Lock _lock = new();
+
+    private readonly int _maximum;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Expire after this many <see cref="TimeProvider"/> timestamp ticks without an access; 0: never.</summary>
+    private readonly long _timeToIdle;
+
+    private readonly FrequencySketch _sketch = new();
+    private readonly AccessOrder _window = new(Region.Window);
+    private readonly AccessOrder _probation = new(Region.Probation);
+    private readonly AccessOrder _protected = new(Region.Protected);
+
+    /// <summary>Node by slot, in chunks of <see cref="SlotsPerChunk"/>; <c>null</c> for a free slot.</summary>
+    private PolicyNode?[][] _slots = [];
+
+    /// <summary>The next free slot after each free slot (a free list threaded through the chunks); -1 ends it.</summary>
+    private int[][] _nextFree = [];
+
+    private int _freeHead = -1;
+
+    /// <summary>Slots handed out so far, free or not: the slot table's high-water mark.</summary>
+    private int _slotCount;
+
+    /// <summary>Nodes made so far: the high half of a sample, so that a slot reused names a different node.</summary>
+    private uint _made;
+
+    private int _windowMaximum;
+    private int _protectedMaximum;
+
+    /// <summary>Hits (sampled, times <see cref="HitSampler.SampleEvery"/>) and misses (links) in the climber's period.</summary>
+    private long _periodHits;
+    private long _periodMisses;
+    private double _previousHitRatio;
+    private double _stepSize;
+
+    /// <summary>Random admission of a warm candidate, against an attacker that keeps a victim's frequency high.</summary>
+    private uint _random = 0x9E37_79B9;
+
+    /// <param name="maximum">The cap: the most keys the cache should hold.</param>
+    /// <param name="timeToIdle">Expire a key not accessed for this long; <see cref="TimeSpan.Zero"/> or less, or infinite: never.</param>
+    /// <param name="timeProvider">The clock of access times.</param>
+    internal WindowTinyLfuPolicy(int maximum, TimeSpan timeToIdle, TimeProvider timeProvider)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maximum);
+        _maximum = maximum;
+        _timeProvider = timeProvider;
+        _timeToIdle = timeToIdle > TimeSpan.Zero && timeToIdle != Timeout.InfiniteTimeSpan
+            ? (long)Math.Min(long.MaxValue / 2, timeToIdle.TotalSeconds * timeProvider.TimestampFrequency)
+            : 0;
+        _windowMaximum = Math.Max(1, (int)(maximum * InitialWindowShare));
+        _protectedMaximum = (int)((maximum - _windowMaximum) * ProtectedShare);
+        _stepSize = -ClimberStepShare * maximum;
+    }
+
+    /// <summary>Which list a node is on.</summary>
+    internal enum Region : byte
+    {
+        /// <summary>On no list: not linked yet, or dropped.</summary>
+        None,
+        Window,
+        Probation,
+        Protected,
+    }
+
+    /// <summary>Whether keys expire after a time without access.</summary>
+    internal bool Expires => _timeToIdle > 0;
+
+    /// <summary>The keys linked, in all regions (for tests and the gauge of the policy's view).</summary>
+    internal int Linked
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return LinkedLocked;
+            }
+        }
+    }
+
+    /// <summary>The window's current maximum (for tests and reports).</summary>
+    internal int WindowMaximum
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _windowMaximum;
+            }
+        }
+    }
+
+    private int LinkedLocked => _window.Count + _probation.Count + _protected.Count;
+
+    /// <summary>
+    /// Makes a node for a new key, with its slot and sample, not yet linked: the caller links it once the key is in the
+    /// map (<see cref="Link"/>), or drops it (<see cref="Drop"/>) if another writer's entry won.
+    /// </summary>
+    internal PolicyNode NewNode(GrainId key)
+    {
+        lock (_lock)
+        {
+            int slot = TakeSlotLocked();
+            var node = new PolicyNode(key, key.GetHashCode(), ((long)++_made << 32) | (uint)(slot + 1), slot);
+            _slots[slot / SlotsPerChunk][slot % SlotsPerChunk] = node;
+            return node;
+        }
+    }
+
+    /// <summary>
+    /// Links a node whose key the map now holds, as the window's newest, and counts the key in the sketch (a miss).
+    /// Does nothing if the node was dropped meanwhile (its entry removed before it was linked).
+    /// </summary>
+    internal void Link(PolicyNode node)
+    {
+        lock (_lock)
+        {
+            if (node.Dropped)
+            {
+                return;
+            }
+
+            node.LastAccess = _timeProvider.GetTimestamp();
+            _sketch.Increment(node.Hash);
+            _periodMisses++;
+            _window.AddLast(node);
+
+            // While the whole is under the cap, the window's overflow enters probation without a contest.
+            while (_window.Count > _windowMaximum && LinkedLocked <= _maximum)
+            {
+                PolicyNode oldest = _window.First!;
+                _window.Remove(oldest);
+                _probation.AddLast(oldest);
+            }
+        }
+    }
+
+    /// <summary>Forgets a node whose entry left the map (or never entered it). Idempotent.</summary>
+    internal void Drop(PolicyNode node)
+    {
+        lock (_lock)
+        {
+            DropLocked(node);
+        }
+    }
+
+    /// <summary>
+    /// Picks the next key to evict by W-TinyLFU's rule (see the type's remarks), and drops its node: the caller
+    /// removes the key's entry. O(1).
+    /// </summary>
+    /// <returns>The victim; <c>null</c> when no node is linked.</returns>
+    internal PolicyNode? TakeVictim()
+    {
+        lock (_lock)
+        {
+            PolicyNode? victim = SelectVictimLocked();
+            if (victim is not null)
+            {
+                victim.Taken = true;
+                DropLocked(victim);
+            }
+
+            return victim;
+        }
+    }
+
+    /// <summary>
+    /// Applies a drained batch of hit samples: each names a node that was read, which gains frequency, recency and
+    /// an access time. Samples of dropped nodes are ignored.
+    /// </summary>
+    internal void OnSampledHits(ReadOnlySpan<long> samples)
+    {
+        lock (_lock)
+        {
+            long now = _timeProvider.GetTimestamp();
+            foreach (long sample in samples)
+            {
+                int slot = (int)(uint)sample - 1;
+                if (slot < 0 || slot >= _slotCount)
+                {
+                    continue;
+                }
+
+                PolicyNode? node = _slots[slot / SlotsPerChunk][slot % SlotsPerChunk];
+                if (node is null || node.Sample != sample)
+                {
+                    continue;
+                }
+
+                _periodHits += HitSampler.SampleEvery;
+                _sketch.Increment(node.Hash);
+                if (node.Region == Region.None)
+                {
+                    continue; // made but not linked yet
+                }
+
+                node.LastAccess = now;
+                OnAccessLocked(node);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The policy's upkeep, off the message path: sizes the sketch once the cache nears its cap, runs one chunk of a
+    /// due halving, and moves the window by the climber when a period ended. Call again while it returns <c>true</c>.
+    /// </summary>
+    /// <returns>Whether work remains (a halving in progress, or a window to trim).</returns>
+    internal bool Maintain()
+    {
+        // The sketch is sized once the cache first holds half its cap, as Caffeine does: no frequency matters before
+        // evictions come near. Its table (8 bytes per key of the cap) is allocated outside the lock.
+        long[]? table = null;
+        if (_sketch.Capacity == 0 && Linked >= _maximum / 2)
+        {
+            table = new long[FrequencySketch.TableLength(_maximum)];
+        }
+
+        lock (_lock)
+        {
+            if (table is not null)
+            {
+                _sketch.Install(table);
+            }
+
+            bool done = _sketch.HalveChunk();
+            ClimbLocked();
+
+            // A window the climber shrank hands its excess to probation, as Caffeine and BitFaster do, rather than one
+            // contest per insert (which adds one as fast as the contests remove one): a batch at a time, leaving one
+            // over for the next eviction's contest.
+            for (int moved = 0; moved < WindowTrimBatch && _window.Count > _windowMaximum + 1; moved++)
+            {
+                PolicyNode oldest = _window.First!;
+                _window.Remove(oldest);
+                _probation.AddLast(oldest);
+            }
+
+            return !done || _window.Count > _windowMaximum + 1;
+        }
+    }
+
+    /// <summary>
+    /// Drops up to <paramref name="budget"/> nodes not accessed for the time to idle, from the heads of the regions,
+    /// and adds them to <paramref name="expired"/>: the caller removes their entries.
+    /// </summary>
+    /// <returns>Whether more may be expired (the budget ran out).</returns>
+    internal bool TakeExpired(List<PolicyNode> expired, int budget)
+    {
+        if (_timeToIdle == 0)
+        {
+            return false;
+        }
+
+        lock (_lock)
+        {
+            long deadline = _timeProvider.GetTimestamp() - _timeToIdle;
+            foreach (AccessOrder order in (ReadOnlySpan<AccessOrder>)[_window, _probation, _protected])
+            {
+                while (order.First is { } oldest && oldest.LastAccess <= deadline)
+                {
+                    if (budget-- == 0)
+                    {
+                        return true;
+                    }
+
+                    oldest.Taken = true;
+                    DropLocked(oldest);
+                    expired.Add(oldest);
+                }
+            }
+
+            return false;
+        }
+    }
+
+    private void OnAccessLocked(PolicyNode node)
+    {
+        switch (node.Region)
+        {
+            case Region.Window:
+                _window.MoveToLast(node);
+                break;
+            case Region.Probation:
+                _probation.Remove(node);
+                _protected.AddLast(node);
+                for (int i = 0; i < DemotionsPerPromotion && _protected.Count > _protectedMaximum && _protected.First is { } demoted; i++)
+                {
+                    _protected.Remove(demoted);
+                    _probation.AddLast(demoted);
+                }
+
+                break;
+            case Region.Protected:
+                _protected.MoveToLast(node);
+                break;
+        }
+    }
+
+    private PolicyNode? SelectVictimLocked()
+    {
+        if (_window.Count > _windowMaximum)
+        {
+            // The window's oldest contends with probation's oldest (or protected's, when probation is empty).
+            PolicyNode candidate = _window.First!;
+            PolicyNode? incumbent = _probation.First ?? _protected.First;
+            if (incumbent is null)
+            {
+                return candidate;
+            }
+
+            if (!AdmitLocked(candidate, incumbent))
+            {
+                return candidate;
+            }
+
+            _window.Remove(candidate);
+            _probation.AddLast(candidate);
+            return incumbent;
+        }
+
+        return _probation.First ?? _protected.First ?? _window.First;
+    }
+
+    /// <summary>TinyLFU's admission, with Caffeine's guard: a warm candidate that loses is still let in, rarely and at random.</summary>
+    private bool AdmitLocked(PolicyNode candidate, PolicyNode incumbent)
+    {
+        int candidateFrequency = _sketch.Frequency(candidate.Hash);
+        int incumbentFrequency = _sketch.Frequency(incumbent.Hash);
+        if (candidateFrequency > incumbentFrequency)
+        {
+            return true;
+        }
+
+        if (candidateFrequency <= 5)
+        {
+            return false;
+        }
+
+        _random ^= _random << 13;
+        _random ^= _random >> 17;
+        _random ^= _random << 5;
+        return (_random & 127) == 0;
+    }
+
+    /// <summary>
+    /// Caffeine's hill climber: after each period of <see cref="FrequencySketch.SampleSize"/> requests (or ten per
+    /// key of the cap before the sketch is sized), steps the window's share in the direction that raised the hit
+    /// ratio, reversing when it fell; the step decays, and restarts large after a large change.
+    /// </summary>
+    private void ClimbLocked()
+    {
+        long requests = _periodHits + _periodMisses;
+        if (requests < 10L * _maximum)
+        {
+            return;
+        }
+
+        double hitRatio = (double)_periodHits / requests;
+        double change = hitRatio - _previousHitRatio;
+        double amount = change >= 0 ? _stepSize : -_stepSize;
+        _stepSize = Math.Abs(change) >= ClimberRestartThreshold
+            ? ClimberStepShare * _maximum * Math.Sign(amount)
+            : ClimberStepDecay * amount;
+        _previousHitRatio = hitRatio;
+        _periodHits = 0;
+        _periodMisses = 0;
+
+        int step = (int)amount;
+        if (step > 0)
+        {
+            // Grow the window at protected's expense.
+            step = Math.Min(step, Math.Min(_protectedMaximum, (int)(_maximum * MaxWindowShare) - _windowMaximum));
+            _windowMaximum += step;
+            _protectedMaximum -= step;
+        }
+        else if (step < 0)
+        {
+            step = Math.Min(-step, _windowMaximum - 1);
+            _windowMaximum -= step;
+            _protectedMaximum = Math.Min(_protectedMaximum + step, _maximum - _windowMaximum);
+        }
+    }
+
+    private void DropLocked(PolicyNode node)
+    {
+        if (node.Dropped)
+        {
+            return;
+        }
+
+        node.Dropped = true;
+        switch (node.Region)
+        {
+            case Region.Window:
+                _window.Remove(node);
+                break;
+            case Region.Probation:
+                _probation.Remove(node);
+                break;
+            case Region.Protected:
+                _protected.Remove(node);
+                break;
+        }
+
+        int slot = node.Slot;
+        _slots[slot / SlotsPerChunk][slot % SlotsPerChunk] = null;
+        _nextFree[slot / SlotsPerChunk][slot % SlotsPerChunk] = _freeHead;
+        _freeHead = slot;
+    }
+
+    /// <summary>A free slot: the free list's head, else a new one (a new chunk every <see cref="SlotsPerChunk"/>; no copy of nodes).</summary>
+    private int TakeSlotLocked()
+    {
+        if (_freeHead >= 0)
+        {
+            int free = _freeHead;
+            _freeHead = _nextFree[free / SlotsPerChunk][free % SlotsPerChunk];
+            return free;
+        }
+
+        int slot = _slotCount++;
+        int chunk = slot / SlotsPerChunk;
+        if (chunk == _slots.Length)
+        {
+            // The chunk directories double: references to chunks only, one per 1,024 slots.
+            Array.Resize(ref _slots, Math.Max(4, 2 * _slots.Length));
+            Array.Resize(ref _nextFree, _slots.Length);
+        }
+
+        if (_slots[chunk] is null)
+        {
+            _slots[chunk] = new PolicyNode?[SlotsPerChunk];
+            _nextFree[chunk] = new int[SlotsPerChunk];
+        }
+
+        return slot;
+    }
+
+    /// <summary>One region: an intrusive doubly linked list, least recently accessed first. Touched under the policy's lock.</summary>
+    private sealed class AccessOrder(Region region)
+    {
+        internal PolicyNode? First { get; private set; }
+
+        internal int Count { get; private set; }
+
+        private PolicyNode? _last;
+
+        internal void AddLast(PolicyNode node)
+        {
+            Debug.Assert(node.Region == Region.None, "A node is on one list at most.");
+            node.Region = region;
+            node.Previous = _last;
+            node.Next = null;
+            if (_last is null)
+            {
+                First = node;
+            }
+            else
+            {
+                _last.Next = node;
+            }
+
+            _last = node;
+            Count++;
+        }
+
+        internal void Remove(PolicyNode node)
+        {
+            Debug.Assert(node.Region == region, "The node is on this list.");
+            if (node.Previous is null)
+            {
+                First = node.Next;
+            }
+            else
+            {
+                node.Previous.Next = node.Next;
+            }
+
+            if (node.Next is null)
+            {
+                _last = node.Previous;
+            }
+            else
+            {
+                node.Next.Previous = node.Previous;
+            }
+
+            node.Previous = node.Next = null;
+            node.Region = Region.None;
+            Count--;
+        }
+
+        internal void MoveToLast(PolicyNode node)
+        {
+            if (!ReferenceEquals(node, _last))
+            {
+                Remove(node);
+                AddLast(node);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The policy's record of one cached key. <see cref="Key"/>, <see cref="Hash"/>, <see cref="Sample"/> and
+/// <see cref="Slot"/> never change; <see cref="Taken"/> is written under the policy's lock and read without it;
+/// every other field is touched only under the policy's lock.
+/// </summary>
+internal sealed class PolicyNode(GrainId key, int hash, long sample, int slot)
+{
+    internal GrainId Key { get; } = key;
+
+    internal int Hash { get; } = hash;
+
+    /// <summary>What a reader records for a hit on this key's entry: the node's number (high half) and slot + 1 (low half); never 0.</summary>
+    internal long Sample { get; } = sample;
+
+    internal int Slot { get; } = slot;
+
+    internal PolicyNode? Previous;
+    internal PolicyNode? Next;
+    internal WindowTinyLfuPolicy.Region Region;
+
+    /// <summary>Dropped by the policy (removed, evicted or expired): never linked again, its slot freed.</summary>
+    internal bool Dropped;
+
+    /// <summary>
+    /// Taken for removal (evicted or expired): the caller that took it removes the entry. A writer that updates the
+    /// key's entry reads it without the lock: an entry whose node was taken gets a new node rather than keeping this
+    /// one, so that the removal cannot be undone by an update that carries over a node the policy has forgotten.
+    /// </summary>
+    internal volatile bool Taken;
+
+    /// <summary>The policy clock's timestamp of the last access seen.</summary>
+    internal long LastAccess;
+}
