@@ -127,9 +127,10 @@ public sealed partial class SyncMap<TKey, TValue>
 
     /// <summary>
     /// <see cref="EnterShard"/> for a write that may add the key: a shard that has no room for another key (it holds
-    /// <see cref="SyncTable{TKey}.MaximumShardEntries"/>) is split first (O(shard)), and the key's half is locked instead.
+    /// <see cref="SyncTable{TKey}.MaximumShardEntries"/>) is promoted or split first (<see cref="MakeRoomLocked"/>,
+    /// O(shard)), and the key's shard is locked instead.
     /// </summary>
-    private Shard<TKey> EnterShardWithRoom(TKey key, out int hashCode)
+    private Shard<TKey> EnterShardWithRoom(TKey key, out int hashCode, ref SlowPathEvents events)
     {
         while (true)
         {
@@ -141,7 +142,7 @@ public sealed partial class SyncMap<TKey, TValue>
 
             try
             {
-                SplitLocked(shard);
+                MakeRoomLocked(shard, ref events);
             }
             finally
             {
@@ -251,13 +252,16 @@ public sealed partial class SyncMap<TKey, TValue>
     /// entries with the dirty map's (<see cref="SyncTable{TKey}.Merge"/>, expunging the deleted ones), with no dirty map
     /// and no pending keys. Caller holds the shard's lock. O(shard + directory).
     /// </summary>
-    private void PromoteLocked(Shard<TKey> shard, ref SlowPathEvents events)
+    /// <param name="shard">The amended shard.</param>
+    /// <param name="events">Where the promotion is recorded for the telemetry.</param>
+    /// <param name="nextDirtyCapacity">The successor's <see cref="Shard{TKey}.DirtyCapacity"/>.</param>
+    private void PromoteLocked(Shard<TKey> shard, ref SlowPathEvents events, int nextDirtyCapacity = 0)
     {
         DateTime start = SpanStartLocked();
         SyncTable<TKey> dirty = shard.Dirty!;
         SyncTable<TKey> merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out int expunged);
         DateTime merging = start == default ? default : DateTime.UtcNow;
-        Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null), second: null);
+        Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null, nextDirtyCapacity), second: null);
         Interlocked.Decrement(ref _amendedShards);
         _counters.Promoted();
         _counters.Rebuilt(merged.Count, expunged);
@@ -294,12 +298,13 @@ public sealed partial class SyncMap<TKey, TValue>
     private DateTime SpanStartLocked() => _telemetry is not null && SyncMapTelemetry.TracesSpans ? DateTime.UtcNow : default;
 
     /// <summary>
-    /// Marks a shard amended: an empty dirty map and an empty filter of pending keys, where Go's <c>dirtyLocked</c>
-    /// copies the whole snapshot (the copy happens at the promotion here). Caller holds the shard's lock. O(1).
+    /// Marks a shard amended: an empty dirty map (sized by <see cref="Shard{TKey}.DirtyCapacity"/>) and an empty filter of
+    /// pending keys, where Go's <c>dirtyLocked</c> copies the whole snapshot (the copy happens at the promotion here).
+    /// Caller holds the shard's lock. O(1), or O(DirtyCapacity) to allocate a presized table.
     /// </summary>
     private void AmendLocked(Shard<TKey> shard)
     {
-        shard.Dirty = new SyncTable<TKey>(0);
+        shard.Dirty = new SyncTable<TKey>(shard.DirtyCapacity);
         Volatile.Write(ref shard.Pending, new PendingKeys(shard.Count));
         Interlocked.Increment(ref _amendedShards);
     }

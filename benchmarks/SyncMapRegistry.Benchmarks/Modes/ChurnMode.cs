@@ -16,7 +16,9 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 /// each generation (<see cref="GC.CollectionCount"/>) and the collector's pause time
 /// (<see cref="GC.GetTotalPauseDuration"/>) during the round. Each round starts after a full blocking collection, so
 /// no round inherits another's garbage; the peers alternate which goes first. The table gives the median over the
-/// rounds and, for ratios, the median of the rounds' ratios and their range. A warm-up of two short rounds per map,
+/// rounds and, for ratios, the median of the rounds' ratios and their range; and the bytes of all rounds over all
+/// their new keys, because a map's shards, filled together, tend to promote in the same rounds (a round that holds
+/// a wave of promotions is the median's outlier, not the rule, and the mean counts it once per round). A warm-up of two short rounds per map,
 /// each followed by a pause longer than the tiering delay, comes first (skipped with <c>--quick</c>). <c>--verbose 1</c>
 /// prints every round, with the SyncMap's promotions and shards so far.
 /// </summary>
@@ -64,13 +66,13 @@ internal static class ChurnMode
                 results[index].Add(result);
                 if (verbose)
                 {
-                    ModeReport.Line($"# round {round}, {peers[index].Name}: {result.WallNs:F0} ns, {result.CpuNs:F0} CPU ns, {result.Bytes:F1} B per new key; gen0/1/2 {result.Gen0}/{result.Gen1}/{result.Gen2}; GC pause {result.PauseMs:F1} ms; {peers[index].Describe()}");
+                    ModeReport.Line($"# round {round}, {peers[index].Name}: {result.WallNs:F0} ns, {result.CpuNs:F0} CPU ns, {result.Bytes:F1} B per new key ({result.BytesByAll:F1} by all threads); gen0/1/2 {result.Gen0}/{result.Gen1}/{result.Gen2}; GC pause {result.PauseMs:F1} ms; {peers[index].Describe()}");
                 }
             }
         }
 
-        ModeReport.Line($"| Peer | ns per new key (median) | ratio (median) | ratio range | CPU-time ratio (median) | CPU-time ratio range | bytes per new key (median) | ratio (median) | gen0 / gen1 / gen2 per round (median) | range of gen1 | GC pause ms per round (median) |");
-        ModeReport.Line($"|---|---:|---:|---|---:|---|---:|---:|---|---|---:|");
+        ModeReport.Line($"| Peer | ns per new key (median) | ratio (median) | ratio range | CPU-time ratio (median) | CPU-time ratio range | bytes per new key (median) | ratio (median) | bytes per new key, all rounds | ratio, all rounds | gen0 / gen1 / gen2 per round (median) | range of gen1 | GC pause ms per round (median) |");
+        ModeReport.Line($"|---|---:|---:|---|---:|---|---:|---:|---:|---:|---|---|---:|");
         for (int index = 0; index < peers.Length; index++)
         {
             List<RoundResult> mine = results[index];
@@ -78,7 +80,7 @@ internal static class ChurnMode
             double[] ratios = [.. mine.Zip(baseline, (m, b) => m.WallNs / b.WallNs)];
             double[] cpuRatios = [.. mine.Zip(baseline, (m, b) => m.CpuNs / b.CpuNs)];
             double[] byteRatios = [.. mine.Zip(baseline, (m, b) => m.Bytes / Math.Max(b.Bytes, 1))];
-            ModeReport.Line($"| {peers[index].Name} | {ModeReport.Median(mine.Select(r => r.WallNs)):F0} | {ModeReport.Median(ratios):F2}x | {ratios.Min():F2}-{ratios.Max():F2}x | {ModeReport.Median(cpuRatios):F2}x | {cpuRatios.Min():F2}-{cpuRatios.Max():F2}x | {ModeReport.Median(mine.Select(r => r.Bytes)):F1} | {ModeReport.Median(byteRatios):F2}x | {ModeReport.Median(mine.Select(r => (double)r.Gen0)):F0} / {ModeReport.Median(mine.Select(r => (double)r.Gen1)):F0} / {ModeReport.Median(mine.Select(r => (double)r.Gen2)):F0} | {mine.Min(r => r.Gen1)}-{mine.Max(r => r.Gen1)} | {ModeReport.Median(mine.Select(r => r.PauseMs)):F1} |");
+            ModeReport.Line($"| {peers[index].Name} | {ModeReport.Median(mine.Select(r => r.WallNs)):F0} | {ModeReport.Median(ratios):F2}x | {ratios.Min():F2}-{ratios.Max():F2}x | {ModeReport.Median(cpuRatios):F2}x | {cpuRatios.Min():F2}-{cpuRatios.Max():F2}x | {ModeReport.Median(mine.Select(r => r.Bytes)):F1} | {ModeReport.Median(byteRatios):F2}x | {mine.Average(r => r.Bytes):F1} | {mine.Average(r => r.Bytes) / baseline.Average(r => r.Bytes):F2}x | {ModeReport.Median(mine.Select(r => (double)r.Gen0)):F0} / {ModeReport.Median(mine.Select(r => (double)r.Gen1)):F0} / {ModeReport.Median(mine.Select(r => (double)r.Gen2)):F0} | {mine.Min(r => r.Gen1)}-{mine.Max(r => r.Gen1)} | {ModeReport.Median(mine.Select(r => r.PauseMs)):F1} |");
         }
 
         ModeReport.Line($"");
@@ -102,23 +104,26 @@ internal static class ChurnMode
         int gen2 = GC.CollectionCount(2);
         TimeSpan pause = GC.GetTotalPauseDuration();
         long bytes = GC.GetAllocatedBytesForCurrentThread();
+        long total = GC.GetTotalAllocatedBytes(precise: true);
         long cpu = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() : 0;
         long start = Stopwatch.GetTimestamp();
         peer.Round(newKeys);
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         long cpuNs = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() - cpu : 0;
         long allocated = GC.GetAllocatedBytesForCurrentThread() - bytes;
+        long allocatedByAll = GC.GetTotalAllocatedBytes(precise: true) - total;
         return new RoundResult(
             elapsed.TotalNanoseconds / newKeys,
             (double)cpuNs / newKeys,
             (double)allocated / newKeys,
+            (double)allocatedByAll / newKeys,
             GC.CollectionCount(0) - gen0,
             GC.CollectionCount(1) - gen1,
             GC.CollectionCount(2) - gen2,
             (GC.GetTotalPauseDuration() - pause).TotalMilliseconds);
     }
 
-    private readonly record struct RoundResult(double WallNs, double CpuNs, double Bytes, int Gen0, int Gen1, int Gen2, double PauseMs);
+    private readonly record struct RoundResult(double WallNs, double CpuNs, double Bytes, double BytesByAll, int Gen0, int Gen1, int Gen2, double PauseMs);
 
     /// <summary>
     /// One map under churn. Live keys are <c>[_oldest, _next)</c>: a step deletes <c>_oldest</c>, stores <c>_next</c>
