@@ -318,15 +318,15 @@ public sealed partial class SyncMap<TKey, TValue>
 
     /// <summary>
     /// Makes room in a shard that holds <see cref="SyncTable{TKey}.MaximumShardEntries"/> keys, deleted ones included, and
-    /// retires it (the caller looks the key's shard up again): when at least a quarter of its snapshot's entries are
-    /// deleted and it has a dirty map, it is promoted, which expunges them (a shard under churn, whose new keys replace
-    /// old ones, stays the size it is instead of splitting, and the directory does not double), and its successor's first
-    /// dirty map is sized for as many new keys as this one took (<see cref="Shard{TKey}.DirtyCapacity"/>); otherwise it
-    /// splits. Either copies the shard once. Caller holds the shard's lock. O(shard + directory).
+    /// retires it (the caller looks the key's shard up again): when it has a dirty map and at least a quarter of a sample
+    /// of its snapshot's entries are deleted, it is promoted, which expunges them (a shard under churn, whose new keys
+    /// replace old ones, stays the size it is instead of splitting, and the directory does not double), and its
+    /// successor's first dirty map is sized for as many new keys as this one took (<see cref="Shard{TKey}.DirtyCapacity"/>);
+    /// otherwise it splits. Either copies the shard once. Caller holds the shard's lock. O(shard + directory).
     /// </summary>
     private void MakeRoomLocked(Shard<TKey> shard, ref SlowPathEvents events)
     {
-        if (shard.Dirty is not null && DeletedEntries(shard.Slots) >= SyncTable<TKey>.MaximumShardEntries / 4)
+        if (shard.Dirty is not null && !MostlyLive(shard.Slots))
         {
             PromoteLocked(shard, ref events, nextDirtyCapacity: shard.Dirty.Count);
         }
@@ -335,6 +335,33 @@ public sealed partial class SyncMap<TKey, TValue>
             SplitLocked(shard);
         }
     }
+
+    /// <summary>
+    /// Whether fewer than a quarter of the first <see cref="DeletedSample"/> entries of a current snapshot (in slot order,
+    /// so in hash order: a sample of them all) are deleted. A current snapshot holds no expunged entry. Reads only,
+    /// O(sample): a full shard of a map that only grows pays this much before it splits, not a pass over the shard.
+    /// </summary>
+    private static bool MostlyLive(Entry<TKey>?[] slots)
+    {
+        int seen = 0;
+        int deleted = 0;
+        for (int i = 0; i < slots.Length && seen < DeletedSample; i++)
+        {
+            if (slots[i] is { } entry)
+            {
+                seen++;
+                if (!(Inline ? InlineWord.IsLive(entry.LoadWord()) : EntryState.IsLive(entry.Load())))
+                {
+                    deleted++;
+                }
+            }
+        }
+
+        return deleted * 4 < seen;
+    }
+
+    /// <summary>The snapshot entries <see cref="MostlyLive"/> looks at.</summary>
+    private const int DeletedSample = 128;
 
     /// <summary>
     /// The shape of the shard that holds <paramref name="key"/> now, read under its lock (for tests): its snapshot's keys
@@ -353,21 +380,6 @@ public sealed partial class SyncMap<TKey, TValue>
         {
             shard.Lock.Exit();
         }
-    }
-
-    /// <summary>The entries of a current snapshot whose value is deleted (a current snapshot holds no expunged entry). O(slots), reads only.</summary>
-    private static int DeletedEntries(Entry<TKey>?[] slots)
-    {
-        int deleted = 0;
-        foreach (Entry<TKey>? entry in slots)
-        {
-            if (entry is not null && !(Inline ? InlineWord.IsLive(entry.LoadWord()) : EntryState.IsLive(entry.Load())))
-            {
-                deleted++;
-            }
-        }
-
-        return deleted;
     }
 
     /// <summary>
