@@ -311,10 +311,12 @@ public sealed partial class SyncMap<TKey, TValue>
     /// keys 8 KiB); counted with Go's keys alone, a map under churn (new keys replacing old ones, each looked up a few
     /// times) promoted each shard every few hundred misses and spent most of what it allocated on directory copies
     /// (`churn` in docs/benchmarks-churn.md). A map of one shard (every map under 1,024 keys) has a directory of one
-    /// entry, and counts exactly Go's keys.
+    /// entry, and counts exactly Go's keys. The directory counts for one full shard at most: in a directory made long by a
+    /// few deep shards, a small shard would otherwise wait for several times its own size in misses, each of them a
+    /// lookup under the lock.
     /// </remarks>
     private int PromotionCostLocked(Shard<TKey> shard) =>
-        shard.Count + shard.Dirty!.Count + (Volatile.Read(ref _shards).Length >> 1);
+        shard.Count + shard.Dirty!.Count + Math.Min(Volatile.Read(ref _shards).Length >> 1, SyncTable<TKey>.MaximumShardEntries);
 
     /// <summary>
     /// Makes room in a shard that holds <see cref="SyncTable{TKey}.MaximumShardEntries"/> keys, deleted ones included, and
