@@ -311,12 +311,16 @@ public sealed partial class SyncMap<TKey, TValue>
     /// keys 8 KiB); counted with Go's keys alone, a map under churn (new keys replacing old ones, each looked up a few
     /// times) promoted each shard every few hundred misses and spent most of what it allocated on directory copies
     /// (`churn` in docs/benchmarks-churn.md). A map of one shard (every map under 1,024 keys) has a directory of one
-    /// entry, and counts exactly Go's keys. The directory counts for one full shard at most: in a directory made long by a
-    /// few deep shards, a small shard would otherwise wait for several times its own size in misses, each of them a
-    /// lookup under the lock.
+    /// entry, and counts exactly Go's keys. The directory counts for the shard's own keys at most, so a promotion waits
+    /// for at most twice Go's count: in a directory made long by a few deep shards, a small shard would otherwise wait
+    /// for several times its size in misses, each a lookup under the lock (a map filled with a million grains, then
+    /// read, needed more than four passes over its keys to promote).
     /// </remarks>
-    private int PromotionCostLocked(Shard<TKey> shard) =>
-        shard.Count + shard.Dirty!.Count + Math.Min(Volatile.Read(ref _shards).Length >> 1, SyncTable<TKey>.MaximumShardEntries);
+    private int PromotionCostLocked(Shard<TKey> shard)
+    {
+        int keys = shard.Count + shard.Dirty!.Count;
+        return keys + Math.Min(Volatile.Read(ref _shards).Length >> 1, keys);
+    }
 
     /// <summary>
     /// Makes room in a shard that holds <see cref="SyncTable{TKey}.MaximumShardEntries"/> keys, deleted ones included, and
@@ -340,7 +344,7 @@ public sealed partial class SyncMap<TKey, TValue>
 
     /// <summary>
     /// Whether fewer than a quarter of the first <see cref="DeletedSample"/> entries of a current snapshot (in slot order,
-    /// so in hash order: a sample of them all) are deleted. A current snapshot holds no expunged entry. Reads only,
+    /// so in hash order: a sample of them all) are deleted, or it has none. A current snapshot holds no expunged entry. Reads only,
     /// O(sample): a full shard of a map that only grows pays this much before it splits, not a pass over the shard.
     /// </summary>
     private static bool MostlyLive(Entry<TKey>?[] slots)
@@ -359,7 +363,8 @@ public sealed partial class SyncMap<TKey, TValue>
             }
         }
 
-        return deleted * 4 < seen;
+        // An empty snapshot (a shard filled by new keys alone, never promoted) has nothing to expunge.
+        return seen == 0 || deleted * 4 < seen;
     }
 
     /// <summary>The snapshot entries <see cref="MostlyLive"/> looks at.</summary>

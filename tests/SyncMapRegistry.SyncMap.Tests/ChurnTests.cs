@@ -69,6 +69,20 @@ public class ChurnTests
     }
 
     [Fact]
+    public void A_shard_filled_by_new_keys_alone_splits_without_a_promotion()
+    {
+        var map = new SyncMap<int, int>();
+        for (int key = 0; key <= SyncTable<int>.MaximumShardEntries; key++)
+        {
+            map.Store(key, key);
+        }
+
+        Assert.Equal(2, map.ShardCount);
+        Assert.Equal(0, map.GetStatistics().Promotions);
+        Assert.Equal(SyncTable<int>.MaximumShardEntries + 1, map.GetStatistics().DirtyCount);
+    }
+
+    [Fact]
     public void Misses_pay_for_the_directory_that_a_promotion_copies_as_well_as_for_the_shard()
     {
         var map = new SyncMap<int, int>();
@@ -83,7 +97,7 @@ public class ChurnTests
         (int snapshot, int dirty, _, int directory, int cost) = map.ShardShapeOf(Key);
         Assert.Equal(1, dirty);
         Assert.True(directory >= 16, $"A directory of {directory} entries only.");
-        Assert.Equal(snapshot + dirty + Math.Min(directory / 2, SyncTable<int>.MaximumShardEntries), cost);
+        Assert.Equal(snapshot + dirty + Math.Min(directory / 2, snapshot + dirty), cost);
 
         // Go's count (the keys the new snapshot holds) is not enough: the shard is still pending after it.
         long promotions = map.GetStatistics().Promotions;
