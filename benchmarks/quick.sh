@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark once (BenchmarkDotNet's Dry job, in process, 1/256 of the operations) and every Stopwatch
-# mode (hits, pauses, memory, hitratio) with --quick (tiny sizes), only to prove that each still builds and runs.
+# mode (hits, pauses, memory, hitratio, churn) with --quick (tiny sizes), only to prove that each still builds and
+# runs; and the read hit once more over 65,536 keys read in random order (the path past the CPU's caches).
 # It asserts no timing; it fails when a benchmark or a mode throws, reports no result, or a mode's own checks fail
 # (a read that should hit misses, a map that does not promote).
 # Usage (from .ci/run): benchmarks/quick.sh
@@ -11,6 +12,7 @@ trap 'rm -rf "$artifacts"' EXIT
 dotnet build -c Release benchmarks/SyncMapRegistry.Benchmarks
 run() { dotnet run -c Release --no-build --project benchmarks/SyncMapRegistry.Benchmarks -- "$@"; }
 run --quick --filter '*' --artifacts "$artifacts"
-for mode in hits pauses memory hitratio; do
+for mode in hits pauses memory hitratio churn; do
   run "$mode" --quick
 done
+run hits --quick --keys 65536 --order shuffled

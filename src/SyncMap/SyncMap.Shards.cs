@@ -162,9 +162,10 @@ public sealed partial class SyncMap<TKey, TValue>
 
     /// <summary>
     /// <see cref="EnterShard"/> for a write that may add the key: a shard that has no room for another key (it holds
-    /// <see cref="SyncTable{TKey}.MaximumShardEntries"/>) is split first (O(shard)), and the key's half is locked instead.
+    /// <see cref="SyncTable{TKey}.MaximumShardEntries"/>) is promoted or split first (<see cref="MakeRoomLocked"/>,
+    /// O(shard)), and the key's shard is locked instead.
     /// </summary>
-    private Shard<TKey> EnterShardWithRoom(TKey key, out int hashCode)
+    private Shard<TKey> EnterShardWithRoom(TKey key, out int hashCode, ref SlowPathEvents events)
     {
         while (true)
         {
@@ -176,7 +177,7 @@ public sealed partial class SyncMap<TKey, TValue>
 
             try
             {
-                SplitLocked(shard);
+                MakeRoomLocked(shard, ref events);
             }
             finally
             {
@@ -289,7 +290,10 @@ public sealed partial class SyncMap<TKey, TValue>
     /// entries with the dirty map's (<see cref="SyncTable{TKey}.Merge"/>, expunging the deleted ones), with no dirty map
     /// and no pending keys. Caller holds the shard's lock. O(shard + directory).
     /// </summary>
-    private void PromoteLocked(Shard<TKey> shard, ref SlowPathEvents events)
+    /// <param name="shard">The amended shard.</param>
+    /// <param name="events">Where the promotion is recorded for the telemetry.</param>
+    /// <param name="nextDirtyCapacity">The successor's <see cref="Shard{TKey}.DirtyCapacity"/>.</param>
+    private void PromoteLocked(Shard<TKey> shard, ref SlowPathEvents events, int nextDirtyCapacity = 0)
     {
         DateTime start = SpanStartLocked();
         SyncTable<TKey> dirty = shard.Dirty!;
@@ -299,7 +303,7 @@ public sealed partial class SyncMap<TKey, TValue>
         {
             merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out expunged);
             Stall(StallPoint.Promoting);
-            Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null), second: null);
+            Replace(shard, new Shard<TKey>(merged.Slots, merged.Count, shard.Depth, shard.Prefix, dirty: null, pending: null, nextDirtyCapacity), second: null);
         }
         catch
         {
@@ -365,13 +369,14 @@ public sealed partial class SyncMap<TKey, TValue>
     private DateTime SpanStartLocked() => _telemetry is not null && SyncMapTelemetry.TracesSpans ? DateTime.UtcNow : default;
 
     /// <summary>
-    /// Marks a shard amended: an empty dirty map and an empty filter of pending keys, where Go's <c>dirtyLocked</c>
-    /// copies the whole snapshot (the copy happens at the promotion here). Caller holds the shard's lock. O(1).
+    /// Marks a shard amended: an empty dirty map (sized by <see cref="Shard{TKey}.DirtyCapacity"/>) and an empty filter of
+    /// pending keys, where Go's <c>dirtyLocked</c> copies the whole snapshot (the copy happens at the promotion here).
+    /// Caller holds the shard's lock. O(1), or O(DirtyCapacity) to allocate a presized table.
     /// </summary>
     private void AmendLocked(Shard<TKey> shard)
     {
         // Both allocated before either is set: a dirty map without a filter would fail every later new key of the shard.
-        var dirty = new SyncTable<TKey>(0);
+        var dirty = new SyncTable<TKey>(shard.DirtyCapacity);
         Stall(StallPoint.Amending);
         var pending = new PendingKeys(shard.Count);
         shard.Dirty = dirty;

@@ -112,12 +112,13 @@ public sealed partial class SyncMap<TKey, TValue>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool SwapSlow(TKey key, int hashCode, TValue value, [MaybeNullWhen(false)] out TValue previous)
     {
+        SlowPathEvents events = default;
         bool swapped = false;
         bool colliding = false;
         previous = default;
 
         // The comparer may have switched to randomized hashing since the caller hashed the key: this hashes again.
-        Shard<TKey> shard = EnterShardWithRoom(key, out hashCode);
+        Shard<TKey> shard = EnterShardWithRoom(key, out hashCode, ref events);
         try
         {
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
@@ -140,6 +141,7 @@ public sealed partial class SyncMap<TKey, TValue>
             shard.Lock.Exit();
         }
 
+        Report(events);
         if (colliding)
         {
             SwitchToRandomizedHashing();
@@ -164,7 +166,7 @@ public sealed partial class SyncMap<TKey, TValue>
         bool colliding = false;
 
         // The comparer may have switched to randomized hashing since the caller hashed the key: this hashes again.
-        Shard<TKey> shard = EnterShardWithRoom(key, out hashCode);
+        Shard<TKey> shard = EnterShardWithRoom(key, out hashCode, ref events);
         try
         {
             Entry<TKey>? entry = SyncTable<TKey>.Find(shard.Slots, key, hashCode, _keyComparer);
@@ -281,20 +283,110 @@ public sealed partial class SyncMap<TKey, TValue>
     }
 
     /// <summary>
-    /// Counts a miss and promotes the shard once its misses reach the size of the table the promotion builds, its
-    /// snapshot's keys plus its dirty map's (Go's <c>missLocked</c>, whose dirty map holds both): the misses pay for the copy.
+    /// Counts a miss and promotes the shard once its misses reach <see cref="PromotionCostLocked"/>: the misses pay for
+    /// the copy (Go's <c>missLocked</c>).
     /// </summary>
     private void MissLocked(Shard<TKey> shard, ref SlowPathEvents events)
     {
         shard.Misses++;
         _counters.Missed();
         events.Misses++;
-        if (shard.Misses < shard.Count + shard.Dirty!.Count)
+        if (shard.Misses < PromotionCostLocked(shard))
         {
             return;
         }
 
         PromoteLocked(shard, ref events);
+    }
+
+    /// <summary>
+    /// What a promotion of <paramref name="shard"/> copies, in keys: the table it builds (the snapshot's keys plus the
+    /// dirty map's, as in Go, whose dirty map holds both) and the directory it republishes (<see cref="Replace"/> copies two
+    /// references per directory entry, which weigh about as much as half a key: a key takes two to four slots of a
+    /// table at most half full). Caller holds the shard's lock.
+    /// </summary>
+    /// <remarks>
+    /// Go's map is one table, so its copy is its keys. Here every promotion also copies the directory, which outweighs
+    /// a shard once the map holds a few hundred thousand keys (a directory of 2,048 entries is 32 KiB, a shard of 500
+    /// keys 8 KiB); counted with Go's keys alone, a map under churn (new keys replacing old ones, each looked up a few
+    /// times) promoted each shard every few hundred misses and spent most of what it allocated on directory copies
+    /// (`churn` in docs/benchmarks-churn.md). A map of one shard (every map under 1,024 keys) has a directory of one
+    /// entry, and counts exactly Go's keys. The directory counts for the shard's own keys at most, so a promotion waits
+    /// for at most twice Go's count: in a directory made long by a few deep shards, a small shard would otherwise wait
+    /// for several times its size in misses, each a lookup under the lock (a map filled with a million grains, then
+    /// read, needed more than four passes over its keys to promote).
+    /// </remarks>
+    private int PromotionCostLocked(Shard<TKey> shard)
+    {
+        int keys = shard.Count + shard.Dirty!.Count;
+        return keys + Math.Min(Volatile.Read(ref _shards).Length >> 1, keys);
+    }
+
+    /// <summary>
+    /// Makes room in a shard that holds <see cref="SyncTable{TKey}.MaximumShardEntries"/> keys, deleted ones included, and
+    /// retires it (the caller looks the key's shard up again): when it has a dirty map and at least a quarter of a sample
+    /// of its snapshot's entries are deleted, it is promoted, which expunges them (a shard under churn, whose new keys
+    /// replace old ones, stays the size it is instead of splitting, and the directory does not double), and its
+    /// successor's first dirty map is sized for as many new keys as this one took (<see cref="Shard{TKey}.DirtyCapacity"/>);
+    /// otherwise it splits. Either copies the shard once. Caller holds the shard's lock. O(shard + directory).
+    /// </summary>
+    private void MakeRoomLocked(Shard<TKey> shard, ref SlowPathEvents events)
+    {
+        if (shard.Dirty is not null && !MostlyLive(shard.Slots))
+        {
+            PromoteLocked(shard, ref events, nextDirtyCapacity: shard.Dirty.Count);
+        }
+        else
+        {
+            SplitLocked(shard);
+        }
+    }
+
+    /// <summary>
+    /// Whether fewer than a quarter of the first <see cref="DeletedSample"/> entries of a current snapshot (in slot order,
+    /// so in hash order: a sample of them all) are deleted, or it has none. A current snapshot holds no expunged entry. Reads only,
+    /// O(sample): a full shard of a map that only grows pays this much before it splits, not a pass over the shard.
+    /// </summary>
+    private static bool MostlyLive(Entry<TKey>?[] slots)
+    {
+        int seen = 0;
+        int deleted = 0;
+        for (int i = 0; i < slots.Length && seen < DeletedSample; i++)
+        {
+            if (slots[i] is { } entry)
+            {
+                seen++;
+                if (!(Inline ? InlineWord.IsLive(entry.LoadWord()) : EntryState.IsLive(entry.Load())))
+                {
+                    deleted++;
+                }
+            }
+        }
+
+        // An empty snapshot (a shard filled by new keys alone, never promoted) has nothing to expunge.
+        return seen == 0 || deleted * 4 < seen;
+    }
+
+    /// <summary>The snapshot entries <see cref="MostlyLive"/> looks at.</summary>
+    private const int DeletedSample = 128;
+
+    /// <summary>
+    /// The shape of the shard that holds <paramref name="key"/> now, read under its lock (for tests): its snapshot's keys
+    /// (deleted ones included), its dirty map's keys and slots (0 and 0 when it has none), the directory's length and
+    /// what a promotion of the shard would copy (<see cref="PromotionCostLocked"/>, 0 when it has no dirty map).
+    /// </summary>
+    internal (int Snapshot, int Dirty, int DirtySlots, int DirectoryLength, int PromotionCost) ShardShapeOf(TKey key)
+    {
+        Shard<TKey> shard = EnterShard(key, out _);
+        try
+        {
+            return (shard.Count, shard.Dirty?.Count ?? 0, shard.Dirty?.Slots.Length ?? 0, Volatile.Read(ref _shards).Length,
+                shard.Dirty is null ? 0 : PromotionCostLocked(shard));
+        }
+        finally
+        {
+            shard.Lock.Exit();
+        }
     }
 
     /// <summary>

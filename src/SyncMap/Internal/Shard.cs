@@ -12,7 +12,7 @@ namespace SyncMapRegistry;
 /// object for its whole life, which is how a reader that searched a snapshot array finds the filter that
 /// amends it (<see cref="Pending"/> of the shard whose <see cref="Slots"/> is that array).
 /// </remarks>
-internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, int prefix, SyncTable<TKey>? dirty, PendingKeys? pending)
+internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, int prefix, SyncTable<TKey>? dirty, PendingKeys? pending, int dirtyCapacity = 0)
     where TKey : notnull
 {
     /// <summary>
@@ -57,8 +57,9 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
 
     /// <summary>
     /// Operations since the shard was published that had to look past its snapshot into <see cref="Dirty"/>.
-    /// Accessed only with <see cref="Lock"/> held. Once it reaches <c>Count + Dirty.Count</c> (the size of the table a promotion
-    /// builds) the shard is promoted.
+    /// Accessed only with <see cref="Lock"/> held. Once it reaches what a promotion copies (the table it builds,
+    /// <c>Count + Dirty.Count</c>, and the directory: <see cref="SyncMap{TKey, TValue}"/>'s <c>PromotionCostLocked</c>) the
+    /// shard is promoted.
     /// </summary>
     internal int Misses;
 
@@ -72,6 +73,15 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
     /// before it changes the comparer or any entry's hash code.
     /// </summary>
     internal PendingKeys? Pending = pending;
+
+    /// <summary>
+    /// The keys the shard's first dirty map is sized for: 0 (a table of 4 slots, which doubles as it fills) unless the
+    /// shard replaces one that filled up under churn and was promoted to make room (<c>MakeRoomLocked</c>), whose
+    /// successor is likely to take as many new keys before it fills up again; then its dirty map's count at that
+    /// promotion, so that the next cycle's dirty map is allocated once instead of doubling from 4 slots (which
+    /// allocates twice its final size). At most <see cref="SyncTable{TKey}.MaximumShardEntries"/>.
+    /// </summary>
+    internal readonly int DirtyCapacity = dirtyCapacity;
 
     /// <summary>Whether new keys are pending (the shard has a dirty map). Caller holds <see cref="Lock"/>.</summary>
     internal bool AmendedLocked => Dirty is not null;

@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace SyncMapRegistry.Benchmarks.Modes;
+
+/// <summary>
+/// <c>churn [--size 1000000] [--new 200000] [--rounds 7] [--verbose 1] [--quick]</c>: a map that keeps <c>--size</c> entries while
+/// its keys turn over, as a silo's directory cache does when grains activate and deactivate all day. Each map
+/// (<c>SyncMap&lt;int, int&gt;</c> and <c>ConcurrentDictionary&lt;int, int&gt;</c>) is filled with <c>--size</c> keys (a
+/// SyncMap is then promoted), outside the measurement. A round then takes <c>--new</c> steps on one thread, each
+/// deleting the oldest key, storing a new one, and looking up the four keys stored last (this one and the three
+/// before it), which a read/dirty map finds in its dirty tables until their shards promote; every lookup must hit.
+/// A map keeps its keys from round to round, so every round after the first starts where churn left it. Per round
+/// and peer: wall time and the thread's CPU time per new key, bytes allocated per new key
+/// (<see cref="GC.GetAllocatedBytesForCurrentThread"/>, the round runs on this thread alone), and the collections of
+/// each generation (<see cref="GC.CollectionCount"/>) and the collector's pause time
+/// (<see cref="GC.GetTotalPauseDuration"/>) during the round. Each round starts after a full blocking collection, so
+/// no round inherits another's garbage; the peers alternate which goes first. The table gives the median over the
+/// rounds and, for ratios, the median of the rounds' ratios and their range; and the bytes of all rounds over all
+/// their new keys, because a map's shards, filled together, tend to promote in the same rounds (a round that holds
+/// a wave of promotions is the median's outlier, not the rule, and the mean counts it once per round). A warm-up of two short rounds per map,
+/// each followed by a pause longer than the tiering delay, comes first (skipped with <c>--quick</c>). <c>--verbose 1</c>
+/// prints every round, with the SyncMap's promotions and shards so far.
+/// </summary>
+internal static class ChurnMode
+{
+    /// <summary>Lookups of recently stored keys after each new key.</summary>
+    private const int Lookups = 4;
+
+    internal static int Run(ModeArguments arguments)
+    {
+        int size = arguments.Int("size", 1_000_000, 20_000);
+        int newKeys = arguments.Int("new", 200_000, 5_000);
+        int rounds = arguments.Int("rounds", 7, 1);
+        bool verbose = arguments.Int("verbose", 0, 0) != 0;
+        if (size < Lookups || newKeys < Lookups)
+        {
+            throw new ArgumentException($"--size and --new must be at least {Lookups}: {size}, {newKeys}.", nameof(arguments));
+        }
+
+        ModeReport.PrintEnvironment("churn");
+        ModeReport.Line($"# {size:N0} entries; per round {newKeys:N0} steps of (delete the oldest key, store a new one, look up the {Lookups} keys stored last), one thread; {rounds} alternating rounds, a full collection before each");
+        ModeReport.Line($"");
+
+        Churner[] peers = [new DictionaryChurner(size), new SyncMapChurner(size)];
+        if (!arguments.Quick)
+        {
+            for (int warmUp = 0; warmUp < 2; warmUp++)
+            {
+                foreach (Churner peer in peers)
+                {
+                    peer.Round(Math.Min(newKeys, 50_000));
+                }
+
+                Thread.Sleep(200);
+            }
+        }
+
+        var results = peers.Select(_ => new List<RoundResult>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int n = 0; n < peers.Length; n++)
+            {
+                int index = round % 2 == 0 ? n : peers.Length - 1 - n;
+                RoundResult result = Measure(peers[index], newKeys);
+                results[index].Add(result);
+                if (verbose)
+                {
+                    ModeReport.Line($"# round {round}, {peers[index].Name}: {result.WallNs:F0} ns, {result.CpuNs:F0} CPU ns, {result.Bytes:F1} B per new key ({result.BytesByAll:F1} by all threads); gen0/1/2 {result.Gen0}/{result.Gen1}/{result.Gen2}; GC pause {result.PauseMs:F1} ms; {peers[index].Describe()}");
+                }
+            }
+        }
+
+        ModeReport.Line($"| Peer | ns per new key (median) | ratio (median) | ratio range | CPU-time ratio (median) | CPU-time ratio range | bytes per new key (median) | ratio (median) | bytes per new key, all rounds | ratio, all rounds | gen0 / gen1 / gen2 per round (median) | range of gen1 | GC pause ms per round (median) |");
+        ModeReport.Line($"|---|---:|---:|---|---:|---|---:|---:|---:|---:|---|---|---:|");
+        for (int index = 0; index < peers.Length; index++)
+        {
+            List<RoundResult> mine = results[index];
+            List<RoundResult> baseline = results[0];
+            double[] ratios = [.. mine.Zip(baseline, (m, b) => m.WallNs / b.WallNs)];
+            double[] cpuRatios = [.. mine.Zip(baseline, (m, b) => m.CpuNs / b.CpuNs)];
+            double[] byteRatios = [.. mine.Zip(baseline, (m, b) => m.Bytes / Math.Max(b.Bytes, 1))];
+            ModeReport.Line($"| {peers[index].Name} | {ModeReport.Median(mine.Select(r => r.WallNs)):F0} | {ModeReport.Median(ratios):F2}x | {ratios.Min():F2}-{ratios.Max():F2}x | {ModeReport.Median(cpuRatios):F2}x | {cpuRatios.Min():F2}-{cpuRatios.Max():F2}x | {ModeReport.Median(mine.Select(r => r.Bytes)):F1} | {ModeReport.Median(byteRatios):F2}x | {mine.Average(r => r.Bytes):F1} | {mine.Average(r => r.Bytes) / baseline.Average(r => r.Bytes):F2}x | {ModeReport.Median(mine.Select(r => (double)r.Gen0)):F0} / {ModeReport.Median(mine.Select(r => (double)r.Gen1)):F0} / {ModeReport.Median(mine.Select(r => (double)r.Gen2)):F0} | {mine.Min(r => r.Gen1)}-{mine.Max(r => r.Gen1)} | {ModeReport.Median(mine.Select(r => r.PauseMs)):F1} |");
+        }
+
+        ModeReport.Line($"");
+        foreach (Churner peer in peers)
+        {
+            if (peer.Describe() is { } note)
+            {
+                ModeReport.Line($"# {note}");
+            }
+        }
+
+        return 0;
+    }
+
+    private static RoundResult Measure(Churner peer, int newKeys)
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        int gen0 = GC.CollectionCount(0);
+        int gen1 = GC.CollectionCount(1);
+        int gen2 = GC.CollectionCount(2);
+        TimeSpan pause = GC.GetTotalPauseDuration();
+        long bytes = GC.GetAllocatedBytesForCurrentThread();
+        long total = GC.GetTotalAllocatedBytes(precise: true);
+        long cpu = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() : 0;
+        long start = Stopwatch.GetTimestamp();
+        peer.Round(newKeys);
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+        long cpuNs = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() - cpu : 0;
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - bytes;
+        long allocatedByAll = GC.GetTotalAllocatedBytes(precise: true) - total;
+        return new RoundResult(
+            elapsed.TotalNanoseconds / newKeys,
+            (double)cpuNs / newKeys,
+            (double)allocated / newKeys,
+            (double)allocatedByAll / newKeys,
+            GC.CollectionCount(0) - gen0,
+            GC.CollectionCount(1) - gen1,
+            GC.CollectionCount(2) - gen2,
+            (GC.GetTotalPauseDuration() - pause).TotalMilliseconds);
+    }
+
+    private readonly record struct RoundResult(double WallNs, double CpuNs, double Bytes, double BytesByAll, int Gen0, int Gen1, int Gen2, double PauseMs);
+
+    /// <summary>
+    /// One map under churn. Live keys are <c>[_oldest, _next)</c>: a step deletes <c>_oldest</c>, stores <c>_next</c>
+    /// and looks up <c>_next</c> and the three keys before it.
+    /// </summary>
+    private abstract class Churner(int size)
+    {
+        private int _oldest;
+        private int _next = size;
+
+        internal abstract string Name { get; }
+
+        internal void Round(int newKeys)
+        {
+            int hits = Steps(_oldest, _next, newKeys);
+            if (hits != newKeys * Lookups)
+            {
+                throw new InvalidOperationException($"{Name}: {newKeys * Lookups - hits} of {newKeys * Lookups} lookups of recent keys missed.");
+            }
+
+            _oldest += newKeys;
+            _next += newKeys;
+        }
+
+        /// <summary>The round's loop; returns the lookups that hit.</summary>
+        protected abstract int Steps(int oldest, int next, int newKeys);
+
+        internal virtual string? Describe() => null;
+    }
+
+    private sealed class DictionaryChurner : Churner
+    {
+        private readonly ConcurrentDictionary<int, int> _map = new();
+
+        internal DictionaryChurner(int size)
+            : base(size)
+        {
+            for (int key = 0; key < size; key++)
+            {
+                _map[key] = key;
+            }
+        }
+
+        internal override string Name => "ConcurrentDictionary";
+
+        protected override int Steps(int oldest, int next, int newKeys)
+        {
+            ConcurrentDictionary<int, int> map = _map;
+            int hits = 0;
+            for (int i = 0; i < newKeys; i++)
+            {
+                map.TryRemove(oldest + i, out _);
+                int key = next + i;
+                map[key] = key;
+                for (int back = 0; back < Lookups; back++)
+                {
+                    if (map.TryGetValue(key - back, out _))
+                    {
+                        hits++;
+                    }
+                }
+            }
+
+            return hits;
+        }
+    }
+
+    private sealed class SyncMapChurner : Churner
+    {
+        private readonly SyncMap<int, int> _map = new();
+        private readonly SyncMapStatistics _start;
+        private long _steps;
+
+        internal SyncMapChurner(int size)
+            : base(size)
+        {
+            for (int key = 0; key < size; key++)
+            {
+                _map.Store(key, key);
+            }
+
+            _map.Range(static (_, _) => true); // a whole walk promotes every pending shard
+            ModeReport.RequirePromoted("SyncMap<int, int>", _map.GetStatistics());
+            _start = _map.GetStatistics();
+        }
+
+        internal override string Name => "SyncMap";
+
+        protected override int Steps(int oldest, int next, int newKeys)
+        {
+            SyncMap<int, int> map = _map;
+            int hits = 0;
+            for (int i = 0; i < newKeys; i++)
+            {
+                map.Delete(oldest + i);
+                int key = next + i;
+                map.Store(key, key);
+                for (int back = 0; back < Lookups; back++)
+                {
+                    if (map.TryGetValue(key - back, out _))
+                    {
+                        hits++;
+                    }
+                }
+            }
+
+            _steps += newKeys;
+            return hits;
+        }
+
+        /// <summary>The length of the map's directory of shards (a diagnostic: each promotion copies it).</summary>
+        private static int DirectoryLength(SyncMap<int, int> map) =>
+            ((Array)typeof(SyncMap<int, int>).GetField("_shards", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(map)!).Length;
+
+        internal override string Describe()
+        {
+            SyncMapStatistics now = _map.GetStatistics();
+            long promotions = now.Promotions - _start.Promotions;
+            long misses = now.Misses - _start.Misses;
+            return $"SyncMap over all rounds (warm-up included): {(double)misses / _steps:F2} misses and {1000.0 * promotions / _steps:F2} promotions per 1,000 new keys ({(double)misses / Math.Max(promotions, 1):F0} misses per promotion); {_map.ShardCount:N0} shards in a directory of {DirectoryLength(_map):N0}; now {now.ReadCount:N0} snapshot and {now.DirtyCount:N0} dirty keys";
+        }
+    }
+}
