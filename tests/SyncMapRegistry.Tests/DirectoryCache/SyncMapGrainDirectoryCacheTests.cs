@@ -378,7 +378,7 @@ public sealed class SyncMapGrainDirectoryCacheTests
 
                 gate.ExitWriteLock();
             }
-        });
+        }, TestContext.Current.CancellationToken);
 
         await stop.CancelAsync();
         await Task.WhenAll(writers);
