@@ -80,7 +80,7 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
             silo.Configure<ClusterMembershipOptions>(SiloCluster.ApplyFast);
         });
         await using InProcessTestCluster cluster = builder.Build();
-        await cluster.DeployAsync();
+        await cluster.DeployAsync(TestContext.Current.CancellationToken);
         IReadOnlyList<InProcessSiloHandle> silos = [.. cluster.Silos];
         GrainType churnType = cluster.Client.GetGrain<IChurnGrain>(0).GetGrainId().Type;
 

@@ -17,7 +17,7 @@ public sealed class HungSiloTests(ITestOutputHelper output)
 
     private readonly TimeProvider _time = TimeProvider.System;
 
-    [SkippableFact]
+    [Fact]
     public async Task AHungSilo_IsDeclaredDeadAndPurged_StopsItselfWhenResumed_AndNoRegistryLearnsItsAddressesAgain()
     {
         string redis = HostCluster.SharedRedis();

@@ -14,7 +14,7 @@ public sealed class MembershipStoreOutageTests(ITestOutputHelper output)
 
     private readonly TimeProvider _time = TimeProvider.System;
 
-    [SkippableFact]
+    [Fact]
     public async Task WhileTheMembershipStoreIsDown_EveryCallSucceeds_NoSiloOrGrainIsLost_AndTheRegistriesAgreeWithTheDirectoryAfterwards()
     {
         await using RedisServer redis = await RedisServer.StartAsync(_time);

@@ -14,7 +14,7 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
 
     private readonly TimeProvider _time = TimeProvider.System;
 
-    [SkippableFact]
+    [Fact]
     public async Task ASiloKilledUnderLoad_LeavesNoEntryPointingAtIt_ItsGrainsAnswerAgain_AndCallsFailOnlyInTheMembershipWindow()
     {
         string redis = HostCluster.SharedRedis();

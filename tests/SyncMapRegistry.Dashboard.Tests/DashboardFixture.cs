@@ -24,7 +24,7 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     internal HostRun Run { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Dashboard = await AspireDashboard.StartAsync(TimeSpan.FromSeconds(90), CancellationToken.None);
         Api = new DashboardApi(Dashboard.Url);
@@ -50,7 +50,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Api?.Dispose();
         if (Dashboard is not null)

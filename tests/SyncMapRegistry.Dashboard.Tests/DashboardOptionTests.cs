@@ -66,17 +66,17 @@ public sealed partial class DashboardOptionTests
         process.BeginErrorReadLine();
         try
         {
-            Uri url = await printed.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            Uri url = await printed.Task.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
             Assert.True(await AnswersAsync(url), $"the dashboard does not answer at {url}");
 
             process.Kill(entireProcessTree: false);
-            await process.WaitForExitAsync();
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
 
             // The watchdog checks once a second; give it ten.
             var clock = Stopwatch.StartNew();
             while (await AnswersAsync(url) && clock.Elapsed < TimeSpan.FromSeconds(10))
             {
-                await Task.Delay(200);
+                await Task.Delay(200, TestContext.Current.CancellationToken);
             }
 
             Assert.False(await AnswersAsync(url), $"the dashboard still answers at {url} {clock.Elapsed.TotalSeconds:0} s after its host was killed");

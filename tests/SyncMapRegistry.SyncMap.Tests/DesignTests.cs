@@ -257,7 +257,7 @@ public class DesignTests
                     map.Range(static (_, _) => true); // a whole walk promotes every pending shard, now and then
                 }
             }
-        });
+        }, TestContext.Current.CancellationToken);
 
         for (int walk = 0; walk < 20; walk++)
         {

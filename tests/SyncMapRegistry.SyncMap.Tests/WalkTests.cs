@@ -112,7 +112,7 @@ public class WalkTests
             map.Range(static (_, _) => true);
         });
         walker.Start();
-        Assert.True(published.Wait(TimeSpan.FromSeconds(30)), "The walk never promoted.");
+        Assert.True(published.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken), "The walk never promoted.");
         map.Clear();
         resume.Set();
         walker.Join();

@@ -239,14 +239,17 @@ public abstract class ClusterFixture<TCluster>(Func<Task<TCluster>> start) : IAs
 
     public TCluster Cluster => _cluster ?? throw new InvalidOperationException("Not started.");
 
-    public async Task InitializeAsync() => _cluster = await start();
+    public async ValueTask InitializeAsync() => _cluster = await start();
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_cluster is not null)
         {
             await _cluster.DisposeAsync();
         }
+
+        // xunit v3's IAsyncLifetime is IAsyncDisposable; this class is not sealed (CA1816).
+        GC.SuppressFinalize(this);
     }
 }
 

@@ -25,8 +25,8 @@ public sealed class PerSiloMeterTests
         IHost b = GenericHostCluster.BuildSilo(first + 2, first + 3, primary, clusterId);
         try
         {
-            await a.StartAsync();
-            await b.StartAsync();
+            await a.StartAsync(TestContext.Current.CancellationToken);
+            await b.StartAsync(TestContext.Current.CancellationToken);
             IHost[] silos = [a, b];
             Assert.True(
                 await TestSupport.WaitUntilAsync(

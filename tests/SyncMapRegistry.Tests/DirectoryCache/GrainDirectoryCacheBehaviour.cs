@@ -276,7 +276,7 @@ public abstract class GrainDirectoryCacheBehaviour : IAsyncDisposable
                     Assert.Contains(address.SiloAddress, silos);
                 }
             }
-        });
+        }, TestContext.Current.CancellationToken);
 
         await Task.WhenAll(writers);
         await stop.CancelAsync();

@@ -302,7 +302,7 @@ public sealed class SyncMapGrainDirectoryCacheTests
 
                 gate.ExitWriteLock();
             }
-        });
+        }, TestContext.Current.CancellationToken);
 
         await stop.CancelAsync();
         await Task.WhenAll(writers);
