@@ -43,7 +43,7 @@ public sealed class HostFailureTests
             ["--role", "client", "--silos", "1", "--gateway-port", Text(gateway), "--silo-port", Text(FreePorts.Range(1)), "--connect-timeout", "2s", "--output", "plain", "--log-level", "None"],
             new HostConsole(output, error, IsTerminal: false),
             CancellationToken.None,
-            new Dictionary<string, string?>()).WaitAsync(TimeSpan.FromMinutes(1));
+            new Dictionary<string, string?>()).WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
 
         Assert.Equal(HostProgram.ExitFailure, result.ExitCode);
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2), $"gave up after {clock.Elapsed}, before the timeout");

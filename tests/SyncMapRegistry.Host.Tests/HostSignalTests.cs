@@ -56,12 +56,12 @@ public sealed class HostSignalTests
         process.BeginErrorReadLine();
         try
         {
-            await running.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            await running.Task.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
 
             // Both signals from one shell, kill being its builtin: they arrive as close together as timeout's two.
             using (var kill = Process.Start(new ProcessStartInfo("sh", ["-c", "kill -INT $0; kill -INT $0", Text(process.Id)]) { UseShellExecute = false })!)
             {
-                await kill.WaitForExitAsync();
+                await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
                 Assert.Equal(0, kill.ExitCode);
             }
 
