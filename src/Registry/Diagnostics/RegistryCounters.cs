@@ -31,6 +31,16 @@ internal sealed class RegistryCounters : IObservedRegistry
     /// <summary>Incremented by every change of <see cref="_count"/>: a recount applies only across a quiet spell.</summary>
     private long _countChanges;
 
+    /// <summary>
+    /// Writers between the start of a map change that may alter the count and the count's update (<see cref="ChangeStarting"/>,
+    /// <see cref="ChangeEnded"/>). Their entries are in the map, or gone from it, before <see cref="_count"/> knows, and
+    /// <see cref="_countChanges"/> cannot show them until they end: a recount walk that overlaps one would count its
+    /// entry, and a correction would then count it twice once the writer updates the count. So a recount applies only
+    /// when this is 0 before and after its walk, with <see cref="_countChanges"/> unchanged (all interlocked, so a
+    /// writer that started after the first read changed the map after it, and is seen in flight or as a change at the end).
+    /// </summary>
+    private long _changesInFlight;
+
     private long _updates;
     private long _removals;
     private long _purged;
@@ -83,6 +93,15 @@ internal sealed class RegistryCounters : IObservedRegistry
     /// <summary>See <see cref="_countChanges"/>.</summary>
     internal long CountChanges => Interlocked.Read(ref _countChanges);
 
+    /// <summary>Whether a writer is between a count-changing map operation and its count update (<see cref="_changesInFlight"/>).</summary>
+    internal bool ChangesInFlight => Interlocked.Read(ref _changesInFlight) != 0;
+
+    /// <summary>Call before a map operation that may change the count; pair with <see cref="ChangeEnded"/> after the count's update, in a <c>finally</c>.</summary>
+    internal void ChangeStarting() => Interlocked.Increment(ref _changesInFlight);
+
+    /// <summary>Ends what <see cref="ChangeStarting"/> began, once the count reflects the operation (or it changed nothing).</summary>
+    internal void ChangeEnded() => Interlocked.Decrement(ref _changesInFlight);
+
     /// <summary>Counts a read hit, unless the owner counts them itself.</summary>
     internal void Hit() => _ownHits?.Increment();
 
@@ -122,7 +141,7 @@ internal sealed class RegistryCounters : IObservedRegistry
     internal int Corrected(int live, long changesBefore)
     {
         int counted = Volatile.Read(ref _count);
-        if (CountChanges != changesBefore || counted == live || Interlocked.CompareExchange(ref _count, live, counted) != counted)
+        if (CountChanges != changesBefore || ChangesInFlight || counted == live || Interlocked.CompareExchange(ref _count, live, counted) != counted)
         {
             return 0;
         }

@@ -216,14 +216,25 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             // A new key, or an entry whose node the policy took for removal: either way, a node of its own.
             PolicyNode node = _policy.NewNode(key);
             var cached = new CachedAddress(value, version, node);
-            bool stored = present ? _map.CompareAndSwap(key, current!, cached) : !LoadOrStore(key, cached);
-            if (!stored)
+            int count;
+            _counters.ChangeStarting();
+            try
             {
-                _policy.Drop(node);
-                continue;
+                bool stored = present ? _map.CompareAndSwap(key, current!, cached) : !LoadOrStore(key, cached);
+                if (!stored)
+                {
+                    _policy.Drop(node);
+                    continue;
+                }
+
+                StallAfterMapChange();
+                count = _counters.Updated(added: !present);
+            }
+            finally
+            {
+                _counters.ChangeEnded();
             }
 
-            int count = _counters.Updated(added: !present);
             _policy.Link(node);
             if (count >= _samplingThreshold && !_recordHits)
             {
@@ -245,14 +256,22 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <inheritdoc/>
     public bool Remove(GrainId key)
     {
-        if (_map.LoadAndDelete(key, out CachedAddress? removed))
+        _counters.ChangeStarting();
+        try
         {
-            _counters.Removed();
-            _policy.Drop(removed.Node);
-            return true;
-        }
+            if (_map.LoadAndDelete(key, out CachedAddress? removed))
+            {
+                _counters.Removed();
+                _policy.Drop(removed.Node);
+                return true;
+            }
 
-        return false;
+            return false;
+        }
+        finally
+        {
+            _counters.ChangeEnded();
+        }
     }
 
     /// <inheritdoc/>
@@ -267,11 +286,19 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
                 return false;
             }
 
-            if (_map.CompareAndDelete(key.GrainId, cached))
+            _counters.ChangeStarting();
+            try
             {
-                _counters.Removed();
-                _policy.Drop(cached.Node);
-                return true;
+                if (_map.CompareAndDelete(key.GrainId, cached))
+                {
+                    _counters.Removed();
+                    _policy.Drop(cached.Node);
+                    return true;
+                }
+            }
+            finally
+            {
+                _counters.ChangeEnded();
             }
 
             // The entry was replaced or removed since we read it: judge the current one.
@@ -351,23 +378,29 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <returns>The correction applied (live minus counted), or 0.</returns>
     public int Recount()
     {
+        // Quiet: no writer between a map change and its count update at either end of the walk, and no count
+        // change across it (RegistryCounters._changesInFlight says why both are needed).
         long changes = _counters.CountChanges;
-        int live = 0;
-        _map.ForEachWithoutPromoting((_, _) =>
-        {
-            live++;
-            return true;
-        });
+        bool quiet = !_counters.ChangesInFlight;
+        int live = _map.Count;
+        quiet = quiet && !_counters.ChangesInFlight && _counters.CountChanges == changes;
 
-        if (_suspectedDrift == (live, changes))
+        if (quiet && _suspectedDrift == (live, changes))
         {
             _suspectedDrift = null;
             return _counters.Corrected(live, changes);
         }
 
-        _suspectedDrift = live != _counters.Count && _counters.CountChanges == changes ? (live, changes) : null;
+        _suspectedDrift = quiet && live != _counters.Count ? (live, changes) : null;
         return 0;
     }
+
+    /// <summary>Test seam: runs <see cref="AfterMapChangeForTests"/> between a new key's map write and the count's update. Debug builds only.</summary>
+    [System.Diagnostics.Conditional("DEBUG")]
+    private void StallAfterMapChange() => AfterMapChangeForTests?.Invoke();
+
+    /// <summary>Test seam for <see cref="StallAfterMapChange"/>; read only in Debug builds.</summary>
+    internal Action? AfterMapChangeForTests { get; set; }
 
     /// <inheritdoc/>
     public GrainRegistryStatistics GetStatistics() => _counters.Snapshot(_map.GetStatistics());
@@ -402,6 +435,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     private void EvictOverCap(int budget)
     {
         int evicted = 0;
+        _counters.ChangeStarting();
         try
         {
             for (int i = 0; i < budget && _counters.Count - evicted > _maxEntries; i++)
@@ -417,6 +451,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         finally
         {
             CountEvicted(evicted);
+            _counters.ChangeEnded();
         }
     }
 
@@ -429,13 +464,20 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             _expired.Clear();
             more = _policy.TakeExpired(_expired, ExpiryBatch);
             int expired = 0;
-            foreach (PolicyNode node in _expired)
+            _counters.ChangeStarting();
+            try
             {
-                expired += RemoveTaken(node) ? 1 : 0;
+                foreach (PolicyNode node in _expired)
+                {
+                    expired += RemoveTaken(node) ? 1 : 0;
+                }
             }
-
-            // An expiry is an eviction by time: counted with the evictions.
-            CountEvicted(expired);
+            finally
+            {
+                // An expiry is an eviction by time: counted with the evictions.
+                CountEvicted(expired);
+                _counters.ChangeEnded();
+            }
         }
 
         _expired.Clear();
@@ -473,6 +515,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     private int RemoveWhere<TState>(Func<GrainAddress, TState, bool> remove, TState state, Action<RegistryCounters, int> count, Action<GrainAddress, TState>? onRemoved)
     {
         int unflushed = 0, total = 0;
+        _counters.ChangeStarting();
         try
         {
             _map.ForEachWithoutPromoting((grain, cached) =>
@@ -499,6 +542,8 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             {
                 count(_counters, unflushed);
             }
+
+            _counters.ChangeEnded();
         }
 
         return total;

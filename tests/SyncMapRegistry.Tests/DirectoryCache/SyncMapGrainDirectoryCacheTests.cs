@@ -353,6 +353,44 @@ public sealed class SyncMapGrainDirectoryCacheTests
     }
 
     [Fact]
+    public async Task ARecountDoesNotCountAWriterStalledBetweenItsMapWriteAndItsCountUpdate()
+    {
+        SyncMapGrainDirectoryCache cache = NewCache();
+        for (int i = 0; i < 10; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), Silo(1000)), 1);
+        }
+
+        using var written = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        cache.AfterMapChangeForTests = () =>
+        {
+            written.Set();
+            release.Wait(TimeSpan.FromMinutes(1));
+        };
+        var writer = Task.Run(() => cache.AddOrUpdate(Address(Grain(10), Silo(1000)), 1), TestContext.Current.CancellationToken);
+        try
+        {
+            Assert.True(written.Wait(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken), "the writer never reached its map write");
+
+            // The new key is in the map, the count does not know it yet, and nothing else writes: two walks agree.
+            Assert.Equal(0, cache.Recount());
+            Assert.Equal(0, cache.Recount());
+        }
+        finally
+        {
+            cache.AfterMapChangeForTests = null;
+            release.Set();
+        }
+
+        await writer;
+        Assert.Equal(11, cache.Count);
+        Assert.Equal(0, cache.Recount());
+        Assert.Equal(0, cache.Recount());
+        Assert.Equal(11, cache.Count);
+    }
+
+    [Fact]
     public void TheReadContractEnumeratesGrainsWithTheirAddresses()
     {
         SyncMapGrainDirectoryCache cache = NewCache();
