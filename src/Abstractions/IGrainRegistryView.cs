@@ -10,7 +10,8 @@ namespace SyncMapRegistry;
 /// Lookups take no lock and write no shared memory: the optional lookup counters
 /// (<see cref="SyncMapRegistryOptions.CountLookups"/>) are per-thread cells, each written only by its own thread.
 /// Enumeration tolerates concurrent mutation: it is not a snapshot, visits no key twice, and may or may not
-/// see changes made while it runs.
+/// see changes made while it runs. The directory cache's enumeration does not promote its map: watching the cache
+/// does not change it.
 /// </remarks>
 /// <typeparam name="TValue">What the map holds per grain.</typeparam>
 public interface IGrainRegistryView<TValue> : IEnumerable<KeyValuePair<GrainId, TValue>>

@@ -51,6 +51,20 @@ public sealed partial class SyncMap<TKey, TValue>
         }
     }
 
+    /// <summary>
+    /// <see cref="ForEachWithoutPromoting"/> as a lazy sequence, for observers that must not change the map they watch
+    /// (the registry's read contract, the host's STATUS lines). Same guarantees; allocates the iterator, and a shard's
+    /// pending keys when it copies them out. Each step runs under no lock of the map's once it returns.
+    /// </summary>
+    internal IEnumerable<KeyValuePair<TKey, TValue>> EnumerateWithoutPromoting()
+    {
+        var cursor = new WalkCursor(this, WalkMode.Copy);
+        while (cursor.MoveNext(this))
+        {
+            yield return new(cursor.Entry.Key, cursor.Value);
+        }
+    }
+
     /// <summary>What a <see cref="WalkCursor"/> does with a shard's pending keys when it catches up.</summary>
     private enum WalkMode : byte
     {

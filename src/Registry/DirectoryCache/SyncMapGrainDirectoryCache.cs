@@ -406,9 +406,10 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     public GrainRegistryStatistics GetStatistics() => _counters.Snapshot(_map.GetStatistics());
 
     /// <inheritdoc/>
+    /// <remarks>Walks without promoting: watching the cache (the host's STATUS lines, a dashboard) never changes its map.</remarks>
     public IEnumerator<KeyValuePair<GrainId, GrainAddress>> GetEnumerator()
     {
-        foreach (KeyValuePair<GrainId, CachedAddress> pair in _map)
+        foreach (KeyValuePair<GrainId, CachedAddress> pair in _map.EnumerateWithoutPromoting())
         {
             yield return new(pair.Key, pair.Value.Address);
         }

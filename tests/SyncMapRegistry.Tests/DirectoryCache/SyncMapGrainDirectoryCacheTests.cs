@@ -391,6 +391,27 @@ public sealed class SyncMapGrainDirectoryCacheTests
     }
 
     [Fact]
+    public void EnumeratingTheReadContractDoesNotPromoteTheMap()
+    {
+        SyncMapGrainDirectoryCache cache = NewCache();
+        for (int i = 0; i < 50; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), Silo(1000)), 1);
+        }
+
+        long promotions = cache.GetStatistics().Map.Promotions;
+        Assert.True(cache.GetStatistics().Map.DirtyCount > 0, "the new keys should still be pending");
+#pragma warning disable CA1859 // The test reads through the public contract on purpose.
+        IGrainRegistryView<GrainAddress> view = cache;
+#pragma warning restore CA1859
+        var seen = view.Select(pair => pair.Key).ToHashSet();
+
+        Assert.Equal(50, seen.Count);
+        Assert.Equal(promotions, cache.GetStatistics().Map.Promotions);
+        Assert.True(cache.GetStatistics().Map.DirtyCount > 0, "watching the cache promoted its pending keys");
+    }
+
+    [Fact]
     public void TheReadContractEnumeratesGrainsWithTheirAddresses()
     {
         SyncMapGrainDirectoryCache cache = NewCache();
