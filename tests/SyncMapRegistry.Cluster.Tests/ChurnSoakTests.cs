@@ -59,7 +59,7 @@ public sealed class ChurnSoakTests(ITestOutputHelper output)
     private long _calls;
 
     [Fact]
-    public async Task UnderHeavyActivationChurn_EachSilosIndexHoldsExactlyItsActivations_NoCacheEntryPointsAtADeadSilo_AndTheHeapStaysFlat()
+    public async Task UnderHeavyActivationChurnEachSilosIndexHoldsExactlyItsActivationsNoCacheEntryPointsAtADeadSiloAndTheHeapStaysFlat()
     {
         var builder = new InProcessTestClusterBuilder(Silos);
         builder.ConfigureSilo((_, silo) =>

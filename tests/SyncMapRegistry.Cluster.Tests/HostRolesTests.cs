@@ -31,7 +31,7 @@ public sealed class HostRolesTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AGrainOnlySiloProcess_AndAWorkloadClient_FormOneCluster_AndEveryCallSucceeds()
+    public async Task AGrainOnlySiloProcessAndAWorkloadClientFormOneClusterAndEveryCallSucceeds()
     {
         (int siloPort, int gatewayPort) = (FreePorts.Range(2), FreePorts.Range(2));
         string clusterId = "syncmap-roles-" + Guid.NewGuid().ToString("N")[..12];

@@ -18,7 +18,7 @@ public sealed class HungSiloTests(ITestOutputHelper output)
     private readonly TimeProvider _time = TimeProvider.System;
 
     [Fact]
-    public async Task AHungSilo_IsDeclaredDeadAndPurged_StopsItselfWhenResumed_AndNoRegistryLearnsItsAddressesAgain()
+    public async Task AHungSiloIsDeclaredDeadAndPurgedStopsItselfWhenResumedAndNoRegistryLearnsItsAddressesAgain()
     {
         string redis = HostCluster.SharedRedis();
         await using HostCluster cluster = await HostCluster.StartAsync(redis, 3, output, _time);

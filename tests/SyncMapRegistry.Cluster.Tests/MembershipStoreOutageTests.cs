@@ -15,7 +15,7 @@ public sealed class MembershipStoreOutageTests(ITestOutputHelper output)
     private readonly TimeProvider _time = TimeProvider.System;
 
     [Fact]
-    public async Task WhileTheMembershipStoreIsDown_EveryCallSucceeds_NoSiloOrGrainIsLost_AndTheRegistriesAgreeWithTheDirectoryAfterwards()
+    public async Task WhileTheMembershipStoreIsDownEveryCallSucceedsNoSiloOrGrainIsLostAndTheRegistriesAgreeWithTheDirectoryAfterwards()
     {
         await using RedisServer redis = await RedisServer.StartAsync(_time);
         await using HostCluster cluster = await HostCluster.StartAsync(redis.Endpoint, 3, output, _time);

@@ -15,7 +15,7 @@ public sealed class SiloKilledUnderLoadTests(ITestOutputHelper output)
     private readonly TimeProvider _time = TimeProvider.System;
 
     [Fact]
-    public async Task ASiloKilledUnderLoad_LeavesNoEntryPointingAtIt_ItsGrainsAnswerAgain_AndCallsFailOnlyInTheMembershipWindow()
+    public async Task ASiloKilledUnderLoadLeavesNoEntryPointingAtItItsGrainsAnswerAgainAndCallsFailOnlyInTheMembershipWindow()
     {
         string redis = HostCluster.SharedRedis();
         long testStarted = _time.GetTimestamp();

@@ -7,7 +7,7 @@ namespace SyncMapRegistry.Dashboard.Tests;
 public sealed class DashboardApiTests(DashboardFixture fixture)
 {
     [Fact]
-    public async Task SyncMapPromoteSpans_ShareTheirTrace_WithTheOrleansCallSpanTheyRanUnder()
+    public async Task SyncMapPromoteSpansShareTheirTraceWithTheOrleansCallSpanTheyRanUnder()
     {
         Assert.True(fixture.Run.Result.ExitCode == HostProgram.ExitSuccess, fixture.RunOutput);
         IReadOnlyList<ApiSpan> spans = await fixture.Api.SpansAsync();
@@ -31,7 +31,7 @@ public sealed class DashboardApiTests(DashboardFixture fixture)
     }
 
     [Fact]
-    public async Task EverySilo_IsAResourceOfItsOwn_WithTracesAndMetrics()
+    public async Task EverySiloIsAResourceOfItsOwnWithTracesAndMetrics()
     {
         IReadOnlyList<ApiResource> resources = await fixture.Api.ResourcesAsync();
         List<ApiResource> silos = [.. resources.Where(r => r.InstanceId?.Contains("/silo-", StringComparison.Ordinal) == true)];
@@ -56,7 +56,7 @@ public sealed class DashboardApiTests(DashboardFixture fixture)
     }
 
     [Fact]
-    public async Task EverySilosLogs_ArriveUnderThatSilosResource_AndNoOtherSilos()
+    public async Task EverySilosLogsArriveUnderThatSilosResourceAndNoOtherSilos()
     {
         IReadOnlyList<ApiLog> logs = await fixture.Api.LogsAsync();
         Assert.True(logs.Count > 0, $"no log records: {fixture.RunOutput}");

@@ -24,7 +24,7 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IDisposabl
     public static string Artifacts => Path.Combine(AppContext.BaseDirectory, "artifacts");
 
     [Fact]
-    public async Task TheTraceDetailPage_ShowsTheSyncMapPromoteSpan_InsideAnOrleansCall()
+    public async Task TheTraceDetailPageShowsTheSyncMapPromoteSpanInsideAnOrleansCall()
     {
         IReadOnlyList<ApiSpan> spans = await fixture.Api.SpansAsync();
         var byId = spans.ToDictionary(s => (s.TraceId, s.SpanId));
@@ -48,7 +48,7 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IDisposabl
     }
 
     [Fact]
-    public async Task TheMetricsPageOfOneSilo_ShowsTheSyncMapPromotionsMetric_OfThatSilosRegistryOnly()
+    public async Task TheMetricsPageOfOneSiloShowsTheSyncMapPromotionsMetricOfThatSilosRegistryOnly()
     {
         // The dashboard's API serves traces and logs, not metrics: the Metrics page is where they show.
         IReadOnlyList<ApiResource> resources = await fixture.Api.ResourcesAsync();

@@ -10,7 +10,7 @@ namespace SyncMapRegistry.Dashboard.Tests;
 public sealed partial class DashboardOptionTests
 {
     [Fact]
-    public async Task WithOutputRedirected_TheRunPrintsTheDashboardsAddress_Exits0_AndStopsTheDashboard()
+    public async Task WithOutputRedirectedTheRunPrintsTheDashboardsAddressExits0AndStopsTheDashboard()
     {
         HostRun run = await HostRun.StartAsync(null, "--dashboard", "--silos", "2", "--grains", "20", "--duration", "2s", "--concurrency", "4");
 
@@ -26,7 +26,7 @@ public sealed partial class DashboardOptionTests
     }
 
     [Fact]
-    public async Task WithAnOtlpEndpointToo_TheHostStopsAtStart_NamingTheDashboardOption()
+    public async Task WithAnOtlpEndpointTooTheHostStopsAtStartNamingTheDashboardOption()
     {
         var error = new StringWriter();
         HostRunResult result = await HostProgram.RunAsync(
@@ -40,7 +40,7 @@ public sealed partial class DashboardOptionTests
     }
 
     [Fact]
-    public async Task AHostKilledOutright_TakesItsDashboardWithIt()
+    public async Task AHostKilledOutrightTakesItsDashboardWithIt()
     {
         // SIGKILL runs no code in the host: the dashboard's watchdog has to notice.
         string host = Path.Combine(AppContext.BaseDirectory, "SyncMapRegistry.Host.dll");

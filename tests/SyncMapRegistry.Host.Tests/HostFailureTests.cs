@@ -10,7 +10,7 @@ public sealed class HostFailureTests
     [Theory]
     [InlineData(0, "silo port")]
     [InlineData(1, "gateway port")]
-    public async Task APortInUseIsReportedAsSuch_NotHiddenByTheCleanup(int silo, string role)
+    public async Task APortInUseIsReportedAsSuchNotHiddenByTheCleanup(int silo, string role)
     {
         int siloPort = FreePorts.Range(2);
         int gatewayPort = FreePorts.Range(2);
@@ -32,7 +32,7 @@ public sealed class HostFailureTests
     }
 
     [Fact]
-    public async Task AClientWithNoClusterToReachGivesUpAfterTheConnectTimeout_WithAClearError()
+    public async Task AClientWithNoClusterToReachGivesUpAfterTheConnectTimeoutWithAClearError()
     {
         var output = new StringWriter();
         var error = new StringWriter();

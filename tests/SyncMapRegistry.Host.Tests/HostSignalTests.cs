@@ -7,7 +7,7 @@ namespace SyncMapRegistry.Host.Tests;
 public sealed class HostSignalTests
 {
     [Fact]
-    public async Task TwoSigintsBackToBack_AsGnuTimeoutSendsThem_StillPrintTheSummaryAndExit0()
+    public async Task TwoSigintsBackToBackAsGnuTimeoutSendsThemStillPrintTheSummaryAndExit0()
     {
         // timeout -s INT sends SIGINT to the host, then to its process group, the host included: two signals within
         // microseconds. The second must not count as "end now".

@@ -45,7 +45,7 @@ public sealed class HostWorkloadTests
     [Theory]
     [InlineData("syncmap")]
     [InlineData("lru")]
-    public async Task TheSummaryReportsTheDirectoryLookupsTheSilosIssued_FromOrleansOwnCounters_ForEitherCache(string cache)
+    public async Task TheSummaryReportsTheDirectoryLookupsTheSilosIssuedFromOrleansOwnCountersForEitherCache(string cache)
     {
         // 500 grains, 20 cache entries per silo: under Zipf a few grains take most calls, and the rest cost lookups.
         HostRun run = await HostRun.StartAsync(null, "--directory-cache", cache, "--silos", "2", "--grains", "500", "--popularity", "zipf:0.8", "--cache-size", "20", "--duration", "2s", "--concurrency", "8");

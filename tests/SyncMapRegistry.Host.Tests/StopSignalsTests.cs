@@ -22,7 +22,7 @@ public sealed class StopSignalsTests : IDisposable
     }
 
     [Fact]
-    public void ASecondSigintWithinTheGrace_AsGnuTimeoutSendsIt_IsARepeatNotAnEnd()
+    public void ASecondSigintWithinTheGraceAsGnuTimeoutSendsItIsARepeatNotAnEnd()
     {
         using var signals = new StopSignals(_acknowledgements, _time);
 

@@ -6,7 +6,7 @@ public class AllocationTests
     private const int Calls = 10_000;
 
     [Fact]
-    public void TryGetValue_on_a_read_hit_allocates_nothing()
+    public void TryGetValueOnAReadHitAllocatesNothing()
     {
         var map = new SyncMap<int, int>();
         for (int i = 0; i < 1024; i++)
@@ -30,7 +30,7 @@ public class AllocationTests
     }
 
     [Fact]
-    public void TryGetValue_with_read_hit_counting_on_allocates_nothing()
+    public void TryGetValueWithReadHitCountingOnAllocatesNothing()
     {
         var map = new SyncMap<string, string>(new SyncMapOptions { CountReadHits = true });
         map.Store("a", "x");
@@ -48,7 +48,7 @@ public class AllocationTests
     }
 
     [Fact]
-    public void Store_over_a_live_key_allocates_nothing_for_a_reference_type_value()
+    public void StoreOverALiveKeyAllocatesNothingForAReferenceTypeValue()
     {
         var map = new SyncMap<int, string>();
         string[] values = ["first", "second"];

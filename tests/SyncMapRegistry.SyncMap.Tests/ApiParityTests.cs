@@ -8,7 +8,7 @@ namespace SyncMapRegistry.Tests.SyncMap;
 public class ApiParityTests
 {
     [Fact]
-    public void Null_keys_and_factories_throw_ArgumentNullException_and_change_nothing()
+    public void NullKeysAndFactoriesThrowArgumentNullExceptionAndChangeNothing()
     {
         var map = new SyncMap<string, int>();
         map.Store("a", 1);
@@ -24,7 +24,7 @@ public class ApiParityTests
     }
 
     [Fact]
-    public void AddOrUpdate_adds_then_updates_and_GetOrAdd_passes_its_argument_to_the_factory_only_when_absent()
+    public void AddOrUpdateAddsThenUpdatesAndGetOrAddPassesItsArgumentToTheFactoryOnlyWhenAbsent()
     {
         var map = new SyncMap<string, int>();
         Assert.True(map.IsEmpty);
@@ -43,7 +43,7 @@ public class ApiParityTests
     }
 
     [Fact]
-    public void AddOrUpdate_is_atomic_under_contention_no_update_is_lost()
+    public void AddOrUpdateIsAtomicUnderContentionNoUpdateIsLost()
     {
         // Threads increment shared counters (some in snapshots, some new, pending in dirty maps, promoted meanwhile by
         // walks and misses), and delete and re-add others: every increment that returned must be in the final value.
@@ -73,7 +73,7 @@ public class ApiParityTests
     }
 
     [Fact]
-    public void Count_IsEmpty_and_GetOrAdd_with_a_static_factory_allocate_nothing()
+    public void CountIsEmptyAndGetOrAddWithAStaticFactoryAllocateNothing()
     {
         var map = new SyncMap<int, int>();
         for (int key = 0; key < 3_000; key++)

@@ -11,7 +11,7 @@ public class ApiTests
 
     [Theory]
     [MemberData(nameof(Methods))]
-    public void A_null_key_throws_ArgumentNullException(string method)
+    public void ANullKeyThrowsArgumentNullException(string method)
     {
         var map = new SyncMap<string, string>();
         map.Store("a", "x");
@@ -39,7 +39,7 @@ public class ApiTests
     }
 
     [Fact]
-    public void Null_delegates_throw_ArgumentNullException()
+    public void NullDelegatesThrowArgumentNullException()
     {
         var map = new SyncMap<string, string>();
         Assert.Throws<ArgumentNullException>(() => map.Range(null!));
@@ -47,7 +47,7 @@ public class ApiTests
     }
 
     [Fact]
-    public void A_stored_null_is_a_value_not_a_deletion()
+    public void AStoredNullIsAValueNotADeletion()
     {
         var map = new SyncMap<string, string?>();
         map.Store("a", null);
@@ -63,7 +63,7 @@ public class ApiTests
     }
 
     [Fact]
-    public void Nullable_value_types_store_null()
+    public void NullableValueTypesStoreNull()
     {
         var map = new SyncMap<int, int?>();
         map.Store(1, null);
@@ -76,7 +76,7 @@ public class ApiTests
     }
 
     [Fact]
-    public void The_indexer_throws_KeyNotFoundException_for_an_absent_key()
+    public void TheIndexerThrowsKeyNotFoundExceptionForAnAbsentKey()
     {
         var map = new SyncMap<string, int>();
         KeyNotFoundException error = Assert.Throws<KeyNotFoundException>(() => map["missing"]);
@@ -84,7 +84,7 @@ public class ApiTests
     }
 
     [Fact]
-    public void GetOrAdd_calls_the_factory_only_for_an_absent_key()
+    public void GetOrAddCallsTheFactoryOnlyForAnAbsentKey()
     {
         var map = new SyncMap<string, int>();
         int calls = 0;
@@ -94,7 +94,7 @@ public class ApiTests
     }
 
     [Fact]
-    public void It_is_a_read_only_dictionary()
+    public void ItIsAReadOnlyDictionary()
     {
         IReadOnlyDictionary<string, int> map = new SyncMap<string, int>(StringComparer.OrdinalIgnoreCase, null) { ["a"] = 1, ["B"] = 2 };
         Assert.Equal(2, map.Count);
@@ -106,7 +106,7 @@ public class ApiTests
     }
 
     [Fact]
-    public void A_null_argument_makes_a_map_without_options_and_with_the_default_comparers()
+    public void ANullArgumentMakesAMapWithoutOptionsAndWithTheDefaultComparers()
     {
         var map = new SyncMap<string, string>(null);
         var withComparers = new SyncMap<string, string>(null, null);
@@ -119,7 +119,7 @@ public class ApiTests
     }
 
     [Fact]
-    public void Value_comparer_decides_compare_and_swap()
+    public void ValueComparerDecidesCompareAndSwap()
     {
         var map = new SyncMap<int, string>(null, StringComparer.OrdinalIgnoreCase);
         map.Store(1, "Hello");
@@ -129,7 +129,7 @@ public class ApiTests
     }
 
     [Fact]
-    public void Enumeration_promotes_pending_keys_and_sees_them()
+    public void EnumerationPromotesPendingKeysAndSeesThem()
     {
         var map = new SyncMap<int, int>();
         map.Store(1, 1);

@@ -7,7 +7,7 @@ namespace SyncMapRegistry.Tests.SyncMap;
 public class ChurnTests
 {
     [Fact]
-    public void A_full_shard_whose_snapshot_holds_a_quarter_of_deleted_keys_is_promoted_instead_of_split_and_its_next_dirty_map_is_sized_for_the_last_one()
+    public void AFullShardWhoseSnapshotHoldsAQuarterOfDeletedKeysIsPromotedInsteadOfSplitAndItsNextDirtyMapIsSizedForTheLastOne()
     {
         var map = new SyncMap<int, int>();
         for (int key = 0; key < 900; key++)
@@ -45,7 +45,7 @@ public class ChurnTests
     }
 
     [Fact]
-    public void A_full_shard_with_few_deleted_keys_splits()
+    public void AFullShardWithFewDeletedKeysSplits()
     {
         var map = new SyncMap<int, int>();
         for (int key = 0; key < 900; key++)
@@ -69,7 +69,7 @@ public class ChurnTests
     }
 
     [Fact]
-    public void A_shard_filled_by_new_keys_alone_splits_without_a_promotion()
+    public void AShardFilledByNewKeysAloneSplitsWithoutAPromotion()
     {
         var map = new SyncMap<int, int>();
         for (int key = 0; key <= SyncTable<int>.MaximumShardEntries; key++)
@@ -83,7 +83,7 @@ public class ChurnTests
     }
 
     [Fact]
-    public void Misses_pay_for_the_directory_that_a_promotion_copies_as_well_as_for_the_shard()
+    public void MissesPayForTheDirectoryThatAPromotionCopiesAsWellAsForTheShard()
     {
         var map = new SyncMap<int, int>();
         for (int key = 0; key < 20_000; key++)
@@ -122,7 +122,7 @@ public class ChurnTests
     }
 
     [Fact]
-    public void A_map_under_churn_settles_at_a_shard_count_and_keeps_every_key_that_was_not_replaced()
+    public void AMapUnderChurnSettlesAtAShardCountAndKeepsEveryKeyThatWasNotReplaced()
     {
         // No lookups: the misses are the deletions of keys still pending. After the fill, 32 shards of about 940 keys
         // split once; from then on the map promotes its shards (expunging what was deleted) and stays at 64.

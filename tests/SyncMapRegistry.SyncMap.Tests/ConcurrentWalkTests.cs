@@ -71,7 +71,7 @@ public class ConcurrentWalkTests
     }
 
     [Fact]
-    public void Walks_visit_no_key_twice_and_count_no_more_keys_than_exist_while_the_map_is_cleared_and_refilled()
+    public void WalksVisitNoKeyTwiceAndCountNoMoreKeysThanExistWhileTheMapIsClearedAndRefilled()
     {
         // Issue 25's concurrent recipe for bug 1: one thread clears the map and refills it from two fixed, overlapping
         // key sets (4,500 distinct keys in all, so each refill splits the map), promoting by walks and by misses; another
@@ -125,7 +125,7 @@ public class ConcurrentWalkTests
     }
 
     [Fact]
-    public void Walks_visit_every_settled_key_exactly_once_and_count_within_bounds_while_keys_are_added_deleted_split_and_promoted()
+    public void WalksVisitEverySettledKeyExactlyOnceAndCountWithinBoundsWhileKeysAreAddedDeletedSplitAndPromoted()
     {
         // 10,000 settled keys, never deleted; a writer adds keys of its own (splitting shards, promoting by misses),
         // and deletes every tenth one a moment later; walkers walk in every way. A whole walk visits every settled key
@@ -201,7 +201,7 @@ public class ConcurrentWalkTests
     }
 
     [Fact]
-    public void Walks_visit_every_key_exactly_once_and_count_within_bounds_while_the_map_switches_to_randomized_hashing()
+    public void WalksVisitEveryKeyExactlyOnceAndCountWithinBoundsWhileTheMapSwitchesToRandomizedHashing()
     {
         // Rounds on fresh maps (the switch happens once per map): 4,000 string keys in snapshots and 300 pending, all
         // live throughout; walkers walk in every way while the main thread stores colliding keys that switch the map to
@@ -290,7 +290,7 @@ public class ConcurrentWalkTests
     }
 
     [Fact]
-    public void Walks_see_every_key_stored_after_clears_that_raced_promotions()
+    public void WalksSeeEveryKeyStoredAfterClearsThatRacedPromotions()
     {
         // Issue 25's concurrent recipe for bug 2: a promoter (new string keys, then a walk that promotes them) races a
         // clearer in a tight loop; once both stop (with no clear after, which used to hide the damage), two keys are

@@ -4,7 +4,7 @@ namespace SyncMapRegistry.Tests.SyncMap;
 public class DesignTests
 {
     [Fact]
-    public void A_promotion_happens_exactly_when_misses_reach_the_dirty_count()
+    public void APromotionHappensExactlyWhenMissesReachTheDirtyCount()
     {
         var map = new SyncMap<string, int>();
         map.Store("a", 1);
@@ -32,7 +32,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void A_lookup_of_a_key_in_neither_table_skips_the_lock_unless_the_pending_filter_may_hold_it()
+    public void ALookupOfAKeyInNeitherTableSkipsTheLockUnlessThePendingFilterMayHoldIt()
     {
         // Int keys hash to themselves, so the filter's bits are deterministic here.
         var map = new SyncMap<int, int>();
@@ -56,7 +56,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void The_first_new_key_after_a_promotion_copies_nothing_and_the_next_promotion_merges_and_expunges_deleted_entries()
+    public void TheFirstNewKeyAfterAPromotionCopiesNothingAndTheNextPromotionMergesAndExpungesDeletedEntries()
     {
         SyncMap<string, int> map = PromotedMap("a", "b", "c");
         SyncMapStatistics before = map.GetStatistics();
@@ -84,7 +84,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void A_deleted_snapshot_key_is_revived_in_place_until_a_promotion_expunges_it_and_then_comes_back_as_a_new_key()
+    public void ADeletedSnapshotKeyIsRevivedInPlaceUntilAPromotionExpungesItAndThenComesBackAsANewKey()
     {
         SyncMap<string, int> map = PromotedMap("a", "b");
         map.Delete("b");
@@ -113,7 +113,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void Updates_of_snapshot_keys_and_lookups_of_absent_keys_take_no_slow_path_when_nothing_is_pending()
+    public void UpdatesOfSnapshotKeysAndLookupsOfAbsentKeysTakeNoSlowPathWhenNothingIsPending()
     {
         SyncMap<string, int> map = PromotedMap("a", "b");
         SyncMapStatistics before = map.GetStatistics();
@@ -128,7 +128,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void A_dirty_only_key_deleted_before_promotion_is_removed_from_dirty()
+    public void ADirtyOnlyKeyDeletedBeforePromotionIsRemovedFromDirty()
     {
         var map = new SyncMap<string, int>();
         map.Store("a", 1);
@@ -143,7 +143,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void Clear_publishes_an_empty_snapshot_and_drops_dirty()
+    public void ClearPublishesAnEmptySnapshotAndDropsDirty()
     {
         SyncMap<string, int> map = PromotedMap("a", "b");
         map.Store("c", 3);
@@ -179,7 +179,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void A_walk_without_promoting_visits_snapshot_and_pending_keys_once_and_leaves_dirty_in_place()
+    public void AWalkWithoutPromotingVisitsSnapshotAndPendingKeysOnceAndLeavesDirtyInPlace()
     {
         var map = new SyncMap<int, int>();
         for (int key = 0; key < 10; key++)
@@ -209,7 +209,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void A_walk_without_promoting_stops_when_the_visitor_says_so_and_lets_it_call_the_map()
+    public void AWalkWithoutPromotingStopsWhenTheVisitorSaysSoAndLetsItCallTheMap()
     {
         var map = new SyncMap<int, int>();
         for (int key = 0; key < 100; key++)
@@ -230,7 +230,7 @@ public class DesignTests
     }
 
     [Fact]
-    public async Task A_walk_without_promoting_sees_each_stable_key_exactly_once_while_others_churn()
+    public async Task AWalkWithoutPromotingSeesEachStableKeyExactlyOnceWhileOthersChurn()
     {
         var map = new SyncMap<int, int>();
         const int Stable = 5_000;
@@ -280,7 +280,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void A_big_map_splits_into_shards_and_the_first_new_key_after_a_promotion_copies_one_shard_only()
+    public void ABigMapSplitsIntoShardsAndTheFirstNewKeyAfterAPromotionCopiesOneShardOnly()
     {
         const int Keys = 100_000;
         var map = new SyncMap<int, int>();
@@ -311,7 +311,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void A_walk_that_stops_early_promotes_no_shard_it_did_not_finish_and_a_whole_walk_promotes_all_and_visits_each_new_key_once()
+    public void AWalkThatStopsEarlyPromotesNoShardItDidNotFinishAndAWholeWalkPromotesAllAndVisitsEachNewKeyOnce()
     {
         const int Keys = 10_000;
         const int NewKeys = 200;
@@ -350,7 +350,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void Shards_promote_independently_once_their_own_misses_reach_their_dirty_size()
+    public void ShardsPromoteIndependentlyOnceTheirOwnMissesReachTheirDirtySize()
     {
         var map = new SyncMap<int, int>();
         for (int key = 0; key < 10_000; key++)
@@ -368,7 +368,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void String_keys_hash_non_randomized_until_colliding_keys_switch_the_map_to_randomized_hashing()
+    public void StringKeysHashNonRandomizedUntilCollidingKeysSwitchTheMapToRandomizedHashing()
     {
         var ordinary = new SyncMap<string, int>();
         for (int i = 0; i < 10_000; i++)
@@ -413,7 +413,7 @@ public class DesignTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Read_hits_of_string_keys_are_counted_exactly_when_asked_before_and_after_the_switch_to_randomized_hashing(bool countReadHits)
+    public void ReadHitsOfStringKeysAreCountedExactlyWhenAskedBeforeAndAfterTheSwitchToRandomizedHashing(bool countReadHits)
     {
         // A counting map reads out of line; the switch rewrites which path a read takes, and must keep the count.
         var map = new SyncMap<string, int>(new SyncMapOptions { CountReadHits = countReadHits });
@@ -435,7 +435,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void A_split_dirty_map_takes_new_keys_until_its_shard_is_full_without_copying_itself_and_a_split_snapshot_fits_its_keys()
+    public void ASplitDirtyMapTakesNewKeysUntilItsShardIsFullWithoutCopyingItselfAndASplitSnapshotFitsItsKeys()
     {
         var full = new SyncTable<int>(0);
         for (int key = 0; full.Count < SyncTable<int>.MaximumShardEntries; key++)
@@ -464,7 +464,7 @@ public class DesignTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_walk_without_promoting_visits_every_key_once_when_the_map_switches_to_randomized_hashing_under_it(bool shrinks)
+    public void AWalkWithoutPromotingVisitsEveryKeyOnceWhenTheMapSwitchesToRandomizedHashingUnderIt(bool shrinks)
     {
         // The switch rehashes every key into a new directory, so keys leave the runs of the directory that the walk
         // loaded; keys still pending in dirty maps are only in the new shards. `visit` makes the switch on its first
@@ -540,7 +540,7 @@ public class DesignTests
     }
 
     [Fact]
-    public void A_reader_whose_snapshots_lag_the_shards_finds_a_key_stored_again_after_its_expunged_entry()
+    public void AReaderWhoseSnapshotsLagTheShardsFindsAKeyStoredAgainAfterItsExpungedEntry()
     {
         // A promotion publishes the shards, then the snapshots: between the two stores a writer can find the new shard
         // and store a key again whose old entry that promotion expunged, while a reader still loads the old snapshots.

@@ -6,7 +6,7 @@ namespace SyncMapRegistry.Tests.SyncMap;
 public class GoMapTests
 {
     [Fact]
-    public async Task Concurrent_range_while_storing_sees_each_key_once_with_a_stored_value()
+    public async Task ConcurrentRangeWhileStoringSeesEachKeyOnceWithAStoredValue()
     {
         // TestConcurrentRange: writers keep overwriting keys 1..n with multiples of the key; every Range must
         // see each key at most once, with a value that is a multiple of the key.
@@ -47,7 +47,7 @@ public class GoMapTests
     }
 
     [Fact]
-    public void Range_nested_in_range_with_mutations_visits_each_key_once()
+    public void RangeNestedInRangeWithMutationsVisitsEachKeyOnce()
     {
         // TestMapRangeNestedCall: Range inside Range, storing, swapping and deleting as it goes.
         var map = new SyncMap<int, string>();
@@ -85,7 +85,7 @@ public class GoMapTests
     }
 
     [Fact]
-    public void Deleted_keys_are_not_leaked()
+    public void DeletedKeysAreNotLeaked()
     {
         // TestIssue40999: a key deleted from the map must become collectable, whether it was still dirty-only
         // or had reached the read snapshot (then the next rebuild expunges it and the next promotion drops it).
@@ -119,7 +119,7 @@ public class GoMapTests
     }
 
     [Fact]
-    public void Range_foreach_and_clear_on_an_empty_map_allocate_nothing()
+    public void RangeForeachAndClearOnAnEmptyMapAllocateNothing()
     {
         // TestMapRangeNoAllocations and TestMapClearNoAllocations.
         var map = new SyncMap<int, int>();
@@ -147,7 +147,7 @@ public class GoMapTests
     }
 
     [Fact]
-    public void Concurrent_clear_with_store_and_load_leaves_only_stored_values_and_ends_empty()
+    public void ConcurrentClearWithStoreAndLoadLeavesOnlyStoredValuesAndEndsEmpty()
     {
         // TestConcurrentClear, with more rounds, and asserted where it can fail: after each concurrent round, and
         // after concurrent Clears that no store follows (Go's test asserts only after a final sequential Clear).

@@ -41,11 +41,11 @@ public class LinearizabilityTests
     ];
 
     [Fact]
-    public void Every_operation_is_linearizable_against_the_sequential_model() =>
+    public void EveryOperationIsLinearizableAgainstTheSequentialModel() =>
         CheckLinearizable(Gen.OneOf("a", "b", "c"), StringComparer.Ordinal, prefilled: 0, pending: [], iterations: 2_000);
 
     [Fact]
-    public void Every_operation_is_linearizable_while_new_keys_split_a_full_shard()
+    public void EveryOperationIsLinearizableWhileNewKeysSplitAFullShard()
     {
         // 1,020 keys fill the one shard almost to its bound: the operations' new keys split it while they run.
         string[] keys = ["a", "b", "c", .. Enumerable.Range(0, 8).Select(i => $"f{i}")];
@@ -53,7 +53,7 @@ public class LinearizabilityTests
     }
 
     [Fact]
-    public void Every_operation_is_linearizable_while_a_colliding_key_switches_the_map_to_randomized_hashing()
+    public void EveryOperationIsLinearizableWhileACollidingKeySwitchesTheMapToRandomizedHashing()
     {
         // The default comparer, so string keys hash non-randomized. 65 keys of one hash code wait in the dirty map,
         // one short of the probe that switches the map to randomized hashing: the operations' first new colliding key

@@ -5,7 +5,7 @@ namespace SyncMapRegistry.Tests.SyncMap;
 public sealed class NonRandomizedStringComparerTests
 {
     [Fact]
-    public void The_hash_reads_every_char_and_no_char_past_the_string_at_every_length()
+    public void TheHashReadsEveryCharAndNoCharPastTheStringAtEveryLength()
     {
         // The hash reads pairs of chars through a reference, without bounds checks: compare it with the same
         // algorithm written with indexes, at every length around the loop's steps, and check that each char

@@ -3,7 +3,7 @@ namespace SyncMapRegistry.Tests.SyncMap;
 public sealed class PerThreadCounterTests
 {
     [Fact]
-    public void Increments_from_many_threads_sum_exactly()
+    public void IncrementsFromManyThreadsSumExactly()
     {
         var counter = new PerThreadCounter();
         Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
@@ -18,7 +18,7 @@ public sealed class PerThreadCounterTests
     }
 
     [Fact]
-    public void Cells_of_exited_threads_are_dropped_once_their_counts_are_kept()
+    public void CellsOfExitedThreadsAreDroppedOnceTheirCountsAreKept()
     {
         // A silo's thread pool starts and retires threads: a counter must not keep a cell for every thread it ever had.
         var counter = new PerThreadCounter();
@@ -42,7 +42,7 @@ public sealed class PerThreadCounterTests
     }
 
     [Fact]
-    public void Two_counters_count_apart_on_one_thread()
+    public void TwoCountersCountApartOnOneThread()
     {
         var first = new PerThreadCounter();
         var second = new PerThreadCounter();

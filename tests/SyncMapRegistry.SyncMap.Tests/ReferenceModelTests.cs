@@ -23,7 +23,7 @@ public class ReferenceModelTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Random_operation_sequences_match_a_locked_dictionary(string comparison, string alphabet)
+    public void RandomOperationSequencesMatchALockedDictionary(string comparison, string alphabet)
     {
         IEqualityComparer<string>? comparer = comparison switch
         {
@@ -36,7 +36,7 @@ public class ReferenceModelTests
     }
 
     [Fact]
-    public void Random_operation_sequences_match_a_locked_dictionary_across_the_switch_to_randomized_hashing()
+    public void RandomOperationSequencesMatchALockedDictionaryAcrossTheSwitchToRandomizedHashing()
     {
         // The default comparer with 65 keys of one non-randomized hash code pending, one short of the probe that
         // switches the map to randomized hashing: a sequence's first new colliding key switches it, unless a promotion
@@ -83,7 +83,7 @@ public class ReferenceModelTests
     }
 
     [Fact]
-    public void Int_keys_with_heavy_deletes_match_a_locked_dictionary()
+    public void IntKeysWithHeavyDeletesMatchALockedDictionary()
     {
         // Many keys with many deletes: exercises table growth and backward-shift deletion in the dirty map.
         var ops = Gen.Select(Gen.Int[0, 5], Gen.Int[0, 400], Gen.Int[0, 3]);
@@ -120,7 +120,7 @@ public class ReferenceModelTests
     }
 
     [Fact]
-    public void Int_keys_across_many_shards_match_a_locked_dictionary()
+    public void IntKeysAcrossManyShardsMatchALockedDictionary()
     {
         // Up to 6,000 keys: shards split (at 1,024 keys) while the sequence runs, between promotions, rebuilds and deletes.
         var ops = Gen.Select(Gen.Int[0, 7], Gen.Int[0, 6_000], Gen.Int[0, 3]);

@@ -9,7 +9,7 @@ public class StressTests
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(3);
 
     [Fact]
-    public void Invariants_hold_after_concurrent_compare_and_swap_swap_delete_and_store()
+    public void InvariantsHoldAfterConcurrentCompareAndSwapSwapDeleteAndStore()
     {
         const int counters = 8;
         const int keysPerWorker = 64;
@@ -115,7 +115,7 @@ public class StressTests
     }
 
     [Fact]
-    public void Walks_that_catch_up_with_pending_shards_visit_every_settled_key_once_while_other_threads_add_keys_split_and_promote()
+    public void WalksThatCatchUpWithPendingShardsVisitEverySettledKeyOnceWhileOtherThreadsAddKeysSplitAndPromote()
     {
         // Writers add keys of their own (new keys in every shard: splits, and promotions by misses and by the walks),
         // delete some (those with i % 10 == 4) and read others back; two walkers walk at once, one of them stopping
@@ -219,7 +219,7 @@ public class StressTests
     }
 
     [Fact]
-    public void Keys_added_from_many_threads_at_once_all_survive_splits_promotions_walks_and_the_switch_to_randomized_hashing()
+    public void KeysAddedFromManyThreadsAtOnceAllSurviveSplitsPromotionsWalksAndTheSwitchToRandomizedHashing()
     {
         // Each worker adds keys of its own (different shards, each under its own lock), reads back and deletes some
         // of them, while another thread walks the map (promoting every pending shard, one lock at a time) and one
@@ -312,7 +312,7 @@ public class StressTests
     }
 
     [Fact]
-    public void Lock_free_lookups_of_present_keys_never_miss_while_the_map_switches_to_randomized_hashing()
+    public void LockFreeLookupsOfPresentKeysNeverMissWhileTheMapSwitchesToRandomizedHashing()
     {
         // The switch rehashes every entry and publishes a new directory while readers keep going without a lock, on
         // the old snapshots or the new ones, hashing with the old comparer or the new one. Every present key must be
@@ -375,7 +375,7 @@ public class StressTests
     }
 
     [Fact]
-    public void Count_stays_between_the_keys_before_and_after_while_the_map_switches_to_randomized_hashing()
+    public void CountStaysBetweenTheKeysBeforeAndAfterWhileTheMapSwitchesToRandomizedHashing()
     {
         // Count walks the map without promoting while another thread's colliding keys switch it to randomized
         // hashing, which moves every key to a new shard. No key is deleted, so every count must lie between the

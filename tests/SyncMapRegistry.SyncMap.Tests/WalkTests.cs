@@ -43,7 +43,7 @@ public class WalkTests
 
     [Theory]
     [MemberData(nameof(Walks))]
-    public void A_walk_that_clears_the_map_and_regrows_it_with_one_shallow_shard_over_two_walked_runs_visits_no_key_twice(string walk)
+    public void AWalkThatClearsTheMapAndRegrowsItWithOneShallowShardOverTwoWalkedRunsVisitsNoKeyTwice(string walk)
     {
         // Bug 1 of issue 25. The walked directory has four shards of depth 2. The first visit clears the map and stores
         // new keys: 500 in the lower half, and enough in the upper half to split it twice, so that the regrown directory
@@ -88,7 +88,7 @@ public class WalkTests
 
 #if DEBUG
     [Fact]
-    public void A_clear_between_a_promotions_publication_and_its_end_leaves_foreach_range_and_keys_seeing_every_key()
+    public void AClearBetweenAPromotionsPublicationAndItsEndLeavesForeachRangeAndKeysSeeingEveryKey()
     {
         // Bug 2 of issue 25. A walk of string keys promotes a shard; right after the promotion has published its
         // successor (and before it has finished), another thread clears the map. Then two keys are stored. Every walk
@@ -137,7 +137,7 @@ public class WalkTests
     [Theory]
     [InlineData("without-promoting")]
     [InlineData("Count")]
-    public void A_switch_to_a_shorter_randomized_directory_between_a_catch_ups_loads_misses_no_pending_key(string walk)
+    public void ASwitchToAShorterRandomizedDirectoryBetweenACatchUpsLoadsMissesNoPendingKey(string walk)
     {
         // Bug 3 of issue 25. A map of 20,000 string keys, most of them then deleted and expunged, so that the switch to
         // randomized hashing builds a directory shorter than the walked one; 300 keys pending in every shard. The
@@ -219,7 +219,7 @@ public class WalkTests
         map.CheckInvariants();
     }
     [Fact]
-    public void An_out_of_memory_while_a_shard_becomes_amended_leaves_it_able_to_take_new_keys()
+    public void AnOutOfMemoryWhileAShardBecomesAmendedLeavesItAbleToTakeNewKeys()
     {
         // Suspected in issue 25: a failure between the dirty map's allocation and the filter's left a dirty map without
         // a filter, and every later new key of the shard threw.
@@ -245,7 +245,7 @@ public class WalkTests
     }
 
     [Fact]
-    public void An_out_of_memory_after_a_promotion_has_merged_leaves_the_shard_whole()
+    public void AnOutOfMemoryAfterAPromotionHasMergedLeavesTheShardWhole()
     {
         // Suspected in issue 25: a failure after the merge had expunged deleted entries and before the successor was
         // published left expunged entries in the current snapshot, where LoadOrStore then answered default without storing.

@@ -63,9 +63,9 @@ public sealed class ListenerIsolationTests
     }
 
     [Fact]
-    public void A_meter_listener_that_needs_the_map_from_another_thread_is_never_blocked_by_the_map()
+    public void AMeterListenerThatNeedsTheMapFromAnotherThreadIsNeverBlockedByTheMap()
     {
-        string name = UniqueName(nameof(A_meter_listener_that_needs_the_map_from_another_thread_is_never_blocked_by_the_map));
+        string name = UniqueName(nameof(AMeterListenerThatNeedsTheMapFromAnotherThreadIsNeverBlockedByTheMap));
         var map = new SyncMap<int, string>(new SyncMapOptions { Name = name });
         var probe = new StoreFromAnotherThread(map, Environment.CurrentManagedThreadId);
         using var listener = new MeterListener();
@@ -93,9 +93,9 @@ public sealed class ListenerIsolationTests
     }
 
     [Fact]
-    public void A_span_listener_that_needs_the_map_from_another_thread_is_never_blocked_by_the_map()
+    public void ASpanListenerThatNeedsTheMapFromAnotherThreadIsNeverBlockedByTheMap()
     {
-        string name = UniqueName(nameof(A_span_listener_that_needs_the_map_from_another_thread_is_never_blocked_by_the_map));
+        string name = UniqueName(nameof(ASpanListenerThatNeedsTheMapFromAnotherThreadIsNeverBlockedByTheMap));
         var map = new SyncMap<int, string>(new SyncMapOptions { Name = name });
         var probe = new StoreFromAnotherThread(map, Environment.CurrentManagedThreadId);
         using var listener = new ActivityListener
@@ -120,9 +120,9 @@ public sealed class ListenerIsolationTests
     }
 
     [Fact]
-    public void Listeners_that_throw_fail_no_map_operation_and_leave_the_current_activity_as_it_was()
+    public void ListenersThatThrowFailNoMapOperationAndLeaveTheCurrentActivityAsItWas()
     {
-        string name = UniqueName(nameof(Listeners_that_throw_fail_no_map_operation_and_leave_the_current_activity_as_it_was));
+        string name = UniqueName(nameof(ListenersThatThrowFailNoMapOperationAndLeaveTheCurrentActivityAsItWas));
         int thrown = 0;
         using var meterListener = new MeterListener();
         meterListener.InstrumentPublished = (instrument, l) =>
@@ -168,9 +168,9 @@ public sealed class ListenerIsolationTests
     }
 
     [Fact]
-    public void Statistics_and_observable_instruments_are_read_while_the_map_locks_are_held_elsewhere()
+    public void StatisticsAndObservableInstrumentsAreReadWhileTheMapLocksAreHeldElsewhere()
     {
-        string name = UniqueName(nameof(Statistics_and_observable_instruments_are_read_while_the_map_locks_are_held_elsewhere));
+        string name = UniqueName(nameof(StatisticsAndObservableInstrumentsAreReadWhileTheMapLocksAreHeldElsewhere));
         var map = new SyncMap<int, string>(new SyncMapOptions { Name = name });
         map.Store(1, "one");
         long observedDirty = -1;

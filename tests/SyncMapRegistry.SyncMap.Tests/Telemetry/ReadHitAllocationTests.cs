@@ -11,11 +11,11 @@ public sealed class ReadHitAllocationTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_read_hit_allocates_nothing_while_metrics_and_spans_are_listened_to(bool countReadHits)
+    public void AReadHitAllocatesNothingWhileMetricsAndSpansAreListenedTo(bool countReadHits)
     {
         using var metrics = new MetricsProbe();
         using var spans = new SpansProbe();
-        string name = $"{nameof(A_read_hit_allocates_nothing_while_metrics_and_spans_are_listened_to)}-{countReadHits}-{Guid.NewGuid():N}";
+        string name = $"{nameof(AReadHitAllocatesNothingWhileMetricsAndSpansAreListenedTo)}-{countReadHits}-{Guid.NewGuid():N}";
         var map = new SyncMap<int, string>(new SyncMapOptions { Name = name, CountReadHits = countReadHits });
         for (int key = 0; key < Keys; key++)
         {

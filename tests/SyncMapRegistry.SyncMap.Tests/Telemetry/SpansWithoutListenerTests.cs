@@ -14,7 +14,7 @@ public sealed class NoListenerTests;
 public sealed class SpansWithoutListenerTests
 {
     [Fact]
-    public void Span_times_are_taken_only_while_something_listens()
+    public void SpanTimesAreTakenOnlyWhileSomethingListens()
     {
         Assert.False(SyncMapInstrumentation.ActivitySource.HasListeners(), "Precondition: a listener from another test is still alive.");
         Assert.False(SyncMapTelemetry.TracesSpans);
@@ -28,13 +28,13 @@ public sealed class SpansWithoutListenerTests
     }
 
     [Fact]
-    public void A_map_promotes_without_a_listener_and_leaves_the_current_activity_alone()
+    public void AMapPromotesWithoutAListenerAndLeavesTheCurrentActivityAlone()
     {
         Assert.False(SyncMapInstrumentation.ActivitySource.HasListeners(), "Precondition: a listener from another test is still alive.");
         using var call = new Activity("grain call");
         call.Start();
 
-        SyncMap<int, string> map = ScriptedScenario.Run($"{nameof(A_map_promotes_without_a_listener_and_leaves_the_current_activity_alone)}-{Guid.NewGuid():N}");
+        SyncMap<int, string> map = ScriptedScenario.Run($"{nameof(AMapPromotesWithoutAListenerAndLeavesTheCurrentActivityAlone)}-{Guid.NewGuid():N}");
 
         Assert.Same(call, Activity.Current);
         Assert.Equal(ScriptedScenario.Promotions, map.GetStatistics().Promotions);

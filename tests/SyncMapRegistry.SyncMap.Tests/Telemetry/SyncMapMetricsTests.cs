@@ -8,10 +8,10 @@ public sealed class SyncMapMetricsTests
     private static string UniqueName(string test) => $"{test}-{Guid.NewGuid():N}";
 
     [Fact]
-    public void Scripted_scenario_reports_exactly_the_counts_the_design_predicts()
+    public void ScriptedScenarioReportsExactlyTheCountsTheDesignPredicts()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(Scripted_scenario_reports_exactly_the_counts_the_design_predicts));
+        string name = UniqueName(nameof(ScriptedScenarioReportsExactlyTheCountsTheDesignPredicts));
 
         SyncMap<int, string> map = ScriptedScenario.Run(name);
         MapMetrics metrics = probe.Collect(name);
@@ -34,10 +34,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void A_walk_over_many_amended_shards_promotes_them_one_shard_per_hold_of_a_lock()
+    public void AWalkOverManyAmendedShardsPromotesThemOneShardPerHoldOfALock()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(A_walk_over_many_amended_shards_promotes_them_one_shard_per_hold_of_a_lock));
+        string name = UniqueName(nameof(AWalkOverManyAmendedShardsPromotesThemOneShardPerHoldOfALock));
         var map = new SyncMap<int, int>(new SyncMapOptions { Name = name });
         const int Keys = 40_000;
         for (int key = 0; key < Keys; key++)
@@ -76,10 +76,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void Entry_count_reports_the_size_of_each_tier_midway_and_after_the_promotion()
+    public void EntryCountReportsTheSizeOfEachTierMidwayAndAfterThePromotion()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(Entry_count_reports_the_size_of_each_tier_midway_and_after_the_promotion));
+        string name = UniqueName(nameof(EntryCountReportsTheSizeOfEachTierMidwayAndAfterThePromotion));
         MapMetrics? midway = null;
 
         ScriptedScenario.Run(name, () => midway = probe.Collect(name));
@@ -96,10 +96,10 @@ public sealed class SyncMapMetricsTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void Lookups_report_each_result_and_read_hits_only_when_the_map_counts_them(bool countReadHits)
+    public void LookupsReportEachResultAndReadHitsOnlyWhenTheMapCountsThem(bool countReadHits)
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(Lookups_report_each_result_and_read_hits_only_when_the_map_counts_them));
+        string name = UniqueName(nameof(LookupsReportEachResultAndReadHitsOnlyWhenTheMapCountsThem));
         var map = new SyncMap<int, string>(new SyncMapOptions { Name = name, CountReadHits = countReadHits });
 
         // Keys 0..3 are new: dirty holds 4.
@@ -147,10 +147,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void Maps_that_share_a_name_report_one_series_with_their_sum()
+    public void MapsThatShareANameReportOneSeriesWithTheirSum()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(Maps_that_share_a_name_report_one_series_with_their_sum));
+        string name = UniqueName(nameof(MapsThatShareANameReportOneSeriesWithTheirSum));
         var first = new SyncMap<int, int>(new SyncMapOptions { Name = name });
         var second = new SyncMap<int, int>(new SyncMapOptions { Name = name, CountReadHits = true });
         first.Store(1, 1);
@@ -166,10 +166,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void Promotion_sizes_fall_into_buckets_made_for_entry_counts()
+    public void PromotionSizesFallIntoBucketsMadeForEntryCounts()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(Promotion_sizes_fall_into_buckets_made_for_entry_counts));
+        string name = UniqueName(nameof(PromotionSizesFallIntoBucketsMadeForEntryCounts));
 
         ScriptedScenario.Run(name);
         MetricPoint sizes = Assert.Single(probe.Collect(name).Points(Instruments.PromotionSize));
@@ -188,10 +188,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void Every_instrument_has_its_documented_unit_type_and_description_and_carries_only_bounded_tags()
+    public void EveryInstrumentHasItsDocumentedUnitTypeAndDescriptionAndCarriesOnlyBoundedTags()
     {
         using var probe = new MetricsProbe();
-        string name = UniqueName(nameof(Every_instrument_has_its_documented_unit_type_and_description_and_carries_only_bounded_tags));
+        string name = UniqueName(nameof(EveryInstrumentHasItsDocumentedUnitTypeAndDescriptionAndCarriesOnlyBoundedTags));
 
         ScriptedScenario.Run(name);
         MapMetrics metrics = probe.Collect(name);
@@ -234,10 +234,10 @@ public sealed class SyncMapMetricsTests
     }
 
     [Fact]
-    public void A_meter_provider_without_the_instrumentation_exports_no_map_metrics()
+    public void AMeterProviderWithoutTheInstrumentationExportsNoMapMetrics()
     {
         using var probe = new MetricsProbe(withInstrumentation: false);
-        string name = UniqueName(nameof(A_meter_provider_without_the_instrumentation_exports_no_map_metrics));
+        string name = UniqueName(nameof(AMeterProviderWithoutTheInstrumentationExportsNoMapMetrics));
 
         ScriptedScenario.Run(name);
 

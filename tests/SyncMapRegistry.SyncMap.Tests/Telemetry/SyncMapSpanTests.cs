@@ -8,10 +8,10 @@ public sealed class SyncMapSpanTests
     private static string UniqueName(string test) => $"{test}-{Guid.NewGuid():N}";
 
     [Fact]
-    public void Each_promotion_is_one_span_with_its_own_tags_under_the_enclosing_activity()
+    public void EachPromotionIsOneSpanWithItsOwnTagsUnderTheEnclosingActivity()
     {
         using var probe = new SpansProbe();
-        string name = UniqueName(nameof(Each_promotion_is_one_span_with_its_own_tags_under_the_enclosing_activity));
+        string name = UniqueName(nameof(EachPromotionIsOneSpanWithItsOwnTagsUnderTheEnclosingActivity));
 
         ActivityTraceId traceId;
         ActivitySpanId parentId;
@@ -47,10 +47,10 @@ public sealed class SyncMapSpanTests
     }
 
     [Fact]
-    public void A_tracer_provider_without_the_instrumentation_exports_no_map_spans()
+    public void ATracerProviderWithoutTheInstrumentationExportsNoMapSpans()
     {
         using var probe = new SpansProbe(withInstrumentation: false);
-        string name = UniqueName(nameof(A_tracer_provider_without_the_instrumentation_exports_no_map_spans));
+        string name = UniqueName(nameof(ATracerProviderWithoutTheInstrumentationExportsNoMapSpans));
 
         using (probe.Source.StartActivity("grain call"))
         {

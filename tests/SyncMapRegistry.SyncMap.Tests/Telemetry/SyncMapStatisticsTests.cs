@@ -5,9 +5,9 @@ namespace SyncMapRegistry.Tests.Telemetry;
 public sealed class SyncMapStatisticsTests
 {
     [Fact]
-    public void ToString_is_one_readable_line_with_every_figure_by_name()
+    public void ToStringIsOneReadableLineWithEveryFigureByName()
     {
-        SyncMap<int, string> map = ScriptedScenario.Run($"{nameof(ToString_is_one_readable_line_with_every_figure_by_name)}-{Guid.NewGuid():N}");
+        SyncMap<int, string> map = ScriptedScenario.Run($"{nameof(ToStringIsOneReadableLineWithEveryFigureByName)}-{Guid.NewGuid():N}");
 
         string text = map.GetStatistics().ToString();
 
@@ -19,7 +19,7 @@ public sealed class SyncMapStatisticsTests
     }
 
     [Fact]
-    public void ToString_groups_thousands_the_same_way_whatever_the_current_culture()
+    public void ToStringGroupsThousandsTheSameWayWhateverTheCurrentCulture()
     {
         const int Keys = 1_500;
         var map = new SyncMap<int, int>();

@@ -16,13 +16,13 @@ public sealed class TelemetryDocsTests
     };
 
     [Fact]
-    public void Every_map_instrument_in_the_docs_is_exported_with_its_documented_unit_type_and_attribute_keys()
+    public void EveryMapInstrumentInTheDocsIsExportedWithItsDocumentedUnitTypeAndAttributeKeys()
     {
         Dictionary<string, Table> documented = Tables("## Metrics", "## Spans")
             .Where(table => !table.Key.StartsWith("syncmap_registry.", StringComparison.Ordinal))
             .ToDictionary(StringComparer.Ordinal);
         using var probe = new MetricsProbe();
-        string name = $"{nameof(Every_map_instrument_in_the_docs_is_exported_with_its_documented_unit_type_and_attribute_keys)}-{Guid.NewGuid():N}";
+        string name = $"{nameof(EveryMapInstrumentInTheDocsIsExportedWithItsDocumentedUnitTypeAndAttributeKeys)}-{Guid.NewGuid():N}";
         ScriptedScenario.Run(name);
         MapMetrics metrics = probe.Collect(name);
 
@@ -40,11 +40,11 @@ public sealed class TelemetryDocsTests
     }
 
     [Fact]
-    public void The_promote_span_carries_exactly_the_documented_attributes()
+    public void ThePromoteSpanCarriesExactlyTheDocumentedAttributes()
     {
         Dictionary<string, Table> documented = Tables("## Spans", "## Statistics").ToDictionary(StringComparer.Ordinal);
         using var probe = new SpansProbe();
-        string name = $"{nameof(The_promote_span_carries_exactly_the_documented_attributes)}-{Guid.NewGuid():N}";
+        string name = $"{nameof(ThePromoteSpanCarriesExactlyTheDocumentedAttributes)}-{Guid.NewGuid():N}";
         ScriptedScenario.Run(name);
 
         Activity span = probe.SpansOf(name)[0];
