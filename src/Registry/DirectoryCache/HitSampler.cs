@@ -85,7 +85,7 @@ internal sealed class HitSampler
         {
             // Sample number k (the k-th sampled hit of this thread) sits at k & (RingSize - 1).
             long last = Volatile.Read(ref ring.Hits) / SampleEvery;
-            long first = Math.Max(ring.Drained + 1, last - RingSize + 1);
+            long first = Math.Max(ring.Drain.Last + 1, last - RingSize + 1);
             int count = 0;
             for (long k = first; k <= last; k++)
             {
@@ -96,7 +96,7 @@ internal sealed class HitSampler
                 }
             }
 
-            ring.Drained = last;
+            ring.Drain.Last = last;
             if (count > 0)
             {
                 consume(_buffer.AsSpan(0, count));
@@ -126,9 +126,13 @@ internal sealed class HitSampler
         [FieldOffset(8)]
         internal readonly long[] Samples = new long[RingSize];
 
-        /// <summary>The last sample number drained (hits / <see cref="SampleEvery"/>). Written by the drainer only.</summary>
+        /// <summary>
+        /// The drainer's position in this ring, in an object of its own: the drainer writes it, and a write here, on the
+        /// line of <see cref="Owner"/> and <see cref="Samples"/> that every hit of the thread reads, would take that line
+        /// from the recording thread at each drain.
+        /// </summary>
         [FieldOffset(16)]
-        internal long Drained;
+        internal readonly DrainPosition Drain = new();
 
         [FieldOffset(64)]
         internal long Hits;
@@ -137,5 +141,12 @@ internal sealed class HitSampler
         {
             Owner = owner;
         }
+    }
+
+    /// <summary>Where the drainer stands in one ring. Written by the drainer only (the cache's maintenance lock).</summary>
+    private sealed class DrainPosition
+    {
+        /// <summary>The last sample number drained (hits / <see cref="SampleEvery"/>).</summary>
+        internal long Last;
     }
 }
