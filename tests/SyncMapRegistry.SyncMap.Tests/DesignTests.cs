@@ -474,26 +474,7 @@ public class DesignTests
         var live = new List<string>();
         if (shrinks)
         {
-            for (int i = 0; i < 20_000; i++)
-            {
-                map.Store($"k{i}", i);
-            }
-
-            map.Range(static (_, _) => true);
-            for (int i = 500; i < 20_000; i++)
-            {
-                map.Delete($"k{i}");
-            }
-
-            // A new key in every shard, and a promotion of each that expunges its deleted keys.
-            for (int i = 0; i < 300; i++)
-            {
-                map.Store($"early{i}", i);
-            }
-
-            map.Range(static (_, _) => true);
-            live.AddRange(Enumerable.Range(0, 500).Select(i => $"k{i}"));
-            live.AddRange(Enumerable.Range(0, 300).Select(i => $"early{i}"));
+            live.AddRange(FillThenShrink(map));
         }
         else
         {
@@ -572,6 +553,34 @@ public class DesignTests
         Assert.True(map.LoadAndDelete(5, out value) && value == 57, "LoadAndDelete answered from the expunged entry.");
         Lag();
         Assert.False(map.TryGetValue(5, out _));
+    }
+
+    /// <summary>
+    /// Fills <paramref name="map"/> with 20,000 string keys, promotes them, deletes all but the first 500, then stores
+    /// a new key in every shard (<c>early0..299</c>) and promotes again, which expunges the deleted keys: a map whose
+    /// switch to randomized hashing builds a directory shorter than its own.
+    /// </summary>
+    /// <returns>The live keys.</returns>
+    internal static string[] FillThenShrink(SyncMap<string, int> map)
+    {
+        for (int i = 0; i < 20_000; i++)
+        {
+            map.Store($"k{i}", i);
+        }
+
+        map.Range(static (_, _) => true);
+        for (int i = 500; i < 20_000; i++)
+        {
+            map.Delete($"k{i}");
+        }
+
+        for (int i = 0; i < 300; i++)
+        {
+            map.Store($"early{i}", i);
+        }
+
+        map.Range(static (_, _) => true);
+        return [.. Enumerable.Range(0, 500).Select(i => $"k{i}"), .. Enumerable.Range(0, 300).Select(i => $"early{i}")];
     }
 
     /// <summary>

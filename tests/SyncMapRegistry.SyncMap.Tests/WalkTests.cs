@@ -144,29 +144,13 @@ public class WalkTests
         // walk's first catch-up is stalled after it has loaded the comparer, and the switch runs then (its colliding keys
         // are deleted again at once).
         var map = new SyncMap<string, int>();
-        for (int i = 0; i < 20_000; i++)
-        {
-            map.Store($"k{i}", i);
-        }
-
-        map.Range(static (_, _) => true);
-        for (int i = 500; i < 20_000; i++)
-        {
-            map.Delete($"k{i}");
-        }
-
-        for (int i = 0; i < 300; i++)
-        {
-            map.Store($"early{i}", i);
-        }
-
-        map.Range(static (_, _) => true); // promotes every shard, expunging the deleted keys
+        string[] settled = DesignTests.FillThenShrink(map);
         for (int i = 0; i < 300; i++)
         {
             map.Store($"pending{i}", i);
         }
 
-        string[] live = [.. Enumerable.Range(0, 500).Select(i => $"k{i}"), .. Enumerable.Range(0, 300).Select(i => $"early{i}"), .. Enumerable.Range(0, 300).Select(i => $"pending{i}")];
+        string[] live = [.. settled, .. Enumerable.Range(0, 300).Select(i => $"pending{i}")];
         string[] colliding = DesignTests.CollidingKeys(70);
         int shardsBefore = map.ShardCount;
         int walker = Environment.CurrentManagedThreadId;
