@@ -48,6 +48,14 @@ public sealed partial class SyncMap<TKey, TValue>
 #endif
     }
 
+    /// <summary>The lock of the shard that holds <paramref name="key"/> now, for a test that holds it while another thread works (at a quiescent point: nothing may replace the shard meanwhile).</summary>
+    internal Lock ShardLockOf(TKey key)
+    {
+        Shard<TKey> shard = EnterShard(key, out _);
+        shard.Lock.Exit();
+        return shard.Lock;
+    }
+
     /// <summary>
     /// Checks the map's structural invariants and throws <see cref="InvalidOperationException"/> naming the first one
     /// broken. For tests, at a quiescent point (no operation running): it reads shards' state without their locks. O(n).

@@ -317,7 +317,7 @@ public sealed partial class SyncMap<TKey, TValue>
         events.Promotions++;
         events.PromotedEntries += merged.Count;
         events.PromotedExpunged += expunged;
-        events.PromotedMisses += shard.Misses;
+        events.PromotedMisses += shard.Misses + Volatile.Read(ref shard.LockFreeMisses);
         if (start != default)
         {
             events.PromoteStart = start;
@@ -379,7 +379,9 @@ public sealed partial class SyncMap<TKey, TValue>
         var dirty = new SyncTable<TKey>(shard.DirtyCapacity);
         Stall(StallPoint.Amending);
         var pending = new PendingKeys(shard.Count);
-        shard.Dirty = dirty;
+        // Published with release stores: a lock-free lookup of a pending key reads both without the lock
+        // (TryGetPendingLockFree), and must see them whole.
+        Volatile.Write(ref shard.Dirty, dirty);
         Volatile.Write(ref shard.Pending, pending);
     }
 

@@ -17,13 +17,66 @@ public sealed partial class SyncMap<TKey, TValue>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, Entry<TKey>? found, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
     {
-        if (!AbsentFromSnapshot(found) || !MayBePending(hashCode, searched, comparer))
+        if (!AbsentFromSnapshot(found) || !MayBePendingIn(hashCode, searched, comparer, out Shard<TKey>? shard))
         {
             value = default;
             return false;
         }
 
+        if (shard is not null && TryGetPendingLockFree(shard, key, hashCode, comparer, out value))
+        {
+            return true;
+        }
+
         return TryGetValueLocked(key, out value);
+    }
+
+    /// <summary>
+    /// The lookup of a pending key without the lock: a live entry found in <paramref name="shard"/>'s dirty map (probed
+    /// lock-free, <see cref="SyncTable{TKey}.FindLockFree"/>) is the key's value, and the miss is counted
+    /// (<see cref="Shard{TKey}.LockFreeMisses"/>). <c>false</c> answers nothing: the caller looks under the lock, which is
+    /// also where a miss that completes the promotion's price goes, so that the promotion happens there.
+    /// </summary>
+    /// <remarks>
+    /// Why a live entry found here is an answer, though the shard may have been promoted, split, cleared or rehashed
+    /// since <see cref="MayBePending"/> loaded it, and the dirty map may be changing under its lock: an entry stays its
+    /// key's one entry for its whole life in a dirty map and in every table it moves to (promotions, splits and the
+    /// switch move entries, never copy them), except after a delete takes it out of a dirty map
+    /// (<see cref="FindSlow"/>), and then the deleting thread makes its value deleted, which this does not return. So
+    /// a live value read here was the key's value at the moment it was read, or, when a delete has taken the entry out
+    /// and not yet marked it, at the moment this probe read the entry's slot, which was before the delete's removal
+    /// (a removal overwrites the entry's slot; backward shift moves other entries, never the removed one) and so
+    /// within this lookup. A clear leaves values as they are, but this lookup loaded the directory before the clear
+    /// published its empty one, so it linearizes before the clear. Any other outcome (absent, deleted, expunged, or a
+    /// probe cut short by concurrent moves) is not trusted: the lock decides.
+    /// </remarks>
+    private bool TryGetPendingLockFree(Shard<TKey> shard, TKey key, int hashCode, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
+    {
+        SyncTable<TKey>? dirty = Volatile.Read(ref shard.Dirty);
+        if (dirty?.FindLockFree(key, hashCode, comparer) is not { } entry || !TryLoad(entry, out value))
+        {
+            value = default;
+            return false;
+        }
+
+        // The miss that pays for the promotion goes under the lock, where the promotion can happen. The price is read
+        // without the lock (racy counts, read as whole ints), so it is at worst a few keys off.
+        int misses = Interlocked.Increment(ref shard.LockFreeMisses) + Volatile.Read(ref shard.Misses);
+        if (misses >= PromotionCost(shard.Count + Volatile.Read(ref dirty.Count)))
+        {
+            Interlocked.Decrement(ref shard.LockFreeMisses);
+            value = default;
+            return false;
+        }
+
+        _counters.DirtyHit();
+        _counters.Missed();
+        if (_telemetry is not null)
+        {
+            Report(new SlowPathEvents { Misses = 1 });
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -78,8 +131,17 @@ public sealed partial class SyncMap<TKey, TValue>
     /// about to (see <see cref="SwitchToRandomizedHashing"/>), the answer is <c>true</c>, and the caller looks again
     /// under the shard's lock.
     /// </summary>
-    private bool MayBePending(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer)
+    private bool MayBePending(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer) =>
+        MayBePendingIn(hashCode, searched, comparer, out _);
+
+    /// <summary>
+    /// <see cref="MayBePending"/>, giving the shard whose filter said "maybe":
+    /// <paramref name="shard"/> is that shard when the answer is <c>true</c> because its filter of pending keys may hold
+    /// the key, and <c>null</c> otherwise (the shard or the comparer changed, or the answer is <c>false</c>).
+    /// </summary>
+    private bool MayBePendingIn(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer, out Shard<TKey>? shard)
     {
+        shard = null;
         // The search's loads of hash codes, which the switch to randomized hashing rewrites, before the loads that
         // tell whether it has begun (free on x64, whose loads are not reordered with each other).
         Volatile.ReadBarrier();
@@ -89,14 +151,20 @@ public sealed partial class SyncMap<TKey, TValue>
         }
 
         Shard<TKey>[] shards = Volatile.Read(ref _shards);
-        Shard<TKey> shard = shards[SyncTable<TKey>.ShardIndex(hashCode, shards.Length)];
-        if (!ReferenceEquals(shard.Slots, searched))
+        Shard<TKey> current = shards[SyncTable<TKey>.ShardIndex(hashCode, shards.Length)];
+        if (!ReferenceEquals(current.Slots, searched))
         {
             return true;
         }
 
-        PendingKeys? pending = Volatile.Read(ref shard.Pending);
-        return pending is not null && pending.MayContain(hashCode);
+        PendingKeys? pending = Volatile.Read(ref current.Pending);
+        if (pending is not null && pending.MayContain(hashCode))
+        {
+            shard = current;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -291,7 +359,7 @@ public sealed partial class SyncMap<TKey, TValue>
         shard.Misses++;
         _counters.Missed();
         events.Misses++;
-        if (shard.Misses < PromotionCostLocked(shard))
+        if (shard.Misses + Volatile.Read(ref shard.LockFreeMisses) < PromotionCostLocked(shard))
         {
             return;
         }
@@ -316,11 +384,10 @@ public sealed partial class SyncMap<TKey, TValue>
     /// for several times its size in misses, each a lookup under the lock (a map filled with a million grains, then
     /// read, needed more than four passes over its keys to promote).
     /// </remarks>
-    private int PromotionCostLocked(Shard<TKey> shard)
-    {
-        int keys = shard.Count + shard.Dirty!.Count;
-        return keys + Math.Min(Volatile.Read(ref _shards).Length >> 1, keys);
-    }
+    private int PromotionCostLocked(Shard<TKey> shard) => PromotionCost(shard.Count + shard.Dirty!.Count);
+
+    /// <summary><see cref="PromotionCostLocked"/> for a shard of <paramref name="keys"/> keys (snapshot and dirty map).</summary>
+    private int PromotionCost(int keys) => keys + Math.Min(Volatile.Read(ref _shards).Length >> 1, keys);
 
     /// <summary>
     /// Makes room in a shard that holds <see cref="SyncTable{TKey}.MaximumShardEntries"/> keys, deleted ones included, and

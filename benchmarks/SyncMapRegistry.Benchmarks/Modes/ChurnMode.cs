@@ -27,22 +27,31 @@ internal static class ChurnMode
     /// <summary>Lookups of recently stored keys after each new key.</summary>
     private const int Lookups = 4;
 
+    /// <summary>The odd multiplier that scatters keys (<c>--keys scattered</c>): a bijection of the ints, unrelated to the maps' own mixes.</summary>
+    private const int Scatter = 0x2545F491;
+
     internal static int Run(ModeArguments arguments)
     {
         int size = arguments.Int("size", 1_000_000, 20_000);
         int newKeys = arguments.Int("new", 200_000, 5_000);
         int rounds = arguments.Int("rounds", 7, 1);
         bool verbose = arguments.Int("verbose", 0, 0) != 0;
+
+        // Sequential keys (0, 1, 2...) are what ConcurrentDictionary likes best: an int's hash code is the int, so its
+        // buckets and nodes are visited in memory order. Scattered keys (the same numbers times an odd constant, so still
+        // distinct) have hash codes spread as a grain's or a Guid's are, and every peer pays for random accesses.
+        bool scattered = arguments.OneOf("keys", "sequential", "scattered") == "scattered";
+        int multiplier = scattered ? Scatter : 1;
         if (size < Lookups || newKeys < Lookups)
         {
             throw new ArgumentException($"--size and --new must be at least {Lookups}: {size}, {newKeys}.", nameof(arguments));
         }
 
         ModeReport.PrintEnvironment("churn");
-        ModeReport.Line($"# {size:N0} entries; per round {newKeys:N0} steps of (delete the oldest key, store a new one, look up the {Lookups} keys stored last), one thread; {rounds} alternating rounds, a full collection before each");
+        ModeReport.Line($"# {size:N0} entries, {(scattered ? "scattered" : "sequential")} int keys; per round {newKeys:N0} steps of (delete the oldest key, store a new one, look up the {Lookups} keys stored last), one thread; {rounds} alternating rounds, a full collection before each");
         ModeReport.Line($"");
 
-        Churner[] peers = [new DictionaryChurner(size), new SyncMapChurner(size)];
+        Churner[] peers = [new DictionaryChurner(size, multiplier), new SyncMapChurner(size, multiplier)];
         if (!arguments.Quick)
         {
             for (int warmUp = 0; warmUp < 2; warmUp++)
@@ -129,8 +138,11 @@ internal static class ChurnMode
     /// One map under churn. Live keys are <c>[_oldest, _next)</c>: a step deletes <c>_oldest</c>, stores <c>_next</c>
     /// and looks up <c>_next</c> and the three keys before it.
     /// </summary>
-    private abstract class Churner(int size)
+    private abstract class Churner(int size, int multiplier)
     {
+        /// <summary>The key numbered <paramref name="n"/>: <paramref name="n"/> itself, or scattered.</summary>
+        protected int KeyOf(int n) => unchecked(n * multiplier);
+
         private int _oldest;
         private int _next = size;
 
@@ -158,12 +170,12 @@ internal static class ChurnMode
     {
         private readonly ConcurrentDictionary<int, int> _map = new();
 
-        internal DictionaryChurner(int size)
-            : base(size)
+        internal DictionaryChurner(int size, int multiplier)
+            : base(size, multiplier)
         {
             for (int key = 0; key < size; key++)
             {
-                _map[key] = key;
+                _map[KeyOf(key)] = key;
             }
         }
 
@@ -175,12 +187,12 @@ internal static class ChurnMode
             int hits = 0;
             for (int i = 0; i < newKeys; i++)
             {
-                map.TryRemove(oldest + i, out _);
+                map.TryRemove(KeyOf(oldest + i), out _);
                 int key = next + i;
-                map[key] = key;
+                map[KeyOf(key)] = key;
                 for (int back = 0; back < Lookups; back++)
                 {
-                    if (map.TryGetValue(key - back, out _))
+                    if (map.TryGetValue(KeyOf(key - back), out _))
                     {
                         hits++;
                     }
@@ -197,12 +209,12 @@ internal static class ChurnMode
         private readonly SyncMapStatistics _start;
         private long _steps;
 
-        internal SyncMapChurner(int size)
-            : base(size)
+        internal SyncMapChurner(int size, int multiplier)
+            : base(size, multiplier)
         {
             for (int key = 0; key < size; key++)
             {
-                _map.Store(key, key);
+                _map.Store(KeyOf(key), key);
             }
 
             _map.Range(static (_, _) => true); // a whole walk promotes every pending shard
@@ -218,12 +230,12 @@ internal static class ChurnMode
             int hits = 0;
             for (int i = 0; i < newKeys; i++)
             {
-                map.Delete(oldest + i);
+                map.Delete(KeyOf(oldest + i));
                 int key = next + i;
-                map.Store(key, key);
+                map.Store(KeyOf(key), key);
                 for (int back = 0; back < Lookups; back++)
                 {
-                    if (map.TryGetValue(key - back, out _))
+                    if (map.TryGetValue(KeyOf(key - back), out _))
                     {
                         hits++;
                     }
@@ -243,7 +255,7 @@ internal static class ChurnMode
             SyncMapStatistics now = _map.GetStatistics();
             long promotions = now.Promotions - _start.Promotions;
             long misses = now.Misses - _start.Misses;
-            return $"SyncMap over all rounds (warm-up included): {(double)misses / _steps:F2} misses and {1000.0 * promotions / _steps:F2} promotions per 1,000 new keys ({(double)misses / Math.Max(promotions, 1):F0} misses per promotion); {_map.ShardCount:N0} shards in a directory of {DirectoryLength(_map):N0}; now {now.ReadCount:N0} snapshot and {now.DirtyCount:N0} dirty keys";
+            return $"SyncMap over all rounds (warm-up included): {(double)misses / _steps:F2} misses per new key and {1000.0 * promotions / _steps:F2} promotions per 1,000 new keys ({(double)misses / Math.Max(promotions, 1):F0} misses per promotion); {_map.ShardCount:N0} shards in a directory of {DirectoryLength(_map):N0}; now {now.ReadCount:N0} snapshot and {now.DirtyCount:N0} dirty keys";
         }
     }
 }

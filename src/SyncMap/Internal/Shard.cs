@@ -64,6 +64,13 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
     internal int Misses;
 
     /// <summary>
+    /// Lookups of pending keys answered from <see cref="Dirty"/> without the lock (<c>TryGetPendingLockFree</c>): misses
+    /// like <see cref="Misses"/>, counted with interlocked increments by threads that do not hold <see cref="Lock"/>. A
+    /// promotion is due once the two together reach its price; the lookup whose miss completes it takes the lock instead.
+    /// </summary>
+    internal int LockFreeMisses;
+
+    /// <summary>
     /// The keys added to <see cref="Dirty"/> that <see cref="Slots"/> lacks, as a Bloom filter: <c>null</c> until the
     /// first one (the shard is then not amended), and never cleared afterwards, not even once the shard is replaced.
     /// Written only with <see cref="Lock"/> held, and always before the key it records is added to dirty; read lock-free.

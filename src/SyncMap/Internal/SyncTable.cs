@@ -168,6 +168,39 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     internal Entry<TKey>? Find(TKey key, int hashCode, IEqualityComparer<TKey>? comparer) =>
         Find(Slots, key, hashCode, comparer);
 
+    /// <summary>
+    /// Finds a key's entry in this table, a dirty map, without its shard's lock while a thread that holds it may be
+    /// adding, moving (backward shift) or removing entries, or growing the table. Only a found entry is an answer: the
+    /// entry is its key's (its key compared equal) and was in the table when its slot was read; <c>null</c> may be
+    /// wrong (a concurrent shift moved the entry behind the probe), and the probe gives up after one pass over the
+    /// slots, which a concurrent writer could otherwise extend. Safe because every array this table has used stays
+    /// valid (a resize publishes a new, filled array with a release store and never writes the old one again), and an
+    /// entry is stored into a slot only once it is fully built (<see cref="Add"/>'s release store).
+    /// </summary>
+    internal Entry<TKey>? FindLockFree(TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
+    {
+        Entry<TKey>?[] slots = Volatile.Read(ref Slots);
+        uint mask = (uint)slots.Length - 1;
+        uint index = HomeIndex(hashCode, slots.Length);
+        for (int probed = 0; probed < slots.Length; probed++)
+        {
+            Entry<TKey>? entry = Volatile.Read(ref slots[index]);
+            if (entry is null)
+            {
+                return null;
+            }
+
+            if (entry.HashCode == hashCode && KeyEquals(entry.Key, key, comparer))
+            {
+                return entry;
+            }
+
+            index = (index + 1) & mask;
+        }
+
+        return null;
+    }
+
     /// <summary>Adds an entry whose key the caller knows is absent. Caller holds the shard's lock.</summary>
     internal void Add(Entry<TKey> entry)
     {
@@ -176,7 +209,16 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             Resize(Slots.Length * 2);
         }
 
-        AddUnique(Slots, entry);
+        // A release store: a lock-free reader (FindLockFree) that sees the reference sees the entry whole.
+        Entry<TKey>?[] slots = Slots;
+        uint mask = (uint)slots.Length - 1;
+        uint index = HomeIndex(entry.HashCode, slots.Length);
+        while (slots[index] is not null)
+        {
+            index = (index + 1) & mask;
+        }
+
+        Volatile.Write(ref slots[index], entry);
         Count++;
     }
 
@@ -219,7 +261,8 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             }
         }
 
-        Slots = slots;
+        // Filled before it is published: a lock-free reader (FindLockFree) loads Slots with an acquire.
+        Volatile.Write(ref Slots, slots);
     }
 
     /// <summary>
