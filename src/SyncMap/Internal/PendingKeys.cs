@@ -56,7 +56,8 @@ internal sealed class PendingKeys
     /// <paramref name="dirty"/>, holding the dirty map's keys; <c>null</c> when there is no dirty map (the shard is not
     /// amended). For a shard about to be published, whose filter no reader has seen yet.
     /// </summary>
-    internal static PendingKeys? Of<TKey>(int snapshotCount, Entry<TKey>?[]? dirty)
+    internal static PendingKeys? Of<TKey>(int snapshotCount, Slot<TKey>[]? dirty)
+        where TKey : notnull
     {
         if (dirty is null)
         {
@@ -64,8 +65,9 @@ internal sealed class PendingKeys
         }
 
         var pending = new PendingKeys(snapshotCount);
-        foreach (Entry<TKey>? entry in dirty)
+        foreach (Slot<TKey> slot in dirty)
         {
+            Entry<TKey>? entry = slot.Entry;
             if (entry is not null)
             {
                 pending.Add(entry.HashCode);
