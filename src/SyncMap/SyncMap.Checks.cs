@@ -63,7 +63,7 @@ public sealed partial class SyncMap<TKey, TValue>
     internal void CheckInvariants()
     {
         Shard<TKey>[] shards = Volatile.Read(ref _shards);
-        Slot<TKey>[][] snapshots = Volatile.Read(ref _snapshots);
+        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
         IEqualityComparer<TKey>? comparer = _keyComparer;
         CheckDirectory(shards, snapshots);
         for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
@@ -71,27 +71,24 @@ public sealed partial class SyncMap<TKey, TValue>
             Shard<TKey> shard = shards[i];
             Check(!shard.Retired, $"the current shard at {i} is retired");
             Check((shard.Dirty is null) == (shard.Pending is null), $"shard {i} has a dirty map but no filter of pending keys, or the converse");
-            Check(shard.Slots.Count(slot => slot.Entry is not null) == shard.Count, $"shard {i}'s count is not its snapshot's");
-            foreach (Slot<TKey> slot in shard.Slots.Concat(shard.Dirty?.Slots ?? []))
+            Check(shard.Slots.Count(entry => entry is not null) == shard.Count, $"shard {i}'s count is not its snapshot's");
+            foreach (Entry<TKey>? entry in shard.Slots.Concat(shard.Dirty?.Slots ?? []))
             {
-                Entry<TKey>? entry = slot.Entry;
                 if (entry is null)
                 {
                     continue;
                 }
 
                 Check(entry.HashCode == SyncTable<TKey>.Hash(entry.Key, comparer), $"{entry.Key}'s stored hash code is not its comparer's");
-                Check(slot.HashCode == entry.HashCode, $"{entry.Key}'s slot is tagged {slot.HashCode}, not its hash code {entry.HashCode}");
                 Check(SyncTable<TKey>.ShardIndex(entry.HashCode, shards.Length) >> (BitOperations.Log2((uint)shards.Length) - shard.Depth) == shard.Prefix, $"{entry.Key} is outside its shard's run");
                 Check(!entry.IsExpunged(Inline), $"the current shard at {i} holds {entry.Key} expunged");
             }
 
             if (shard.Dirty is { } dirty)
             {
-                Check(dirty.Slots.Count(slot => slot.Entry is not null) == dirty.Count, $"shard {i}'s dirty count is not its table's");
-                foreach (Slot<TKey> slot in dirty.Slots)
+                Check(dirty.Slots.Count(entry => entry is not null) == dirty.Count, $"shard {i}'s dirty count is not its table's");
+                foreach (Entry<TKey>? entry in dirty.Slots)
                 {
-                    Entry<TKey>? entry = slot.Entry;
                     if (entry is not null)
                     {
                         Check(SyncTable<TKey>.Find(shard.Slots, entry.Key, entry.HashCode, comparer) is null, $"{entry.Key} is in both tables of shard {i}");
@@ -106,7 +103,7 @@ public sealed partial class SyncMap<TKey, TValue>
     /// The directory's shape, which every publication keeps: two arrays of one power-of-two length, shard <c>i</c>'s
     /// snapshot at <c>i</c>, and each shard filling exactly the run of entries its depth and prefix name.
     /// </summary>
-    private static void CheckDirectory(Shard<TKey>[] shards, Slot<TKey>[][] snapshots)
+    private static void CheckDirectory(Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
     {
         Check(shards.Length == snapshots.Length && BitOperations.IsPow2(shards.Length), "the directory's arrays differ in length, or it is not a power of two");
         int depth = BitOperations.Log2((uint)shards.Length);
@@ -120,7 +117,7 @@ public sealed partial class SyncMap<TKey, TValue>
 
     /// <summary><see cref="CheckDirectory"/> on a directory about to be published, in debug builds. Caller holds <see cref="_directoryLock"/>.</summary>
     [Conditional("DEBUG")]
-    private static void AssertPublishable(Shard<TKey>[] shards, Slot<TKey>[][] snapshots) => CheckDirectory(shards, snapshots);
+    private static void AssertPublishable(Shard<TKey>[] shards, Entry<TKey>?[][] snapshots) => CheckDirectory(shards, snapshots);
 
     private static void Check([DoesNotReturnIf(false)] bool condition, string broken)
     {

@@ -62,9 +62,8 @@ public sealed partial class SyncMap<TKey, TValue>
             for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
             {
                 // A current shard's keys: its snapshot's (none expunged) and its dirty map's.
-                foreach (Slot<TKey> slot in shards[i].Slots.Concat(shards[i].Dirty?.Slots ?? []))
+                foreach (Entry<TKey>? entry in shards[i].Slots.Concat(shards[i].Dirty?.Slots ?? []))
                 {
-                    Entry<TKey>? entry = slot.Entry;
                     if (entry is not null)
                     {
                         rehashed.Add((entry, randomized.GetHashCode(entry.Key)));
@@ -86,7 +85,7 @@ public sealed partial class SyncMap<TKey, TValue>
 
             var tables = new SyncTable<TKey>[counts.Length];
             var newShards = new Shard<TKey>[counts.Length];
-            var snapshots = new Slot<TKey>[counts.Length][];
+            var snapshots = new Entry<TKey>?[counts.Length][];
             for (int i = 0; i < counts.Length; i++)
             {
                 tables[i] = new SyncTable<TKey>(counts[i]);

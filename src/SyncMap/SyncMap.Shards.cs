@@ -58,7 +58,7 @@ public sealed partial class SyncMap<TKey, TValue>
     /// after <see cref="_shards"/> (before it for a clear); never written after it is published. See the publication
     /// protocol at the top of this file.
     /// </summary>
-    private Slot<TKey>[][] _snapshots;
+    private Entry<TKey>?[][] _snapshots;
 
     /// <summary>
     /// The shards, indexed like <see cref="_snapshots"/>: <c>_shards[i].Slots == _snapshots[i]</c> for the pair
@@ -123,7 +123,7 @@ public sealed partial class SyncMap<TKey, TValue>
     }
 
 
-    private static (Shard<TKey>[] Shards, Slot<TKey>[][] Snapshots) EmptyDirectory()
+    private static (Shard<TKey>[] Shards, Entry<TKey>?[][] Snapshots) EmptyDirectory()
     {
         var shard = new Shard<TKey>(new SyncTable<TKey>(0).Slots, 0, 0, 0, dirty: null, pending: null);
         return ([shard], [shard.Slots]);
@@ -236,7 +236,7 @@ public sealed partial class SyncMap<TKey, TValue>
     /// least as new. Caller holds <see cref="_directoryLock"/>, and the lock of every shard the new directory drops,
     /// which it retires before releasing (rules 1 and 3 of the publication protocol, at the top of this file).
     /// </summary>
-    private void Publish(Shard<TKey>[] shards, Slot<TKey>[][] snapshots)
+    private void Publish(Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
     {
         AssertPublishable(shards, snapshots);
         Volatile.Write(ref _shards, shards);
@@ -253,10 +253,10 @@ public sealed partial class SyncMap<TKey, TValue>
         lock (_directoryLock)
         {
             Shard<TKey>[] shards = _shards;
-            Slot<TKey>[][] snapshots = _snapshots;
+            Entry<TKey>?[][] snapshots = _snapshots;
             int length = second is not null && shard.Depth == BitOperations.Log2((uint)shards.Length) ? shards.Length * 2 : shards.Length;
             var newShards = new Shard<TKey>[length];
-            var newSnapshots = new Slot<TKey>[length][];
+            var newSnapshots = new Entry<TKey>?[length][];
             int scale = length / shards.Length;
             if (scale == 1)
             {
@@ -331,11 +331,10 @@ public sealed partial class SyncMap<TKey, TValue>
     /// deleted. Safe while the caller holds the shard's lock and the shard is current: an expunged entry sends writers to
     /// that lock, and readers take it for deleted, which it is. O(shard).
     /// </summary>
-    private static void RestoreExpungedLocked(Slot<TKey>[] slots)
+    private static void RestoreExpungedLocked(Entry<TKey>?[] slots)
     {
-        foreach (Slot<TKey> slot in slots)
+        foreach (Entry<TKey>? entry in slots)
         {
-            Entry<TKey>? entry = slot.Entry;
             if (entry is null)
             {
                 continue;
@@ -360,7 +359,7 @@ public sealed partial class SyncMap<TKey, TValue>
     }
 
 
-    private static void Place(Shard<TKey> shard, (int Start, int Length) run, Shard<TKey>[] shards, Slot<TKey>[][] snapshots)
+    private static void Place(Shard<TKey> shard, (int Start, int Length) run, Shard<TKey>[] shards, Entry<TKey>?[][] snapshots)
     {
         Array.Fill(shards, shard, run.Start, run.Length);
         Array.Fill(snapshots, shard.Slots, run.Start, run.Length);

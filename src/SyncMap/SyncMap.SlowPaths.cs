@@ -15,7 +15,7 @@ public sealed partial class SyncMap<TKey, TValue>
     /// key (<see cref="AbsentFromSnapshot"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetValueMissed(TKey key, int hashCode, Slot<TKey>[] searched, Entry<TKey>? found, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
+    private bool TryGetValueMissed(TKey key, int hashCode, Entry<TKey>?[] searched, Entry<TKey>? found, IEqualityComparer<TKey>? comparer, [MaybeNullWhen(false)] out TValue value)
     {
         if (!AbsentFromSnapshot(found) || !MayBePendingIn(hashCode, searched, comparer, out Shard<TKey>? shard))
         {
@@ -131,7 +131,7 @@ public sealed partial class SyncMap<TKey, TValue>
     /// about to (see <see cref="SwitchToRandomizedHashing"/>), the answer is <c>true</c>, and the caller looks again
     /// under the shard's lock.
     /// </summary>
-    private bool MayBePending(int hashCode, Slot<TKey>[] searched, IEqualityComparer<TKey>? comparer) =>
+    private bool MayBePending(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer) =>
         MayBePendingIn(hashCode, searched, comparer, out _);
 
     /// <summary>
@@ -139,7 +139,7 @@ public sealed partial class SyncMap<TKey, TValue>
     /// <paramref name="shard"/> is that shard when the answer is <c>true</c> because its filter of pending keys may hold
     /// the key, and <c>null</c> otherwise (the shard or the comparer changed, or the answer is <c>false</c>).
     /// </summary>
-    private bool MayBePendingIn(int hashCode, Slot<TKey>[] searched, IEqualityComparer<TKey>? comparer, out Shard<TKey>? shard)
+    private bool MayBePendingIn(int hashCode, Entry<TKey>?[] searched, IEqualityComparer<TKey>? comparer, out Shard<TKey>? shard)
     {
         shard = null;
         // The search's loads of hash codes, which the switch to randomized hashing rewrites, before the loads that
@@ -414,13 +414,13 @@ public sealed partial class SyncMap<TKey, TValue>
     /// so in hash order: a sample of them all) are deleted, or it has none. A current snapshot holds no expunged entry. Reads only,
     /// O(sample): a full shard of a map that only grows pays this much before it splits, not a pass over the shard.
     /// </summary>
-    private static bool MostlyLive(Slot<TKey>[] slots)
+    private static bool MostlyLive(Entry<TKey>?[] slots)
     {
         int seen = 0;
         int deleted = 0;
         for (int i = 0; i < slots.Length && seen < DeletedSample; i++)
         {
-            if (slots[i].Entry is { } entry)
+            if (slots[i] is { } entry)
             {
                 seen++;
                 if (!(Inline ? InlineWord.IsLive(entry.LoadWord()) : EntryState.IsLive(entry.Load())))

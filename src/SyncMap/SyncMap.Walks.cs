@@ -142,7 +142,7 @@ public sealed partial class SyncMap<TKey, TValue>
         private WalkPhase _phase;
 
         /// <summary>The walked directory of snapshots; a run is a range of equal entries, one shard's snapshot.</summary>
-        private Slot<TKey>[][] _snapshots;
+        private Entry<TKey>?[][] _snapshots;
 
         /// <summary>The comparer that built <see cref="_snapshots"/>, whose hash codes give the positions.</summary>
         private IEqualityComparer<TKey>? _comparer;
@@ -150,7 +150,7 @@ public sealed partial class SyncMap<TKey, TValue>
         /// <summary>The current run: entries [<see cref="_run"/>, <see cref="_runEnd"/>) of the directory, snapshot <see cref="_slots"/>.</summary>
         private int _run;
         private int _runEnd;
-        private Slot<TKey>[] _slots;
+        private Entry<TKey>?[] _slots;
 
         /// <summary>The index reached in <see cref="_slots"/> or in <see cref="_chunk"/>.</summary>
         private int _index;
@@ -199,7 +199,7 @@ public sealed partial class SyncMap<TKey, TValue>
                     case WalkPhase.Snapshot:
                         while (++_index < _slots.Length)
                         {
-                            Entry<TKey>? entry = _slots[_index].Entry;
+                            Entry<TKey>? entry = _slots[_index];
                             if (TryLoad(entry, out TValue? value) && (_visited is null || !_visited.Contains(entry.Key)))
                             {
                                 return Yield(entry, value);
@@ -379,11 +379,10 @@ public sealed partial class SyncMap<TKey, TValue>
         /// [<see cref="_next"/>, <paramref name="end"/>) that the run's snapshot lacks, and that were not visited before a
         /// switch: into <see cref="_chunk"/>, or counted live. O(table).
         /// </summary>
-        private void Take(Slot<TKey>[] slots, int end)
+        private void Take(Entry<TKey>?[] slots, int end)
         {
-            foreach (Slot<TKey> slot in slots)
+            foreach (Entry<TKey>? entry in slots)
             {
-                Entry<TKey>? entry = slot.Entry;
                 if (entry is null)
                 {
                     continue;
@@ -420,9 +419,8 @@ public sealed partial class SyncMap<TKey, TValue>
             // The default comparer: the one the map switched to, with the old one's equality (only string keys switch),
             // and randomized, so that the colliding keys that made the switch do not collide here.
             var keys = new HashSet<TKey>(EqualityComparer<TKey>.Default);
-            foreach (Slot<TKey> slot in _slots)
+            foreach (Entry<TKey>? entry in _slots)
             {
-                Entry<TKey>? entry = slot.Entry;
                 if (entry is not null)
                 {
                     keys.Add(entry.Key);
@@ -451,7 +449,7 @@ public sealed partial class SyncMap<TKey, TValue>
     /// same shard is still current and has never had a pending key (the switch to randomized hashing saturates every
     /// filter before it publishes, and a promotion, a split or a clear publishes other shards).
     /// </summary>
-    private bool MayHaveKeysBeyond(Slot<TKey>[][] snapshots, int index, Slot<TKey>[] slots)
+    private bool MayHaveKeysBeyond(Entry<TKey>?[][] snapshots, int index, Entry<TKey>?[] slots)
     {
         Shard<TKey>[] shards = Volatile.Read(ref _shards);
         return shards.Length != snapshots.Length
@@ -464,7 +462,7 @@ public sealed partial class SyncMap<TKey, TValue>
     /// and the whole switch to randomized hashing hold: so the snapshots are a whole publication, at least as new as
     /// any shard found in <see cref="_shards"/> before this call, and the comparer is theirs. Where a walk starts. O(1).
     /// </summary>
-    private Slot<TKey>[][] LoadDirectory(out IEqualityComparer<TKey>? comparer)
+    private Entry<TKey>?[][] LoadDirectory(out IEqualityComparer<TKey>? comparer)
     {
         lock (_directoryLock)
         {

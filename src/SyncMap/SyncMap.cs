@@ -228,7 +228,7 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
     private bool TryGetValueCore(TKey key, IEqualityComparer<TKey>? comparer, bool countHit, [MaybeNullWhen(false)] out TValue value)
     {
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
-        Slot<TKey>[] slots = SnapshotOf(hashCode);
+        Entry<TKey>?[] slots = SnapshotOf(hashCode);
         Entry<TKey>? entry = SyncTable<TKey>.Find(slots, key, hashCode, comparer);
 
         // TryLoad spelled out, so that the JIT branches on the slot's state instead of building and testing a bool.
@@ -427,7 +427,7 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
 
         IEqualityComparer<TKey>? comparer = _keyComparer;
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
-        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Slot<TKey>[] searched);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
         if (AbsentFromSnapshot(entry) && MayBePending(hashCode, searched, comparer))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: true);
@@ -459,7 +459,7 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
 
         IEqualityComparer<TKey>? comparer = _keyComparer;
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
-        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Slot<TKey>[] searched);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
         if (!AbsentFromSnapshot(entry))
         {
             return TryCompareAndReplace(entry, expected, value, delete: false);
@@ -482,7 +482,7 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
 
         IEqualityComparer<TKey>? comparer = _keyComparer;
         int hashCode = SyncTable<TKey>.Hash(key, comparer);
-        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Slot<TKey>[] searched);
+        Entry<TKey>? entry = FindInSnapshot(key, hashCode, comparer, out Entry<TKey>?[] searched);
         if (AbsentFromSnapshot(entry) && MayBePending(hashCode, searched, comparer))
         {
             entry = FindSlow(key, hashCode, removeFromDirty: false);
@@ -507,7 +507,7 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
         shards = EnterAllShards();
         try
         {
-            (Shard<TKey>[] empty, Slot<TKey>[][] snapshots) = EmptyDirectory();
+            (Shard<TKey>[] empty, Entry<TKey>?[][] snapshots) = EmptyDirectory();
             lock (_directoryLock)
             {
                 // The snapshots first, unlike Publish: a clear drops its entries without expunging them, so no reader may
@@ -532,7 +532,7 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
     public SyncMapStatistics GetStatistics() => _counters.Read();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Entry<TKey>? FindInSnapshot(TKey key, int hashCode, IEqualityComparer<TKey>? comparer, out Slot<TKey>[] slots)
+    private Entry<TKey>? FindInSnapshot(TKey key, int hashCode, IEqualityComparer<TKey>? comparer, out Entry<TKey>?[] slots)
     {
         slots = SnapshotOf(hashCode);
         return SyncTable<TKey>.Find(slots, key, hashCode, comparer);
@@ -543,10 +543,10 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
     /// log2(length) bits of a mix, so it is always within the directory: the element is read without a bounds check.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Slot<TKey>[] SnapshotOf(int hashCode)
+    private Entry<TKey>?[] SnapshotOf(int hashCode)
     {
-        Slot<TKey>[][] snapshots = Volatile.Read(ref _snapshots);
-        ref Slot<TKey>[] first = ref MemoryMarshal.GetArrayDataReference(snapshots);
+        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
+        ref Entry<TKey>?[] first = ref MemoryMarshal.GetArrayDataReference(snapshots);
 
         // One shard (a map of at most 1,024 keys) reads its snapshot at a fixed offset, which the CPU can load while
         // it checks the length, instead of one computed from the length.

@@ -447,7 +447,7 @@ public class DesignTests
         Assert.Equal(SyncTable<int>.MaximumShardEntries, lowerDirty.Count + upperDirty.Count);
         foreach (SyncTable<int> half in new[] { lowerDirty, upperDirty })
         {
-            Slot<int>[] slots = half.Slots;
+            Entry<int>?[] slots = half.Slots;
             for (int key = -1; half.Count < SyncTable<int>.MaximumShardEntries; key--)
             {
                 half.Add(new InlineEntry<int>(key, key.GetHashCode(), word: 0));

@@ -56,8 +56,7 @@ internal sealed class PendingKeys
     /// <paramref name="dirty"/>, holding the dirty map's keys; <c>null</c> when there is no dirty map (the shard is not
     /// amended). For a shard about to be published, whose filter no reader has seen yet.
     /// </summary>
-    internal static PendingKeys? Of<TKey>(int snapshotCount, Slot<TKey>[]? dirty)
-        where TKey : notnull
+    internal static PendingKeys? Of<TKey>(int snapshotCount, Entry<TKey>?[]? dirty)
     {
         if (dirty is null)
         {
@@ -65,9 +64,8 @@ internal sealed class PendingKeys
         }
 
         var pending = new PendingKeys(snapshotCount);
-        foreach (Slot<TKey> slot in dirty)
+        foreach (Entry<TKey>? entry in dirty)
         {
-            Entry<TKey>? entry = slot.Entry;
             if (entry is not null)
             {
                 pending.Add(entry.HashCode);

@@ -12,7 +12,7 @@ namespace SyncMapRegistry;
 /// object for its whole life, which is how a reader that searched a snapshot array finds the filter that
 /// amends it (<see cref="Pending"/> of the shard whose <see cref="Slots"/> is that array).
 /// </remarks>
-internal sealed class Shard<TKey>(Slot<TKey>[] slots, int count, int depth, int prefix, SyncTable<TKey>? dirty, PendingKeys? pending, int dirtyCapacity = 0)
+internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, int prefix, SyncTable<TKey>? dirty, PendingKeys? pending, int dirtyCapacity = 0)
     where TKey : notnull
 {
     /// <summary>
@@ -36,7 +36,7 @@ internal sealed class Shard<TKey>(Slot<TKey>[] slots, int count, int depth, int 
     /// expunged entry while the shard is current: only a promotion expunges, and only the entries it leaves out of
     /// the successor's snapshot. So an entry found here under the shard's lock can be written without re-adding it anywhere.
     /// </summary>
-    internal readonly Slot<TKey>[] Slots = slots;
+    internal readonly Entry<TKey>?[] Slots = slots;
 
     /// <summary>Keys in <see cref="Slots"/>, deleted and expunged entries included.</summary>
     internal readonly int Count = count;

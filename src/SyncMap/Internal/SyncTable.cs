@@ -7,9 +7,8 @@ namespace SyncMapRegistry;
 
 /// <summary>
 /// An open-addressing hash table of <see cref="Entry{TKey}"/> references, built for the read path: linear
-/// probing over one array of 16-byte slots (<see cref="Slot{TKey}"/>), each empty or holding an entry that carries the
-/// key, its hash code and the value slot, beside a copy of that hash code (the tag), so a hit costs the slot's line and
-/// the entry's, and a probe passes a slot of another key without loading its entry.
+/// probing over one array of 8-byte slots, each empty (<c>null</c>) or pointing at an entry that carries the key,
+/// its hash code and the value slot, so a hit costs the slot and the entry's line.
 /// </summary>
 /// <remarks>
 /// The same table serves as a shard's dirty map (the keys added since its snapshot was published, mutated only
@@ -39,17 +38,17 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     private const int ShardMix = unchecked((int)0x85EBCA6B);
 
     /// <summary>Slots, a power-of-two count. Written only while this table is the (unpublished) dirty map.</summary>
-    internal Slot<TKey>[] Slots;
+    internal Entry<TKey>?[] Slots;
 
     /// <summary>Occupied slots.</summary>
     internal int Count;
 
     internal SyncTable(int capacity)
     {
-        Slots = new Slot<TKey>[CapacityFor(capacity)];
+        Slots = new Entry<TKey>?[CapacityFor(capacity)];
     }
 
-    private SyncTable(Slot<TKey>[] slots, int count)
+    private SyncTable(Entry<TKey>?[] slots, int count)
     {
         Slots = slots;
         Count = count;
@@ -109,7 +108,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// registers; any other comparer takes the same loop out of line.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Entry<TKey>? Find(Slot<TKey>[] slots, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
+    internal static Entry<TKey>? Find(Entry<TKey>?[] slots, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
     {
         if ((typeof(TKey).IsValueType && comparer is null) || (!typeof(TKey).IsValueType && comparer is NonRandomizedStringComparer))
         {
@@ -120,23 +119,19 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Entry<TKey>? FindWithComparer(Slot<TKey>[] slots, TKey key, int hashCode, IEqualityComparer<TKey> comparer) =>
+    private static Entry<TKey>? FindWithComparer(Entry<TKey>?[] slots, TKey key, int hashCode, IEqualityComparer<TKey> comparer) =>
         Probe(slots, key, hashCode, comparer);
 
-    /// <summary>
-    /// The probe loop of <see cref="Find(Slot{TKey}[], TKey, int, IEqualityComparer{TKey}?)"/>: from the key's home to its
-    /// entry or an empty slot, loading only the entries whose tag is the key's hash code.
-    /// </summary>
+    /// <summary>The probe loop of <see cref="Find(Entry{TKey}?[], TKey, int, IEqualityComparer{TKey}?)"/>: from the key's home to its entry or an empty slot.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Entry<TKey>? Probe(Slot<TKey>[] slots, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
+    private static Entry<TKey>? Probe(Entry<TKey>?[] slots, TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
     {
-        ref Slot<TKey> first = ref MemoryMarshal.GetArrayDataReference(slots);
+        ref Entry<TKey>? first = ref MemoryMarshal.GetArrayDataReference(slots);
         uint index = HomeIndex(hashCode, slots.Length);
         while (true)
         {
-            ref Slot<TKey> slot = ref Unsafe.Add(ref first, index);
-            Entry<TKey>? entry = slot.Entry;
-            if (entry is null || (slot.HashCode == hashCode && (KeyIsItsOwnHash(comparer) || KeyEquals(entry.Key, key, comparer))))
+            Entry<TKey>? entry = Unsafe.Add(ref first, index);
+            if (entry is null || ((KeyIsItsOwnFilter(comparer) || entry.HashCode == hashCode) && KeyEquals(entry.Key, key, comparer)))
             {
                 return entry;
             }
@@ -146,14 +141,15 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     }
 
     /// <summary>
-    /// Whether equal hash codes mean equal keys, so that a probe whose tag matches need not compare the entry's key: a key
-    /// of at most 32 bits under its default comparer, whose hash code is a one-to-one function of its value (an
-    /// <see cref="int"/> is its own hash code). A JIT-time constant for a value-type key.
+    /// Whether the probe may compare keys without comparing stored hash codes first: a primitive key under its default
+    /// comparer, whose equality is one compare of the key itself (as cheap as the hash compare it would skip, and on the
+    /// same line of the entry). A JIT-time constant for a value-type key.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool KeyIsItsOwnHash(IEqualityComparer<TKey>? comparer) =>
-        (typeof(TKey) == typeof(int) || typeof(TKey) == typeof(uint) || typeof(TKey) == typeof(short) || typeof(TKey) == typeof(ushort) ||
-         typeof(TKey) == typeof(byte) || typeof(TKey) == typeof(sbyte) || typeof(TKey) == typeof(char)) && comparer is null;
+    private static bool KeyIsItsOwnFilter(IEqualityComparer<TKey>? comparer) =>
+        (typeof(TKey) == typeof(int) || typeof(TKey) == typeof(uint) || typeof(TKey) == typeof(long) || typeof(TKey) == typeof(ulong) ||
+         typeof(TKey) == typeof(short) || typeof(TKey) == typeof(ushort) || typeof(TKey) == typeof(byte) || typeof(TKey) == typeof(sbyte) ||
+         typeof(TKey) == typeof(char) || typeof(TKey) == typeof(nint) || typeof(TKey) == typeof(nuint)) && comparer is null;
 
     /// <summary>Key equality under the map's comparer, with <see cref="Hash"/>'s direct calls for the read path's two comparers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -183,20 +179,18 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// </summary>
     internal Entry<TKey>? FindLockFree(TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
     {
-        Slot<TKey>[] slots = Volatile.Read(ref Slots);
+        Entry<TKey>?[] slots = Volatile.Read(ref Slots);
         uint mask = (uint)slots.Length - 1;
         uint index = HomeIndex(hashCode, slots.Length);
         for (int probed = 0; probed < slots.Length; probed++)
         {
-            // The entry first, with an acquire, then its tag: a tag from another write than the entry only fails the probe.
-            ref Slot<TKey> slot = ref slots[index];
-            Entry<TKey>? entry = Volatile.Read(ref slot.Entry);
+            Entry<TKey>? entry = Volatile.Read(ref slots[index]);
             if (entry is null)
             {
                 return null;
             }
 
-            if (slot.HashCode == hashCode && KeyEquals(entry.Key, key, comparer))
+            if (entry.HashCode == hashCode && KeyEquals(entry.Key, key, comparer))
             {
                 return entry;
             }
@@ -216,16 +210,15 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         }
 
         // A release store: a lock-free reader (FindLockFree) that sees the reference sees the entry whole.
-        Slot<TKey>[] slots = Slots;
+        Entry<TKey>?[] slots = Slots;
         uint mask = (uint)slots.Length - 1;
         uint index = HomeIndex(entry.HashCode, slots.Length);
-        while (slots[index].Entry is not null)
+        while (slots[index] is not null)
         {
             index = (index + 1) & mask;
         }
 
-        slots[index].HashCode = entry.HashCode;
-        Volatile.Write(ref slots[index].Entry, entry);
+        Volatile.Write(ref slots[index], entry);
         Count++;
     }
 
@@ -235,7 +228,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         uint mask = (uint)Slots.Length - 1;
         uint index = HomeIndex(entry.HashCode, Slots.Length);
         int length = 0;
-        while (!ReferenceEquals(Slots[index].Entry, entry))
+        while (!ReferenceEquals(Slots[index], entry))
         {
             index = (index + 1) & mask;
             length++;
@@ -244,28 +237,27 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         return length;
     }
 
-    /// <summary>Puts a slot of an entry absent from <paramref name="slots"/> (an array not yet published) at the first empty slot from its tag's home.</summary>
-    private static void AddUnique(Slot<TKey>[] slots, Slot<TKey> slot)
+    private static void AddUnique(Entry<TKey>?[] slots, Entry<TKey> entry)
     {
         uint mask = (uint)slots.Length - 1;
-        ref Slot<TKey> first = ref MemoryMarshal.GetArrayDataReference(slots);
-        uint index = HomeIndex(slot.HashCode, slots.Length);
-        while (Unsafe.Add(ref first, index).Entry is not null)
+        uint index = HomeIndex(entry.HashCode, slots.Length);
+        while (slots[index] is not null)
         {
             index = (index + 1) & mask;
         }
 
-        Unsafe.Add(ref first, index) = slot;
+        // Through a reference: an array of a class type takes a covariance check (a helper call) on every indexed store.
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), index) = entry;
     }
 
     private void Resize(int capacity)
     {
-        var slots = new Slot<TKey>[capacity];
-        foreach (Slot<TKey> slot in Slots)
+        var slots = new Entry<TKey>?[capacity];
+        foreach (Entry<TKey>? entry in Slots)
         {
-            if (slot.Entry is not null)
+            if (entry is not null)
             {
-                AddUnique(slots, slot);
+                AddUnique(slots, entry);
             }
         }
 
@@ -280,18 +272,18 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// </summary>
     internal Entry<TKey>? Remove(TKey key, int hashCode, IEqualityComparer<TKey>? comparer)
     {
-        Slot<TKey>[] slots = Slots;
+        Entry<TKey>?[] slots = Slots;
         uint mask = (uint)slots.Length - 1;
         uint hole = HomeIndex(hashCode, slots.Length);
         while (true)
         {
-            Entry<TKey>? entry = slots[hole].Entry;
+            Entry<TKey>? entry = slots[hole];
             if (entry is null)
             {
                 return null;
             }
 
-            if (slots[hole].HashCode == hashCode &&
+            if (entry.HashCode == hashCode &&
                 (typeof(TKey).IsValueType && comparer is null
                     ? EqualityComparer<TKey>.Default.Equals(entry.Key, key)
                     : comparer!.Equals(entry.Key, key)))
@@ -307,12 +299,12 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// <summary>Removes <paramref name="entry"/>, found by reference from its home, without calling the key comparer. Caller holds the shard's lock.</summary>
     private void RemoveEntry(Entry<TKey> entry)
     {
-        Slot<TKey>[] slots = Slots;
+        Entry<TKey>?[] slots = Slots;
         uint mask = (uint)slots.Length - 1;
         uint index = HomeIndex(entry.HashCode, slots.Length);
-        while (!ReferenceEquals(slots[index].Entry, entry))
+        while (!ReferenceEquals(slots[index], entry))
         {
-            Debug.Assert(slots[index].Entry is not null, "The entry to remove is not in the table.");
+            Debug.Assert(slots[index] is not null, "The entry to remove is not in the table.");
             index = (index + 1) & mask;
         }
 
@@ -322,14 +314,14 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// <summary>Empties the occupied slot at <paramref name="hole"/> by backward-shift deletion.</summary>
     private void RemoveAt(uint hole)
     {
-        Slot<TKey>[] slots = Slots;
+        Entry<TKey>?[] slots = Slots;
         uint mask = (uint)slots.Length - 1;
         uint next = hole;
         while (true)
         {
             next = (next + 1) & mask;
-            Slot<TKey> candidate = slots[next];
-            if (candidate.Entry is null)
+            Entry<TKey>? candidate = slots[next];
+            if (candidate is null)
             {
                 break;
             }
@@ -339,14 +331,12 @@ internal sealed class SyncTable<TKey> where TKey : notnull
             bool homeBetween = hole <= next ? hole < home && home <= next : hole < home || home <= next;
             if (!homeBetween)
             {
-                // Its tag first, then its entry, as Add writes a slot (a lock-free reader checks the entry's key anyway).
-                slots[hole].HashCode = candidate.HashCode;
-                Volatile.Write(ref slots[hole].Entry, candidate.Entry);
+                Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), hole) = candidate;
                 hole = next;
             }
         }
 
-        slots[hole].Entry = null;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), hole) = null;
         Count--;
     }
 
@@ -363,7 +353,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// inserted (no per-key probing for the survivors, one pass over the entries); otherwise every survivor is
     /// re-inserted into a right-sized table by its stored hash code, without calling the key comparer.
     /// </remarks>
-    internal static SyncTable<TKey> Merge(Slot<TKey>[] readSlots, int readCount, SyncTable<TKey> added, bool inline, out int expunged)
+    internal static SyncTable<TKey> Merge(Entry<TKey>?[] readSlots, int readCount, SyncTable<TKey> added, bool inline, out int expunged)
     {
         // The first few expunged entries are remembered, so that the clone below need not look at every entry again.
         const int Remembered = 16;
@@ -371,7 +361,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         expunged = 0;
         for (int i = 0; i < readSlots.Length; i++)
         {
-            Entry<TKey>? entry = readSlots[i].Entry;
+            Entry<TKey>? entry = readSlots[i];
             if (entry is not null && entry.TryExpungeLocked(inline))
             {
                 if (expunged < Remembered)
@@ -391,31 +381,31 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         {
             // Few deletions: clone the block and take the expunged entries out of the copy by backward-shift
             // deletion, instead of re-inserting every survivor into a fresh table (random writes, O(n) probes).
-            table = new SyncTable<TKey>((Slot<TKey>[])readSlots.Clone(), readCount);
+            table = new SyncTable<TKey>((Entry<TKey>?[])readSlots.Clone(), readCount);
             foreach (int slot in expungedSlots[..expunged])
             {
-                table.RemoveEntry(readSlots[slot].Entry!);
+                table.RemoveEntry(readSlots[slot]!);
             }
         }
         else
         {
             table = new SyncTable<TKey>(total) { Count = survivors };
-            foreach (Slot<TKey> slot in readSlots)
+            foreach (Entry<TKey>? entry in readSlots)
             {
                 // Expunged stays expunged while the lock is held, so this second look agrees with the first.
-                if (slot.Entry is { } entry && !entry.IsExpunged(inline))
+                if (entry is not null && !entry.IsExpunged(inline))
                 {
-                    AddUnique(table.Slots, slot);
+                    AddUnique(table.Slots, entry);
                 }
             }
         }
 
         Debug.Assert(table.Count == survivors, "The copy lost or kept an entry it should not have.");
-        foreach (Slot<TKey> slot in added.Slots)
+        foreach (Entry<TKey>? entry in added.Slots)
         {
-            if (slot.Entry is not null)
+            if (entry is not null)
             {
-                AddUnique(table.Slots, slot);
+                AddUnique(table.Slots, entry);
             }
         }
 
@@ -435,27 +425,27 @@ internal sealed class SyncTable<TKey> where TKey : notnull
     /// than for the keys it gets (a snapshot, which never grows). A dirty half sized to its keys would be exactly half
     /// full, and its next key would copy it again into a table twice the size.
     /// </param>
-    internal static (SyncTable<TKey> Lower, SyncTable<TKey> Upper) Split(Slot<TKey>[] source, int depth, bool roomToGrow)
+    internal static (SyncTable<TKey> Lower, SyncTable<TKey> Upper) Split(Entry<TKey>?[] source, int depth, bool roomToGrow)
     {
         int upperCount = 0;
         int count = 0;
-        foreach (Slot<TKey> slot in source)
+        foreach (Entry<TKey>? entry in source)
         {
-            if (slot.Entry is not null)
+            if (entry is not null)
             {
                 count++;
-                upperCount += SplitBit(slot.HashCode, depth);
+                upperCount += SplitBit(entry.HashCode, depth);
             }
         }
 
         var lower = new SyncTable<TKey>(roomToGrow ? MaximumShardEntries : count - upperCount);
         var upper = new SyncTable<TKey>(roomToGrow ? MaximumShardEntries : upperCount);
-        foreach (Slot<TKey> slot in source)
+        foreach (Entry<TKey>? entry in source)
         {
-            if (slot.Entry is not null)
+            if (entry is not null)
             {
-                SyncTable<TKey> half = SplitBit(slot.HashCode, depth) == 0 ? lower : upper;
-                AddUnique(half.Slots, slot);
+                SyncTable<TKey> half = SplitBit(entry.HashCode, depth) == 0 ? lower : upper;
+                AddUnique(half.Slots, entry);
                 half.Count++;
             }
         }
