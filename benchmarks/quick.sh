@@ -16,3 +16,4 @@ for mode in hits pauses memory hitratio churn; do
   run "$mode" --quick
 done
 run hits --quick --keys 65536 --order shuffled
+run churn --quick --keys scattered

@@ -16,8 +16,8 @@ namespace SyncMapRegistry;
 /// write and overwrite disjoint sets of keys. Then a lookup that hits the read snapshot takes no lock,
 /// allocates nothing and writes no shared memory, and updates of existing keys take no lock either.
 /// Do not choose it for workloads that keep adding new keys: every new key takes its shard's lock, lookups of the
-/// new keys take it too until their shard is promoted, and each promotion copies the shard's snapshot and the
-/// directory of shards.
+/// new keys look past the snapshot into the shard's dirty map (without the lock when they find the key live there)
+/// until their shard is promoted, and each promotion copies the shard's snapshot and the directory of shards.
 /// </para>
 /// <para>
 /// Departures from Go: the map is split into shards of at most 1,024 keys, each promoted and rebuilt on its own, so no operation copies more than one shard
@@ -26,8 +26,10 @@ namespace SyncMapRegistry;
 /// copies nothing, and the promotion, which the misses have paid for, merges the two tables into the next snapshot. String keys with
 /// the default comparer hash non-randomized until colliding keys switch the map to randomized hashing.
 /// And while new keys are pending, a lookup of a key that is in neither table is answered
-/// without the lock when a Bloom filter of the pending keys rules it out (<see cref="PendingKeys"/>). Go sends
-/// every such lookup under the lock and counts it as a miss, which is what makes its adversarial workloads slow.
+/// without the lock when a Bloom filter of the pending keys rules it out (<see cref="PendingKeys"/>), and a lookup
+/// of a pending key that finds it live in the dirty map answers without the lock too, counting its miss
+/// (<see cref="TryGetPendingLockFree"/>). Go sends every such lookup under the lock and counts it as a miss,
+/// which is what makes its adversarial workloads slow.
 /// </para>
 /// <para>
 /// Memory model: a write happens-before any read that observes it. <see cref="LoadOrStore"/> is a write
@@ -197,7 +199,9 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
     /// <summary>
     /// Gets the value stored for a key (Go's <c>Load</c>). A hit in the read snapshot takes no lock,
     /// allocates nothing and writes no shared memory. A key missing from the snapshot while new keys are
-    /// pending in its shard is looked up in the shard's dirty map under the shard's lock, and counts a miss.
+    /// pending in its shard is looked up in the shard's dirty map, and counts a miss: without the lock when the key is
+    /// found live there (an interlocked increment of the shard's count of misses), under the shard's lock otherwise, and
+    /// for the miss that completes the price of the shard's promotion, which it then makes.
     /// </summary>
     public bool TryGetValue(TKey key, [MaybeNullWhen(false)] out TValue value)
     {
