@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark once (BenchmarkDotNet's Dry job, in process, 1/256 of the operations) and every Stopwatch
 # mode (hits, pauses, memory, hitratio, churn) with --quick (tiny sizes), only to prove that each still builds and
-# runs; and the read hit once more over 65,536 keys read in random order (the path past the CPU's caches).
+# runs; the read hit once more over 65,536 keys read in random order (the path past the CPU's caches); and churn
+# once more with keys whose hash codes scatter as grains' do.
 # It asserts no timing; it fails when a benchmark or a mode throws, reports no result, or a mode's own checks fail
 # (a read that should hit misses, a map that does not promote).
 # Usage (from .ci/run): benchmarks/quick.sh
