@@ -66,6 +66,7 @@ public sealed partial class SyncMap<TKey, TValue>
         Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
         IEqualityComparer<TKey>? comparer = _keyComparer;
         CheckDirectory(shards, snapshots);
+        Check(ReferenceEquals(Volatile.Read(ref _singleSnapshot), snapshots.Length == 1 ? snapshots[0] : null), "the single snapshot is not the one-entry directory's, or is set for a longer one");
         for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
         {
             Shard<TKey> shard = shards[i];

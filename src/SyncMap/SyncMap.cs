@@ -104,7 +104,9 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
         }
 
         _counters = new SyncMapCounters(_readHits, CurrentSizes);
-        (_shards, _snapshots) = EmptyDirectory();
+        (_shards, Entry<TKey>?[][] snapshots) = EmptyDirectory();
+        _snapshots = snapshots;
+        StoreSnapshots(snapshots);
         if (options?.Name is { } name)
         {
             _telemetry = new SyncMapTelemetry(name, _counters, SyncMapInstrumentation.For(options.MeterFactory));
@@ -516,7 +518,7 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
             {
                 // The snapshots first, unlike Publish: a clear drops its entries without expunging them, so no reader may
                 // load the old snapshots (and a live entry there) once a writer can have found the new shards.
-                Volatile.Write(ref _snapshots, snapshots);
+                StoreSnapshots(snapshots);
                 Volatile.Write(ref _shards, empty);
             }
 
@@ -549,11 +551,13 @@ public sealed partial class SyncMap<TKey, TValue> : IReadOnlyDictionary<TKey, TV
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Entry<TKey>?[] SnapshotOf(int hashCode)
     {
-        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
-        ref Entry<TKey>?[] first = ref MemoryMarshal.GetArrayDataReference(snapshots);
+        // One shard (a map of at most 1,024 keys): its snapshot straight from the map, without the directory.
+        if (Volatile.Read(ref _singleSnapshot) is { } single)
+        {
+            return single;
+        }
 
-        // One shard (a map of at most 1,024 keys) reads its snapshot at a fixed offset, which the CPU can load while
-        // it checks the length, instead of one computed from the length.
-        return snapshots.Length == 1 ? first : Unsafe.Add(ref first, SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length));
+        Entry<TKey>?[][] snapshots = Volatile.Read(ref _snapshots);
+        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(snapshots), SyncTable<TKey>.ShardIndex(hashCode, snapshots.Length));
     }
 }

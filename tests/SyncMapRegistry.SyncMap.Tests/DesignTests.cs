@@ -4,6 +4,38 @@ namespace SyncMapRegistry.Tests.SyncMap;
 public class DesignTests
 {
     [Fact]
+    public void TheReadPathsSingleSnapshotIsTheOneShardsWhileTheDirectoryHasOneEntryAndNoneOnceItHasMore()
+    {
+        // The read path takes a one-shard map's snapshot from a field of its own (SyncMap._singleSnapshot), which must
+        // follow every publication: a stale one would send every read of a grown map through the miss path.
+        var map = new SyncMap<int, int>();
+        map.CheckInvariants();
+        for (int key = 0; key < 100; key++)
+        {
+            map.Store(key, key);
+        }
+
+        map.Range(static (_, _) => true);
+        map.CheckInvariants();
+        Assert.Equal(1, map.ShardCount);
+        for (int key = 100; key < 5_000; key++)
+        {
+            map.Store(key, key);
+        }
+
+        map.Range(static (_, _) => true);
+        Assert.True(map.ShardCount > 1, "The map did not split.");
+        map.CheckInvariants();
+        map.Clear();
+        map.CheckInvariants();
+        map.Store(1, 1);
+        map.Range(static (_, _) => true);
+        map.CheckInvariants();
+        Assert.True(map.TryGetValue(1, out int one));
+        Assert.Equal(1, one);
+    }
+
+    [Fact]
     public void APromotionHappensExactlyWhenMissesReachTheDirtyCount()
     {
         var map = new SyncMap<string, int>();
