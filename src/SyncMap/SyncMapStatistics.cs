@@ -51,7 +51,7 @@ public readonly struct SyncMapStatistics
     /// <summary>Deleted entries expunged (left out of the new read snapshot) by all promotions.</summary>
     public long EntriesExpunged { get; }
 
-    /// <summary>Operations that went past the read snapshot and consulted the dirty map under the lock (Go's <c>misses</c>, summed over all cycles).</summary>
+    /// <summary>Operations that went past the read snapshot and consulted the dirty map, under the shard's lock or (a lookup that finds its key live there) without it (Go's <c>misses</c>, summed over all cycles).</summary>
     public long Misses { get; }
 
     /// <summary>Keys in the current read snapshot, deleted and expunged entries included.</summary>
