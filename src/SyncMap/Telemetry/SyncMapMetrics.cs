@@ -31,7 +31,7 @@ internal sealed class SyncMapMetrics
         Expunged = meter.CreateCounter<long>(
             Instruments.Expunged, "{entry}", "Deleted entries expunged (left out of the new snapshot) by promotions.");
         Misses = meter.CreateCounter<long>(
-            Instruments.Misses, "{miss}", "Operations that went past the read snapshot and under the lock.");
+            Instruments.Misses, "{miss}", "Operations that went past the read snapshot to the dirty map (Go's misses).");
         meter.CreateObservableUpDownCounter(
             Instruments.EntryCount, ObserveEntryCount, "{entry}", "Keys in each tier of the map, deleted entries included.");
         meter.CreateObservableCounter(
