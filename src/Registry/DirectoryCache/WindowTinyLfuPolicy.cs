@@ -19,23 +19,27 @@ namespace SyncMapRegistry;
 /// </para>
 /// <para>
 /// What it knows of reads. A hit writes nothing shared: readers leave samples in per-thread rings
-/// (<see cref="HitSampler"/>), one hit in <see cref="HitSampler.SampleEvery"/>, each naming a node by its
-/// <see cref="PolicyNode.Sample"/>. <see cref="OnSampledHits"/> turns them into frequency (the sketch), recency
-/// (the node moves to the tail of its list) and an access time. A sample whose node is gone (its slot freed or
-/// reused) is dropped. Writes are seen exactly: each new key is counted once in the sketch when it is linked.
+/// (<see cref="HitSampler"/>), every hit or the hits of a sampled subset of the keys (the cache's choice, see
+/// <see cref="SyncMapGrainDirectoryCache"/>), each naming a node by its <see cref="PolicyNode.Sample"/>.
+/// <see cref="OnSampledHits"/> turns them into frequency (the sketch), recency (the node moves to the tail of its
+/// list) and an access time. A sample whose node is gone (its slot freed or reused) is dropped. Each new key is
+/// counted once in the sketch when it is linked (a miss), unless the cache samples a subset of the keys: it then says
+/// which links to count, so that misses and hits are sampled alike. Each sample weighs <see cref="_sampleWeight"/>
+/// hits in the climber's hit ratio.
 /// </para>
 /// <para>
-/// Cost. Every method takes <see cref="_lock"/> for O(1) work, except <see cref="TakeExpired"/> (O(its batch)) and
+/// Cost. Every method takes <see cref="_lock"/> for O(1) work, except the expiry's (O(their batch)) and
 /// the sketch's upkeep (<see cref="Maintain"/>: chunked, off the message path). Nothing foreign runs under the
 /// lock: no map operation, no telemetry. The slots that map samples to nodes grow a chunk at a time (no copy).
 /// </para>
 /// <para>
 /// Expiry (expire after access, Orleans' <c>MaximumCacheTTL</c>). A node's access time is when it was linked or when a
-/// drain last saw a sample of it, on the policy's clock. Since each region is kept in access order, the expired keys
-/// are found at the heads: <see cref="TakeExpired"/> looks no further than the first live key of each region. The
-/// order is approximate where keys move between regions (a demoted or admitted key keeps its access time), so an
-/// expired key may outlive its time until the keys ahead of it go; a key read only between samples may expire
-/// although read (see docs/registry.md).
+/// drain last saw a sample of it, on the policy's clock. Samples are lossy, so the access time only names candidates:
+/// the cache judges them by its entries' access epochs (<see cref="SyncMapGrainDirectoryCache"/>'s remarks), and
+/// hands back those read since (<see cref="Touch"/>) and those to take (<see cref="TakeIdle"/>). Since each region is
+/// kept in access order, the candidates are found at the heads: <see cref="FindIdle"/> looks no further than the
+/// first recent key of each region. The order is approximate where keys move between regions (a demoted or admitted
+/// key keeps its access time), so an expired key may outlive its time until the keys ahead of it go.
 /// </para>
 /// </remarks>
 internal sealed class WindowTinyLfuPolicy
@@ -107,14 +111,20 @@ internal sealed class WindowTinyLfuPolicy
     private double _previousHitRatio;
     private double _stepSize;
 
+    /// <summary>Hits one sample stands for, in the climber's hit ratio: 1 when every hit is recorded.</summary>
+    private readonly int _sampleWeight;
+
     /// <summary>Random admission of a warm candidate, against an attacker that keeps a victim's frequency high.</summary>
     private uint _random = 0x9E37_79B9;
 
     /// <param name="maximum">The cap: the most keys the cache should hold.</param>
     /// <param name="timeToIdle">Expire a key not accessed for this long; <see cref="TimeSpan.Zero"/> or less, or infinite: never.</param>
     /// <param name="timeProvider">The clock of access times.</param>
-    internal WindowTinyLfuPolicy(int maximum, TimeSpan timeToIdle, TimeProvider timeProvider)
+    /// <param name="sampleWeight">The hits one sample stands for: 1 when every hit is recorded.</param>
+    internal WindowTinyLfuPolicy(int maximum, TimeSpan timeToIdle, TimeProvider timeProvider, int sampleWeight = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleWeight);
+        _sampleWeight = sampleWeight;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maximum);
         _maximum = maximum;
         _timeProvider = timeProvider;
@@ -138,6 +148,9 @@ internal sealed class WindowTinyLfuPolicy
 
     /// <summary>Whether keys expire after a time without access.</summary>
     internal bool Expires => _timeToIdle > 0;
+
+    /// <summary>The time to idle in <see cref="TimeProvider"/> timestamp ticks; 0: never.</summary>
+    internal long TimeToIdle => _timeToIdle;
 
     /// <summary>The keys linked, in all regions (for tests and the gauge of the policy's view).</summary>
     internal int Linked
@@ -181,10 +194,11 @@ internal sealed class WindowTinyLfuPolicy
     }
 
     /// <summary>
-    /// Links a node whose key the map now holds, as the window's newest, and counts the key in the sketch (a miss).
-    /// Does nothing if the node was dropped meanwhile (its entry removed before it was linked).
+    /// Links a node whose key the map now holds, as the window's newest, and counts the key in the sketch (a miss)
+    /// when <paramref name="countInSketch"/>. Does nothing if the node was dropped meanwhile (its entry removed before
+    /// it was linked).
     /// </summary>
-    internal void Link(PolicyNode node)
+    internal void Link(PolicyNode node, bool countInSketch = true)
     {
         lock (_lock)
         {
@@ -194,7 +208,11 @@ internal sealed class WindowTinyLfuPolicy
             }
 
             node.LastAccess = _timeProvider.GetTimestamp();
-            _sketch.Increment(node.Hash);
+            if (countInSketch)
+            {
+                _sketch.Increment(node.Hash);
+            }
+
             _periodMisses++;
             _window.AddLast(node);
 
@@ -260,7 +278,7 @@ internal sealed class WindowTinyLfuPolicy
                     continue;
                 }
 
-                _periodHits += HitSampler.SampleEvery;
+                _periodHits += _sampleWeight;
                 _sketch.Increment(node.Hash);
                 if (node.Region == Region.None)
                 {
@@ -313,11 +331,12 @@ internal sealed class WindowTinyLfuPolicy
     }
 
     /// <summary>
-    /// Drops up to <paramref name="budget"/> nodes not accessed for the time to idle, from the heads of the regions,
-    /// and adds them to <paramref name="expired"/>: the caller removes their entries.
+    /// Adds to <paramref name="idle"/> up to <paramref name="budget"/> nodes whose access time is at or before
+    /// <paramref name="deadline"/>, from the heads of the regions (oldest first), without taking them: the cache judges
+    /// each by its entry, then hands them to <see cref="Touch"/> or <see cref="TakeIdle"/>.
     /// </summary>
-    /// <returns>Whether more may be expired (the budget ran out).</returns>
-    internal bool TakeExpired(List<PolicyNode> expired, int budget)
+    /// <returns>Whether more may be idle (the budget ran out).</returns>
+    internal bool FindIdle(List<PolicyNode> idle, int budget, long deadline)
     {
         if (_timeToIdle == 0)
         {
@@ -326,23 +345,75 @@ internal sealed class WindowTinyLfuPolicy
 
         lock (_lock)
         {
-            long deadline = _timeProvider.GetTimestamp() - _timeToIdle;
             foreach (AccessOrder order in (ReadOnlySpan<AccessOrder>)[_window, _probation, _protected])
             {
-                while (order.First is { } oldest && oldest.LastAccess <= deadline)
+                for (PolicyNode? node = order.First; node is not null && node.LastAccess <= deadline; node = node.Next)
                 {
                     if (budget-- == 0)
                     {
                         return true;
                     }
 
-                    oldest.Taken = true;
-                    DropLocked(oldest);
-                    expired.Add(oldest);
+                    idle.Add(node);
                 }
             }
 
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Records accesses the samples missed: each node still linked takes the access time given (when later than its
+    /// own) and moves to its region's newest end.
+    /// </summary>
+    internal void Touch(List<(PolicyNode Node, long Access)> accessed)
+    {
+        if (accessed.Count == 0)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            foreach ((PolicyNode node, long access) in accessed)
+            {
+                AccessOrder? order = node.Region switch
+                {
+                    Region.Window => _window,
+                    Region.Probation => _probation,
+                    Region.Protected => _protected,
+                    _ => null,
+                };
+                if (order is not null)
+                {
+                    node.LastAccess = Math.Max(node.LastAccess, access);
+                    order.MoveToLast(node);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes for removal the nodes of <paramref name="idle"/> still linked and still not accessed after
+    /// <paramref name="deadline"/>, and removes the others from the list: the caller removes the entries of those left.
+    /// </summary>
+    internal void TakeIdle(List<PolicyNode> idle, long deadline)
+    {
+        lock (_lock)
+        {
+            int kept = 0;
+            for (int i = 0; i < idle.Count; i++)
+            {
+                PolicyNode node = idle[i];
+                if (node.Region != Region.None && node.LastAccess <= deadline)
+                {
+                    node.Taken = true;
+                    DropLocked(node);
+                    idle[kept++] = node;
+                }
+            }
+
+            idle.RemoveRange(kept, idle.Count - kept);
         }
     }
 

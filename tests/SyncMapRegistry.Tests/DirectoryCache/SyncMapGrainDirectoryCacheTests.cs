@@ -91,9 +91,16 @@ public sealed class SyncMapGrainDirectoryCacheTests
         SiloAddress silo = Silo(1000);
         void ReadOldest()
         {
-            for (int i = 0; i < 16 * HitSampler.SampleEvery; i++)
+            // Through a whole cycle of sampling phases: with lookups not counted, an entry's hits are recorded in one
+            // phase of SelectEvery.
+            for (int phase = 0; phase < SyncMapGrainDirectoryCache.SelectEvery; phase++)
             {
-                Assert.True(cache.TryLookUp(Grain(0), out _));
+                for (int i = 0; i < 16; i++)
+                {
+                    Assert.True(cache.TryLookUp(Grain(0), out _));
+                }
+
+                cache.Maintain();
             }
         }
 
@@ -125,6 +132,53 @@ public sealed class SyncMapGrainDirectoryCacheTests
 
         Assert.Equal(readAfterHalf, cache.TryLookUp(Grain(0), out _));
         Assert.InRange(cache.Count, 1, cap);
+    }
+
+    [Fact]
+    public void WithLookupsNotCountedOnlyTheEntriesSelectedInThePhaseRecordTheirHits()
+    {
+        // A hit of an entry not selected touches no per-thread state (on Linux a thread-static access is a call into the
+        // runtime): the sampler makes no ring for the reading thread until it reads a selected entry.
+        const int cap = 1_000;
+        SyncMapGrainDirectoryCache cache = NewCache(cap, countLookups: false, directoryOptions: NoExpiry);
+        SiloAddress silo = Silo(1000);
+        for (int i = 0; i < cap; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), silo), i);
+        }
+
+        GrainId[] selected = [.. Enumerable.Range(0, cap).Select(i => Grain(i)).Where(cache.RecordsHitsOf)];
+        GrainId[] others = [.. Enumerable.Range(0, cap).Select(i => Grain(i)).Where(grain => !cache.RecordsHitsOf(grain))];
+        Assert.InRange(selected.Length, cap / SyncMapGrainDirectoryCache.SelectEvery / 2, cap / SyncMapGrainDirectoryCache.SelectEvery * 2);
+
+        foreach (GrainId grain in others)
+        {
+            Assert.True(cache.TryLookUp(grain, out _));
+        }
+
+        Assert.Equal(0, cache.HitRings);
+        Assert.True(cache.TryLookUp(selected[0], out _));
+        Assert.Equal(1, cache.HitRings);
+
+        // The phase moves on with maintenance: every entry is selected in one phase of SelectEvery.
+        var everSelected = new HashSet<GrainId>();
+        for (int phase = 0; phase < SyncMapGrainDirectoryCache.SelectEvery; phase++)
+        {
+            everSelected.UnionWith(Enumerable.Range(0, cap).Select(i => Grain(i)).Where(cache.RecordsHitsOf));
+            cache.Maintain();
+        }
+
+        Assert.Equal(cap, everSelected.Count);
+    }
+
+    [Fact]
+    public void WithLookupsCountedEveryHitIsRecorded()
+    {
+        SyncMapGrainDirectoryCache cache = NewCache(100, directoryOptions: NoExpiry);
+        cache.AddOrUpdate(Address(Grain(1), Silo(1000)), 1);
+        Assert.True(cache.RecordsHitsOf(Grain(1)));
+        Assert.True(cache.TryLookUp(Grain(1), out _));
+        Assert.Equal(1, cache.HitRings);
     }
 
     [Fact]
