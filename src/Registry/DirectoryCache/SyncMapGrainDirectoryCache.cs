@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -160,6 +161,12 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <summary>Whether a hit counts itself (and records every hit): <see cref="SyncMapRegistryOptions.CountLookups"/>.</summary>
     private readonly bool _countHits;
 
+    /// <summary>
+    /// The bits in which an entry's selector must agree with <see cref="_samplePhase"/> for its hits to be recorded:
+    /// none when every hit is (lookups counted), else <see cref="SelectionMask"/>. One test on the hit path serves both.
+    /// </summary>
+    private readonly int _selectionMask;
+
     /// <summary>Sampled read hits: the policy's view of reads. Written by readers, each in a ring of its own thread.</summary>
     private readonly HitSampler _hits = new();
 
@@ -217,6 +224,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         _maxEntries = ResolveMaxEntries(options, directoryOptions);
         TimeProvider = timeProvider ?? TimeProvider.System;
         _countHits = options.CountLookups;
+        _selectionMask = _countHits ? 0 : SelectionMask;
         _policy = new WindowTinyLfuPolicy(_maxEntries, directoryOptions.MaximumCacheTTL, TimeProvider, _countHits ? 1 : SelectEvery);
         _onSampledHits = _policy.OnSampledHits;
         _samplingThreshold = (int)(_maxEntries * SamplingShare);
@@ -256,7 +264,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// Whether a hit of <paramref name="key"/>'s entry is recorded now: always with lookups counted; otherwise when the
     /// entry is selected in the current phase (for tests). <c>false</c> when the key is not cached.
     /// </summary>
-    internal bool RecordsHitsOf(GrainId key) => _map.TryGetValue(key, out CachedAddress? cached) && (_countHits || IsSelected(cached));
+    internal bool RecordsHitsOf(GrainId key) => _map.TryGetValue(key, out CachedAddress? cached) && IsSelected(cached);
 
     /// <inheritdoc/>
     public IEnumerable<(GrainAddress ActivationAddress, int Version)> KeyValues
@@ -323,7 +331,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
             // A miss is an access the policy counts in its sketch; with lookups not counted, only a selected entry's,
             // as only a selected entry's hits are (see the type's remarks).
-            _policy.Link(node, countInSketch: _countHits || IsSelected(cached));
+            _policy.Link(node, countInSketch: IsSelected(cached));
             if (!_countHits && count >= _samplingThreshold && (Volatile.Read(ref _samplePhase) & SamplingOff) != 0)
             {
                 Interlocked.And(ref _samplePhase, ~SamplingOff);
@@ -414,7 +422,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
                 cached.AccessEpoch = epoch;
             }
 
-            if (_countHits || IsSelected(cached))
+            if (IsSelected(cached))
             {
                 _hits.Record(cached.Sample);
             }
@@ -658,8 +666,9 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         return _epochPublished[next & (EpochHistory - 1)];
     }
 
-    /// <summary>Whether hits of <paramref name="cached"/> are sampled now, with lookups not counted (see the type's remarks).</summary>
-    private bool IsSelected(CachedAddress cached) => ((cached.Selector ^ _samplePhase) & SelectionMask) == 0;
+    /// <summary>Whether hits of <paramref name="cached"/> are recorded now: every hit with lookups counted, else a selected entry's (see the type's remarks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsSelected(CachedAddress cached) => ((cached.Selector ^ _samplePhase) & _selectionMask) == 0;
 
     /// <summary>Moves the sampling phase on, keeping <see cref="SamplingOff"/> as it is. Under <see cref="_maintaining"/>.</summary>
     private void AdvanceSamplePhase()
