@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -15,11 +14,12 @@ namespace SyncMapRegistry;
 /// Orleans' silo-local grain directory cache (<see cref="IGrainDirectoryCache"/>) on a read-mostly
 /// <see cref="SyncMap{TKey, TValue}"/>: the lookup on a cross-silo call takes no lock and allocates nothing.
 /// What a hit does beyond the map's read (see "Hits" below): with lookups counted
-/// (<see cref="SyncMapRegistryOptions.CountLookups"/>, the default) it counts itself and records a sample in its
-/// own thread's ring (<see cref="HitSampler"/>, one thread-static access); with lookups not counted it touches no
-/// per-thread state at all unless its entry is one of the 1 in <see cref="SelectEvery"/> selected for sampling in
-/// the current phase. With idle expiry on, it stamps its entry with the current access epoch when the stamp differs
-/// (a write at most once per epoch per entry, <see cref="EpochsPerTimeToIdle"/> epochs per time to idle).
+/// (<see cref="SyncMapRegistryOptions.CountLookups"/>, the default) it counts itself and records a sample for the
+/// policy in its own thread's ring (<see cref="HitSampler"/>, one thread-static access); with lookups not counted it
+/// does so only once the cache has first held <see cref="SamplingShare"/> of its cap, when eviction comes near and the
+/// policy needs the samples, and touches no per-thread state before. With idle expiry on, it stamps its entry with the
+/// current access epoch when the stamp differs (a write at most once per epoch per entry, <see cref="EpochsPerTimeToIdle"/>
+/// epochs per time to idle).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -46,16 +46,11 @@ namespace SyncMapRegistry;
 /// </para>
 /// <para>
 /// Hits. Counting each hit exactly needs per-thread state on every hit, and a thread-static access on Linux x64 is a
-/// call into the runtime's TLS helper (about 2 ns, measured: more than the rest of the hit beyond the map). So with
-/// lookups counted, a hit pays that once and records every hit for the policy (a plain store into its ring). With
-/// lookups not counted, the choice of which hits to sample uses no per-thread state: an entry is <em>selected</em>
-/// when its <see cref="CachedAddress.Selector"/> matches the current sampling phase in its low bits (1 entry in
-/// <see cref="SelectEvery"/>), and every hit of a selected entry is recorded; <see cref="Maintain"/> advances the
-/// phase, so each entry is selected one phase in <see cref="SelectEvery"/>. The policy then sees the accesses (hits,
-/// and misses: see <see cref="AddOrUpdate"/>) of the selected entries only, an unbiased 1-in-<see cref="SelectEvery"/>
-/// sample of the frequencies over a cycle of phases, and weighs each sampled hit <see cref="SelectEvery"/> in its
-/// hit-ratio climber. Before the cache first holds <see cref="SamplingShare"/> of its cap (no eviction near), no
-/// entry is selected and a hit writes nothing.
+/// call into the runtime's TLS helper (about 2 ns, measured: more than the rest of the hit beyond the map; the
+/// sample's store into the ring costs a fraction of that). So a hit that records pays that access once, and records
+/// every hit. Sampling fewer hits saves little unless the choice takes no per-thread state (a choice by entry and
+/// phase, 1 entry in 16 at a time, was measured: it cost 2 to 7 points of hit ratio on the <c>hitratio</c> traces, worth
+/// far more than the nanoseconds it saved), so the policy gets every hit once it needs them, and none before.
 /// </para>
 /// <para>
 /// Idle expiry (expire after access, <see cref="GrainDirectoryOptions.MaximumCacheTTL"/>). Samples are lossy (a
@@ -94,12 +89,6 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// </summary>
     internal const double SamplingShare = 0.5;
 
-    /// <summary>
-    /// With lookups not counted, one entry in this many (a power of two) is selected for hit sampling in each phase
-    /// (see the type's remarks).
-    /// </summary>
-    internal const int SelectEvery = 16;
-
     /// <summary>Access epochs per time to idle: an idle entry goes at most this fraction of the time to idle late.</summary>
     internal const int EpochsPerTimeToIdle = 8;
 
@@ -108,14 +97,6 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     /// <summary>Publication times of the access epochs kept (a power of two): two times to idle.</summary>
     private const int EpochHistory = 2 * EpochsPerTimeToIdle;
-
-    /// <summary>
-    /// <see cref="_samplePhase"/>'s bit that turns selection off (no selector has it), and the mask a hit applies: an
-    /// entry is selected when its selector and the phase agree in these bits.
-    /// </summary>
-    private const int SamplingOff = int.MinValue;
-
-    private const int SelectionMask = (SelectEvery - 1) | SamplingOff;
 
     /// <summary>Idle entries judged per hold of the policy's lock.</summary>
     private const int ExpiryBatch = 256;
@@ -158,19 +139,11 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <summary>The time to idle over <see cref="EpochsPerTimeToIdle"/>, in timestamp ticks; 0 without idle expiry.</summary>
     private readonly long _epochLength;
 
-    /// <summary>Whether a hit counts itself (and records every hit): <see cref="SyncMapRegistryOptions.CountLookups"/>.</summary>
-    private readonly bool _countHits;
-
-    /// <summary>
-    /// The bits in which an entry's selector must agree with <see cref="_samplePhase"/> for its hits to be recorded:
-    /// none when every hit is (lookups counted), else <see cref="SelectionMask"/>. One test on the hit path serves both.
-    /// </summary>
-    private readonly int _selectionMask;
 
     /// <summary>Sampled read hits: the policy's view of reads. Written by readers, each in a ring of its own thread.</summary>
     private readonly HitSampler _hits = new();
 
-    /// <summary>The count at which selection turns on (<see cref="_samplePhase"/>), with lookups not counted.</summary>
+    /// <summary>The count at which <see cref="_recordHits"/> turns on, when it is not on from the start.</summary>
     private readonly int _samplingThreshold;
 
     /// <summary>
@@ -183,12 +156,13 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     private int _accessEpoch;
 
     /// <summary>
-    /// With lookups not counted: the sampling phase (low bits), or <see cref="SamplingOff"/> set until an insert
-    /// first takes the count to <see cref="_samplingThreshold"/>. Every hit reads it; inserters clear the off bit once
-    /// (interlocked) and <see cref="Maintain"/> advances the phase (interlocked, keeping the off bit). A hit that reads
-    /// a stale value samples under the previous phase: one sample more or less, which the policy tolerates.
+    /// Whether a hit is recorded in <see cref="_hits"/>. Always when lookups are counted (their hit count is the
+    /// sampler's). Otherwise it turns on when an insert first takes the count to <see cref="_samplingThreshold"/>, and
+    /// stays on; until then no eviction is near, and a hit touches no per-thread state. (Idle expiry does not need the
+    /// samples: see the type's remarks.) Written once by an inserter, read by every hit: a hit that still reads
+    /// <c>false</c> just after it turned on loses one sample.
     /// </summary>
-    private int _samplePhase = SamplingOff;
+    private bool _recordHits;
 
     /// <summary>
     /// The live count and <see cref="RegistryCounters.CountChanges"/> seen by the last <see cref="Recount"/> that
@@ -223,9 +197,8 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         directoryOptions ??= new GrainDirectoryOptions();
         _maxEntries = ResolveMaxEntries(options, directoryOptions);
         TimeProvider = timeProvider ?? TimeProvider.System;
-        _countHits = options.CountLookups;
-        _selectionMask = _countHits ? 0 : SelectionMask;
-        _policy = new WindowTinyLfuPolicy(_maxEntries, directoryOptions.MaximumCacheTTL, TimeProvider, _countHits ? 1 : SelectEvery);
+        _recordHits = options.CountLookups;
+        _policy = new WindowTinyLfuPolicy(_maxEntries, directoryOptions.MaximumCacheTTL, TimeProvider);
         _onSampledHits = _policy.OnSampledHits;
         _samplingThreshold = (int)(_maxEntries * SamplingShare);
         _epochLength = _policy.TimeToIdle / EpochsPerTimeToIdle;
@@ -260,11 +233,6 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <summary>The per-thread rings the hits have recorded into (for tests: a hit that records nothing makes none).</summary>
     internal int HitRings => _hits.RingCount;
 
-    /// <summary>
-    /// Whether a hit of <paramref name="key"/>'s entry is recorded now: always with lookups counted; otherwise when the
-    /// entry is selected in the current phase (for tests). <c>false</c> when the key is not cached.
-    /// </summary>
-    internal bool RecordsHitsOf(GrainId key) => _map.TryGetValue(key, out CachedAddress? cached) && IsSelected(cached);
 
     /// <inheritdoc/>
     public IEnumerable<(GrainAddress ActivationAddress, int Version)> KeyValues
@@ -329,12 +297,10 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
                 _counters.ChangeEnded();
             }
 
-            // A miss is an access the policy counts in its sketch; with lookups not counted, only a selected entry's,
-            // as only a selected entry's hits are (see the type's remarks).
-            _policy.Link(node, countInSketch: IsSelected(cached));
-            if (!_countHits && count >= _samplingThreshold && (Volatile.Read(ref _samplePhase) & SamplingOff) != 0)
+            _policy.Link(node);
+            if (count >= _samplingThreshold && !_recordHits)
             {
-                Interlocked.And(ref _samplePhase, ~SamplingOff);
+                Volatile.Write(ref _recordHits, true);
             }
 
             // Signalled first: where maintenance runs inline (tests, the hit-ratio benchmark), the samples it drains
@@ -422,7 +388,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
                 cached.AccessEpoch = epoch;
             }
 
-            if (IsSelected(cached))
+            if (_recordHits)
             {
                 _hits.Record(cached.Sample);
             }
@@ -464,10 +430,6 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         lock (_maintaining)
         {
             _hits.Drain(_onSampledHits);
-            if (!_countHits)
-            {
-                AdvanceSamplePhase();
-            }
 
             while (_policy.Maintain())
             {
@@ -666,27 +628,6 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         return _epochPublished[next & (EpochHistory - 1)];
     }
 
-    /// <summary>Whether hits of <paramref name="cached"/> are recorded now: every hit with lookups counted, else a selected entry's (see the type's remarks).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool IsSelected(CachedAddress cached) => ((cached.Selector ^ _samplePhase) & _selectionMask) == 0;
-
-    /// <summary>Moves the sampling phase on, keeping <see cref="SamplingOff"/> as it is. Under <see cref="_maintaining"/>.</summary>
-    private void AdvanceSamplePhase()
-    {
-        int phase = Volatile.Read(ref _samplePhase);
-        while (true)
-        {
-            int next = (phase & SamplingOff) | ((phase + 1) & ~SamplingOff);
-            int seen = Interlocked.CompareExchange(ref _samplePhase, next, phase);
-            if (seen == phase)
-            {
-                return;
-            }
-
-            phase = seen;
-        }
-    }
-
     private void CountEvicted(int entries)
     {
         if (entries > 0)
@@ -758,8 +699,8 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     /// <summary>
     /// One cached address with the version its writer passed and its key's policy node (an update keeps the node).
-    /// Compared by reference; immutable but for <see cref="AccessEpoch"/>. <see cref="Sample"/> and
-    /// <see cref="Selector"/> derive from the node, copied here so that a hit reads one object only.
+    /// Compared by reference; immutable but for <see cref="AccessEpoch"/>. <see cref="Sample"/> is the node's, copied
+    /// here so that a hit reads one object only.
     /// </summary>
     private sealed class CachedAddress(GrainAddress address, int version, PolicyNode node, int accessEpoch)
     {
@@ -777,8 +718,5 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         internal PolicyNode Node { get; } = node;
 
         internal long Sample { get; } = node.Sample;
-
-        /// <summary>Which sampling phase selects this entry (its low bits; never <see cref="SamplingOff"/>): a mix of the key's hash.</summary>
-        internal int Selector { get; } = (int)(((uint)node.Hash * 0x9E37_79B9u) >> 24);
     }
 }

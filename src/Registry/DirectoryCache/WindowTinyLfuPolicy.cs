@@ -19,13 +19,10 @@ namespace SyncMapRegistry;
 /// </para>
 /// <para>
 /// What it knows of reads. A hit writes nothing shared: readers leave samples in per-thread rings
-/// (<see cref="HitSampler"/>), every hit or the hits of a sampled subset of the keys (the cache's choice, see
-/// <see cref="SyncMapGrainDirectoryCache"/>), each naming a node by its <see cref="PolicyNode.Sample"/>.
-/// <see cref="OnSampledHits"/> turns them into frequency (the sketch), recency (the node moves to the tail of its
-/// list) and an access time. A sample whose node is gone (its slot freed or reused) is dropped. Each new key is
-/// counted once in the sketch when it is linked (a miss), unless the cache samples a subset of the keys: it then says
-/// which links to count, so that misses and hits are sampled alike. Each sample weighs <see cref="_sampleWeight"/>
-/// hits in the climber's hit ratio.
+/// (<see cref="HitSampler"/>), one hit in <see cref="HitSampler.SampleEvery"/>, each naming a node by its
+/// <see cref="PolicyNode.Sample"/>. <see cref="OnSampledHits"/> turns them into frequency (the sketch), recency
+/// (the node moves to the tail of its list) and an access time. A sample whose node is gone (its slot freed or
+/// reused) is dropped. Writes are seen exactly: each new key is counted once in the sketch when it is linked.
 /// </para>
 /// <para>
 /// Cost. Every method takes <see cref="_lock"/> for O(1) work, except the expiry's (O(their batch)) and
@@ -111,20 +108,14 @@ internal sealed class WindowTinyLfuPolicy
     private double _previousHitRatio;
     private double _stepSize;
 
-    /// <summary>Hits one sample stands for, in the climber's hit ratio: 1 when every hit is recorded.</summary>
-    private readonly int _sampleWeight;
-
     /// <summary>Random admission of a warm candidate, against an attacker that keeps a victim's frequency high.</summary>
     private uint _random = 0x9E37_79B9;
 
     /// <param name="maximum">The cap: the most keys the cache should hold.</param>
     /// <param name="timeToIdle">Expire a key not accessed for this long; <see cref="TimeSpan.Zero"/> or less, or infinite: never.</param>
     /// <param name="timeProvider">The clock of access times.</param>
-    /// <param name="sampleWeight">The hits one sample stands for: 1 when every hit is recorded.</param>
-    internal WindowTinyLfuPolicy(int maximum, TimeSpan timeToIdle, TimeProvider timeProvider, int sampleWeight = 1)
+    internal WindowTinyLfuPolicy(int maximum, TimeSpan timeToIdle, TimeProvider timeProvider)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleWeight);
-        _sampleWeight = sampleWeight;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maximum);
         _maximum = maximum;
         _timeProvider = timeProvider;
@@ -194,11 +185,10 @@ internal sealed class WindowTinyLfuPolicy
     }
 
     /// <summary>
-    /// Links a node whose key the map now holds, as the window's newest, and counts the key in the sketch (a miss)
-    /// when <paramref name="countInSketch"/>. Does nothing if the node was dropped meanwhile (its entry removed before
-    /// it was linked).
+    /// Links a node whose key the map now holds, as the window's newest, and counts the key in the sketch (a miss).
+    /// Does nothing if the node was dropped meanwhile (its entry removed before it was linked).
     /// </summary>
-    internal void Link(PolicyNode node, bool countInSketch = true)
+    internal void Link(PolicyNode node)
     {
         lock (_lock)
         {
@@ -208,10 +198,7 @@ internal sealed class WindowTinyLfuPolicy
             }
 
             node.LastAccess = _timeProvider.GetTimestamp();
-            if (countInSketch)
-            {
-                _sketch.Increment(node.Hash);
-            }
+            _sketch.Increment(node.Hash);
 
             _periodMisses++;
             _window.AddLast(node);
@@ -278,7 +265,7 @@ internal sealed class WindowTinyLfuPolicy
                     continue;
                 }
 
-                _periodHits += _sampleWeight;
+                _periodHits += HitSampler.SampleEvery;
                 _sketch.Increment(node.Hash);
                 if (node.Region == Region.None)
                 {
@@ -310,7 +297,7 @@ internal sealed class WindowTinyLfuPolicy
         {
             if (table is not null)
             {
-                _sketch.Install(table);
+                _sketch.Install(table, _maximum);
             }
 
             bool done = _sketch.HalveChunk();

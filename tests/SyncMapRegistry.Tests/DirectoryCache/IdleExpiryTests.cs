@@ -98,8 +98,7 @@ public sealed class IdleExpiryTests
     [InlineData(false)]
     public void AnEntryReadOncePerTimeToIdleNeverExpiresWhateverTheSampling(bool countLookups)
     {
-        // With lookups not counted, a hit is sampled only while its entry is selected (one phase in SelectEvery), and the
-        // cache samples nothing before it holds half its cap: here no read is ever sampled.
+        // With lookups not counted, the cache samples no hit before it holds half its cap: here no read is ever sampled.
         (SyncMapGrainDirectoryCache cache, FakeTimeProvider clock) = NewCache(TimeToIdle, countLookups);
         DateTimeOffset start = clock.GetUtcNow();
         SiloAddress silo = Silo(1000);
