@@ -167,6 +167,18 @@ internal sealed class WindowTinyLfuPolicy
         }
     }
 
+    /// <summary>The keys in the protected region, and its current maximum (for tests).</summary>
+    internal (int Count, int Maximum) Protected
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_protected.Count, _protectedMaximum);
+            }
+        }
+    }
+
     private int LinkedLocked => _window.Count + _probation.Count + _protected.Count;
 
     /// <summary>
@@ -313,7 +325,17 @@ internal sealed class WindowTinyLfuPolicy
                 _probation.AddLast(oldest);
             }
 
-            return !done || _window.Count > _windowMaximum + 1;
+            // Likewise a protected region the climber shrank (it grew the window) demotes its excess, least recent
+            // first, as Caffeine's maintenance does: left to the promotions' few demotions each, it stays oversized while
+            // a shifting workload needs probation's room for its new keys.
+            for (int moved = 0; moved < WindowTrimBatch && _protected.Count > _protectedMaximum; moved++)
+            {
+                PolicyNode oldest = _protected.First!;
+                _protected.Remove(oldest);
+                _probation.AddLast(oldest);
+            }
+
+            return !done || _window.Count > _windowMaximum + 1 || _protected.Count > _protectedMaximum;
         }
     }
 
@@ -480,6 +502,13 @@ internal sealed class WindowTinyLfuPolicy
     /// </summary>
     private void ClimbLocked()
     {
+        if (ClimbForTests is { } climb)
+        {
+            ClimbForTests = null;
+            ResizeWindowLocked(climb);
+            return;
+        }
+
         long requests = _periodHits + _periodMisses;
         if (requests < 10L * _maximum)
         {
@@ -496,7 +525,15 @@ internal sealed class WindowTinyLfuPolicy
         _periodHits = 0;
         _periodMisses = 0;
 
-        int step = (int)amount;
+        ResizeWindowLocked((int)amount);
+    }
+
+    /// <summary>Test seam: the next climb moves the window by this many keys instead of by the hit ratio.</summary>
+    internal int? ClimbForTests { get; set; }
+
+    /// <summary>Moves the window's maximum by <paramref name="step"/> keys (growing at protected's expense, shrinking to its gain), within bounds.</summary>
+    private void ResizeWindowLocked(int step)
+    {
         if (step > 0)
         {
             // Grow the window at protected's expense.
