@@ -31,7 +31,7 @@ internal sealed class FrequencySketch
     /// <summary>The next word a halving in progress will halve; -1 when none is in progress.</summary>
     private int _halvingAt = -1;
 
-    /// <summary>Increments between halvings: ten per key the table is sized for, as Caffeine does.</summary>
+    /// <summary>Increments between halvings: ten per key of the cache's cap, as Caffeine and BitFaster do (not per counter of the table, which is up to twice as many, and ages the counts half as fast).</summary>
     internal int SampleSize { get; private set; }
 
     /// <summary>Whether <see cref="SampleSize"/> increments have been made since the last halving began.</summary>
@@ -48,7 +48,9 @@ internal sealed class FrequencySketch
     /// counted, when it is larger; otherwise does nothing. O(1): the caller allocates the table beforehand, outside
     /// any lock, since zeroing megabytes is not O(1).
     /// </summary>
-    internal void Install(long[] table)
+    /// <param name="table">The new table.</param>
+    /// <param name="keys">The keys counted (the cache's cap): the halving period is ten increments per key; the table's length when <c>null</c>.</param>
+    internal void Install(long[] table, int? keys = null)
     {
         if (table.Length <= _table.Length)
         {
@@ -57,7 +59,7 @@ internal sealed class FrequencySketch
 
         _table = table;
         _mask = table.Length - 1;
-        SampleSize = 10 * table.Length;
+        SampleSize = (int)Math.Min(int.MaxValue, 10L * Math.Max(1, keys ?? table.Length));
         _size = 0;
         _halvingAt = -1;
     }

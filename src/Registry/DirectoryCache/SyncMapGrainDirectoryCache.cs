@@ -12,11 +12,14 @@ namespace SyncMapRegistry;
 
 /// <summary>
 /// Orleans' silo-local grain directory cache (<see cref="IGrainDirectoryCache"/>) on a read-mostly
-/// <see cref="SyncMap{TKey, TValue}"/>: the lookup on a cross-silo call takes no lock and writes nothing shared.
-/// A hit writes only its own thread's memory: it counts itself there and samples one hit in
-/// <see cref="HitSampler.SampleEvery"/> for the policy (<see cref="HitSampler"/>). With lookups not counted
-/// (<see cref="SyncMapRegistryOptions.CountLookups"/> off) and no idle expiry, it writes nothing until the cache first
-/// holds <see cref="SamplingShare"/> of its cap, when eviction comes near and the policy needs the samples.
+/// <see cref="SyncMap{TKey, TValue}"/>: the lookup on a cross-silo call takes no lock and allocates nothing.
+/// What a hit does beyond the map's read (see "Hits" below): with lookups counted
+/// (<see cref="SyncMapRegistryOptions.CountLookups"/>, the default) it counts itself and records a sample for the
+/// policy in its own thread's ring (<see cref="HitSampler"/>, one thread-static access); with lookups not counted it
+/// does so only once the cache has first held <see cref="SamplingShare"/> of its cap, when eviction comes near and the
+/// policy needs the samples, and touches no per-thread state before. With idle expiry on, it stamps its entry with the
+/// current access epoch when the stamp differs (a write at most once per epoch per entry, <see cref="EpochsPerTimeToIdle"/>
+/// epochs per time to idle).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -42,6 +45,27 @@ namespace SyncMapRegistry;
 /// the maintenance service.
 /// </para>
 /// <para>
+/// Hits. Counting each hit exactly needs per-thread state on every hit, and a thread-static access on Linux x64 is a
+/// call into the runtime's TLS helper (about 2 ns, measured: more than the rest of the hit beyond the map; the
+/// sample's store into the ring costs a fraction of that). So a hit that records pays that access once, and records
+/// every hit. Sampling fewer hits saves little unless the choice takes no per-thread state (a choice by entry and
+/// phase, 1 entry in 16 at a time, was measured: it cost 2 to 7 points of hit ratio on the <c>hitratio</c> traces, worth
+/// far more than the nanoseconds it saved), so the policy gets every hit once it needs them, and none before.
+/// </para>
+/// <para>
+/// Idle expiry (expire after access, <see cref="GrainDirectoryOptions.MaximumCacheTTL"/>). Samples are lossy (a
+/// ring keeps a thread's last <see cref="HitSampler.RingSize"/> hits; unselected entries are not sampled), so they
+/// only order the candidates. What decides is the access epoch: a counter that <see cref="Maintain"/> advances every
+/// <see cref="EpochsPerTimeToIdle"/>th of the time to idle, remembering when it published each value. A hit stamps its
+/// entry with the epoch it reads (<see cref="CachedAddress.AccessEpoch"/>) when the stamp differs; a new entry starts
+/// with <see cref="NeverRead"/>. An entry stamped with epoch e was last read before epoch e + 1 was published (or at
+/// any time up to now, when e is current). The rule: an entry expires only when its last sampled access (or its
+/// insertion) and that bound both lie more than the time to idle in the past. So an entry read at least once per
+/// time to idle never expires, however its reads were sampled, and one not read goes at most an epoch plus a
+/// maintenance interval late. (A read that races with the sweep's removal of its entry, between the sweep's look at
+/// the stamp and its removal, is missed: that read still hit, and the next one misses and reloads.)
+/// </para>
+/// <para>
 /// Counting. <see cref="Count"/> is kept by the writers, each add and each removal counted once by the writer
 /// that made it. <see cref="Clear"/> removes entry by entry for that reason: a writer still holding the map as
 /// it was before the clear then changes an entry that the clear also visits, never an orphan the count has
@@ -65,7 +89,16 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// </summary>
     internal const double SamplingShare = 0.5;
 
-    /// <summary>Expired entries removed per hold of the policy's lock.</summary>
+    /// <summary>Access epochs per time to idle: an idle entry goes at most this fraction of the time to idle late.</summary>
+    internal const int EpochsPerTimeToIdle = 8;
+
+    /// <summary>The access epoch of an entry not read since it was written; never published.</summary>
+    internal const int NeverRead = int.MinValue;
+
+    /// <summary>Publication times of the access epochs kept (a power of two): two times to idle.</summary>
+    private const int EpochHistory = 2 * EpochsPerTimeToIdle;
+
+    /// <summary>Idle entries judged per hold of the policy's lock.</summary>
     private const int ExpiryBatch = 256;
 
     /// <summary>Removals by a walk applied to the counters at a time, so the count drops as the walk goes.</summary>
@@ -91,8 +124,21 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <summary><see cref="WindowTinyLfuPolicy.OnSampledHits"/>, made into a delegate once.</summary>
     private readonly Action<ReadOnlySpan<long>> _onSampledHits;
 
-    /// <summary>Expired nodes of one batch; reused. Touched under <see cref="_maintaining"/> only.</summary>
+    /// <summary>Idle candidates of one batch, then the expired among them; reused. Touched under <see cref="_maintaining"/> only.</summary>
     private readonly List<PolicyNode> _expired = [];
+
+    /// <summary>Idle candidates found read after all, with the latest time their stamp allows; reused. Under <see cref="_maintaining"/> only.</summary>
+    private readonly List<(PolicyNode Node, long Access)> _readAgain = [];
+
+    /// <summary>
+    /// When each of the last <see cref="EpochHistory"/> access epochs was published (the clock's timestamp), by epoch
+    /// modulo the history. Written by <see cref="Maintain"/> only, under <see cref="_maintaining"/>.
+    /// </summary>
+    private readonly long[] _epochPublished = new long[EpochHistory];
+
+    /// <summary>The time to idle over <see cref="EpochsPerTimeToIdle"/>, in timestamp ticks; 0 without idle expiry.</summary>
+    private readonly long _epochLength;
+
 
     /// <summary>Sampled read hits: the policy's view of reads. Written by readers, each in a ring of its own thread.</summary>
     private readonly HitSampler _hits = new();
@@ -101,10 +147,19 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     private readonly int _samplingThreshold;
 
     /// <summary>
+    /// The current access epoch, which every hit reads and stamps on its entry when the entry's differs (see the type's
+    /// remarks). Written by <see cref="Maintain"/> only (under <see cref="_maintaining"/>), at most once per
+    /// <see cref="_epochLength"/>; stays 0 without idle expiry, so that no hit ever writes a stamp. A hit that reads the
+    /// previous value just as it changes stamps the previous epoch: its read is then bounded by this publication,
+    /// which it preceded.
+    /// </summary>
+    private int _accessEpoch;
+
+    /// <summary>
     /// Whether a hit is recorded in <see cref="_hits"/>. Always when lookups are counted (their hit count is the
-    /// sampler's) or entries expire when idle (the samples are their access times). Otherwise it turns on when an
-    /// insert first takes the count to <see cref="_samplingThreshold"/>, and stays on; until then no eviction is near,
-    /// and a hit writes nothing at all. Written once by an inserter, read by every hit: a hit that still reads
+    /// sampler's). Otherwise it turns on when an insert first takes the count to <see cref="_samplingThreshold"/>, and
+    /// stays on; until then no eviction is near, and a hit touches no per-thread state. (Idle expiry does not need the
+    /// samples: see the type's remarks.) Written once by an inserter, read by every hit: a hit that still reads
     /// <c>false</c> just after it turned on loses one sample.
     /// </summary>
     private bool _recordHits;
@@ -142,10 +197,12 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         directoryOptions ??= new GrainDirectoryOptions();
         _maxEntries = ResolveMaxEntries(options, directoryOptions);
         TimeProvider = timeProvider ?? TimeProvider.System;
+        _recordHits = options.CountLookups;
         _policy = new WindowTinyLfuPolicy(_maxEntries, directoryOptions.MaximumCacheTTL, TimeProvider);
         _onSampledHits = _policy.OnSampledHits;
         _samplingThreshold = (int)(_maxEntries * SamplingShare);
-        _recordHits = options.CountLookups || _policy.Expires;
+        _epochLength = _policy.TimeToIdle / EpochsPerTimeToIdle;
+        _epochPublished[0] = TimeProvider.GetTimestamp();
         _logger = logger ?? NullLogger<SyncMapGrainDirectoryCache>.Instance;
         _map = new SyncMap<GrainId, CachedAddress>(
             new SyncMapOptions { Name = options.Name, CountReadHits = options.CountReadHits, MeterFactory = meterFactory },
@@ -172,6 +229,10 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     /// <summary>The eviction policy (for tests).</summary>
     internal WindowTinyLfuPolicy Policy => _policy;
+
+    /// <summary>The per-thread rings the hits have recorded into (for tests: a hit that records nothing makes none).</summary>
+    internal int HitRings => _hits.RingCount;
+
 
     /// <inheritdoc/>
     public IEnumerable<(GrainAddress ActivationAddress, int Version)> KeyValues
@@ -204,7 +265,8 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             bool present = _map.TryGetValue(key, out CachedAddress? current);
             if (present && !current!.Node.Taken)
             {
-                if (_map.CompareAndSwap(key, current, new CachedAddress(value, version, current.Node)))
+                // The replacement keeps the entry's access stamp: an update is not a read.
+                if (_map.CompareAndSwap(key, current, new CachedAddress(value, version, current.Node, Volatile.Read(ref current.AccessEpoch))))
                 {
                     _counters.Updated(added: false);
                     return;
@@ -215,7 +277,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
             // A new key, or an entry whose node the policy took for removal: either way, a node of its own.
             PolicyNode node = _policy.NewNode(key);
-            var cached = new CachedAddress(value, version, node);
+            var cached = new CachedAddress(value, version, node, NeverRead);
             int count;
             _counters.ChangeStarting();
             try
@@ -319,6 +381,13 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     {
         if (_map.TryGetValue(key, out CachedAddress? cached))
         {
+            // The entry's access stamp, written only when it changes: at most once per epoch (see the type's remarks).
+            int epoch = _accessEpoch;
+            if (cached.AccessEpoch != epoch)
+            {
+                cached.AccessEpoch = epoch;
+            }
+
             if (_recordHits)
             {
                 _hits.Record(cached.Sample);
@@ -361,6 +430,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         lock (_maintaining)
         {
             _hits.Drain(_onSampledHits);
+
             while (_policy.Maintain())
             {
             }
@@ -456,14 +526,63 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         }
     }
 
-    /// <summary>Removes the entries idle for longer than the time to idle, a batch per hold of the policy's lock.</summary>
+    /// <summary>
+    /// Publishes the next access epoch when the current one is <see cref="_epochLength"/> old, then removes the entries
+    /// idle for longer than the time to idle by the rule of the type's remarks, a batch at a time: the policy names the
+    /// candidates (their sampled access is old), the map's entries' stamps clear those read since (the policy moves
+    /// them to their region's newest end), and the policy takes the rest, whose entries are then removed.
+    /// </summary>
     private void ExpireIdle()
     {
-        bool more = _policy.Expires;
+        if (!_policy.Expires)
+        {
+            return;
+        }
+
+        long now = TimeProvider.GetTimestamp();
+        int epoch = _accessEpoch;
+        if (now - _epochPublished[epoch & (EpochHistory - 1)] >= _epochLength)
+        {
+            epoch = epoch + 1 == NeverRead ? epoch + 2 : epoch + 1;
+            _epochPublished[epoch & (EpochHistory - 1)] = now;
+            Volatile.Write(ref _accessEpoch, epoch);
+        }
+
+        long deadline = now - _policy.TimeToIdle;
+        bool more = true;
         while (more)
         {
             _expired.Clear();
-            more = _policy.TakeExpired(_expired, ExpiryBatch);
+            _readAgain.Clear();
+            more = _policy.FindIdle(_expired, ExpiryBatch, deadline);
+            if (_expired.Count == 0)
+            {
+                break;
+            }
+
+            // Outside the policy's lock: the map's reads. A candidate whose entry is gone or carries another node stays
+            // in the list: the policy's take finds it dropped, or drops it, and its removal is a no-op.
+            int kept = 0;
+            for (int i = 0; i < _expired.Count; i++)
+            {
+                PolicyNode node = _expired[i];
+                if (_map.TryGetValue(node.Key, out CachedAddress? cached) && ReferenceEquals(cached.Node, node))
+                {
+                    long lastRead = LatestReadBefore(Volatile.Read(ref cached.AccessEpoch), epoch, now);
+                    if (lastRead > deadline)
+                    {
+                        _readAgain.Add((node, lastRead));
+                        continue;
+                    }
+                }
+
+                _expired[kept++] = node;
+            }
+
+            _expired.RemoveRange(kept, _expired.Count - kept);
+            _policy.Touch(_readAgain);
+            _policy.TakeIdle(_expired, deadline);
+
             int expired = 0;
             _counters.ChangeStarting();
             try
@@ -482,6 +601,31 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
         }
 
         _expired.Clear();
+        _readAgain.Clear();
+    }
+
+    /// <summary>
+    /// The latest time a read stamped <paramref name="stamp"/> can have happened, with <paramref name="current"/> the
+    /// current epoch: <paramref name="now"/> for the current epoch; the publication of the next epoch for an older one
+    /// (for an epoch older than the history, the oldest publication kept, which is later); <see cref="long.MinValue"/>
+    /// for <see cref="NeverRead"/>.
+    /// </summary>
+    private long LatestReadBefore(int stamp, int current, long now)
+    {
+        if (stamp == NeverRead)
+        {
+            return long.MinValue;
+        }
+
+        int age = unchecked(current - stamp);
+        if (age == 0)
+        {
+            return now;
+        }
+
+        int next = age > 0 && age < EpochHistory ? stamp + 1 : current - EpochHistory + 1;
+        next = next == NeverRead ? next + 1 : next;
+        return _epochPublished[next & (EpochHistory - 1)];
     }
 
     private void CountEvicted(int entries)
@@ -555,11 +699,18 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     /// <summary>
     /// One cached address with the version its writer passed and its key's policy node (an update keeps the node).
-    /// Immutable, compared by reference. <see cref="Sample"/> is the node's, copied here so that a hit reads one
-    /// object only.
+    /// Compared by reference; immutable but for <see cref="AccessEpoch"/>. <see cref="Sample"/> is the node's, copied
+    /// here so that a hit reads one object only.
     /// </summary>
-    private sealed class CachedAddress(GrainAddress address, int version, PolicyNode node)
+    private sealed class CachedAddress(GrainAddress address, int version, PolicyNode node, int accessEpoch)
     {
+        /// <summary>
+        /// The access epoch of the entry's last read, or <see cref="NeverRead"/>: written by hits, only when it differs
+        /// from the current epoch (so at most once per epoch, by whichever readers see it differ: they all write the
+        /// same value, or a newer one); read by the expiry sweep.
+        /// </summary>
+        internal int AccessEpoch = accessEpoch;
+
         internal GrainAddress Address { get; } = address;
 
         internal int Version { get; } = version;

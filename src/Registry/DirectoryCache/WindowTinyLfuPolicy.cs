@@ -25,17 +25,18 @@ namespace SyncMapRegistry;
 /// reused) is dropped. Writes are seen exactly: each new key is counted once in the sketch when it is linked.
 /// </para>
 /// <para>
-/// Cost. Every method takes <see cref="_lock"/> for O(1) work, except <see cref="TakeExpired"/> (O(its batch)) and
+/// Cost. Every method takes <see cref="_lock"/> for O(1) work, except the expiry's (O(their batch)) and
 /// the sketch's upkeep (<see cref="Maintain"/>: chunked, off the message path). Nothing foreign runs under the
 /// lock: no map operation, no telemetry. The slots that map samples to nodes grow a chunk at a time (no copy).
 /// </para>
 /// <para>
 /// Expiry (expire after access, Orleans' <c>MaximumCacheTTL</c>). A node's access time is when it was linked or when a
-/// drain last saw a sample of it, on the policy's clock. Since each region is kept in access order, the expired keys
-/// are found at the heads: <see cref="TakeExpired"/> looks no further than the first live key of each region. The
-/// order is approximate where keys move between regions (a demoted or admitted key keeps its access time), so an
-/// expired key may outlive its time until the keys ahead of it go; a key read only between samples may expire
-/// although read (see docs/registry.md).
+/// drain last saw a sample of it, on the policy's clock. Samples are lossy, so the access time only names candidates:
+/// the cache judges them by its entries' access epochs (<see cref="SyncMapGrainDirectoryCache"/>'s remarks), and
+/// hands back those read since (<see cref="Touch"/>) and those to take (<see cref="TakeIdle"/>). Since each region is
+/// kept in access order, the candidates are found at the heads: <see cref="FindIdle"/> looks no further than the
+/// first recent key of each region. The order is approximate where keys move between regions (a demoted or admitted
+/// key keeps its access time), so an expired key may outlive its time until the keys ahead of it go.
 /// </para>
 /// </remarks>
 internal sealed class WindowTinyLfuPolicy
@@ -139,6 +140,9 @@ internal sealed class WindowTinyLfuPolicy
     /// <summary>Whether keys expire after a time without access.</summary>
     internal bool Expires => _timeToIdle > 0;
 
+    /// <summary>The time to idle in <see cref="TimeProvider"/> timestamp ticks; 0: never.</summary>
+    internal long TimeToIdle => _timeToIdle;
+
     /// <summary>The keys linked, in all regions (for tests and the gauge of the policy's view).</summary>
     internal int Linked
     {
@@ -159,6 +163,18 @@ internal sealed class WindowTinyLfuPolicy
             lock (_lock)
             {
                 return _windowMaximum;
+            }
+        }
+    }
+
+    /// <summary>The keys in the protected region, and its current maximum (for tests).</summary>
+    internal (int Count, int Maximum) Protected
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_protected.Count, _protectedMaximum);
             }
         }
     }
@@ -195,6 +211,7 @@ internal sealed class WindowTinyLfuPolicy
 
             node.LastAccess = _timeProvider.GetTimestamp();
             _sketch.Increment(node.Hash);
+
             _periodMisses++;
             _window.AddLast(node);
 
@@ -292,7 +309,7 @@ internal sealed class WindowTinyLfuPolicy
         {
             if (table is not null)
             {
-                _sketch.Install(table);
+                _sketch.Install(table, _maximum);
             }
 
             bool done = _sketch.HalveChunk();
@@ -308,16 +325,27 @@ internal sealed class WindowTinyLfuPolicy
                 _probation.AddLast(oldest);
             }
 
-            return !done || _window.Count > _windowMaximum + 1;
+            // Likewise a protected region the climber shrank (it grew the window) demotes its excess, least recent
+            // first, as Caffeine's maintenance does: left to the promotions' few demotions each, it stays oversized while
+            // a shifting workload needs probation's room for its new keys.
+            for (int moved = 0; moved < WindowTrimBatch && _protected.Count > _protectedMaximum; moved++)
+            {
+                PolicyNode oldest = _protected.First!;
+                _protected.Remove(oldest);
+                _probation.AddLast(oldest);
+            }
+
+            return !done || _window.Count > _windowMaximum + 1 || _protected.Count > _protectedMaximum;
         }
     }
 
     /// <summary>
-    /// Drops up to <paramref name="budget"/> nodes not accessed for the time to idle, from the heads of the regions,
-    /// and adds them to <paramref name="expired"/>: the caller removes their entries.
+    /// Adds to <paramref name="idle"/> up to <paramref name="budget"/> nodes whose access time is at or before
+    /// <paramref name="deadline"/>, from the heads of the regions (oldest first), without taking them: the cache judges
+    /// each by its entry, then hands them to <see cref="Touch"/> or <see cref="TakeIdle"/>.
     /// </summary>
-    /// <returns>Whether more may be expired (the budget ran out).</returns>
-    internal bool TakeExpired(List<PolicyNode> expired, int budget)
+    /// <returns>Whether more may be idle (the budget ran out).</returns>
+    internal bool FindIdle(List<PolicyNode> idle, int budget, long deadline)
     {
         if (_timeToIdle == 0)
         {
@@ -326,23 +354,75 @@ internal sealed class WindowTinyLfuPolicy
 
         lock (_lock)
         {
-            long deadline = _timeProvider.GetTimestamp() - _timeToIdle;
             foreach (AccessOrder order in (ReadOnlySpan<AccessOrder>)[_window, _probation, _protected])
             {
-                while (order.First is { } oldest && oldest.LastAccess <= deadline)
+                for (PolicyNode? node = order.First; node is not null && node.LastAccess <= deadline; node = node.Next)
                 {
                     if (budget-- == 0)
                     {
                         return true;
                     }
 
-                    oldest.Taken = true;
-                    DropLocked(oldest);
-                    expired.Add(oldest);
+                    idle.Add(node);
                 }
             }
 
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Records accesses the samples missed: each node still linked takes the access time given (when later than its
+    /// own) and moves to its region's newest end.
+    /// </summary>
+    internal void Touch(List<(PolicyNode Node, long Access)> accessed)
+    {
+        if (accessed.Count == 0)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            foreach ((PolicyNode node, long access) in accessed)
+            {
+                AccessOrder? order = node.Region switch
+                {
+                    Region.Window => _window,
+                    Region.Probation => _probation,
+                    Region.Protected => _protected,
+                    _ => null,
+                };
+                if (order is not null)
+                {
+                    node.LastAccess = Math.Max(node.LastAccess, access);
+                    order.MoveToLast(node);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes for removal the nodes of <paramref name="idle"/> still linked and still not accessed after
+    /// <paramref name="deadline"/>, and removes the others from the list: the caller removes the entries of those left.
+    /// </summary>
+    internal void TakeIdle(List<PolicyNode> idle, long deadline)
+    {
+        lock (_lock)
+        {
+            int kept = 0;
+            for (int i = 0; i < idle.Count; i++)
+            {
+                PolicyNode node = idle[i];
+                if (node.Region != Region.None && node.LastAccess <= deadline)
+                {
+                    node.Taken = true;
+                    DropLocked(node);
+                    idle[kept++] = node;
+                }
+            }
+
+            idle.RemoveRange(kept, idle.Count - kept);
         }
     }
 
@@ -422,6 +502,13 @@ internal sealed class WindowTinyLfuPolicy
     /// </summary>
     private void ClimbLocked()
     {
+        if (ClimbForTests is { } climb)
+        {
+            ClimbForTests = null;
+            ResizeWindowLocked(climb);
+            return;
+        }
+
         long requests = _periodHits + _periodMisses;
         if (requests < 10L * _maximum)
         {
@@ -438,7 +525,15 @@ internal sealed class WindowTinyLfuPolicy
         _periodHits = 0;
         _periodMisses = 0;
 
-        int step = (int)amount;
+        ResizeWindowLocked((int)amount);
+    }
+
+    /// <summary>Test seam: the next climb moves the window by this many keys instead of by the hit ratio.</summary>
+    internal int? ClimbForTests { get; set; }
+
+    /// <summary>Moves the window's maximum by <paramref name="step"/> keys (growing at protected's expense, shrinking to its gain), within bounds.</summary>
+    private void ResizeWindowLocked(int step)
+    {
         if (step > 0)
         {
             // Grow the window at protected's expense.

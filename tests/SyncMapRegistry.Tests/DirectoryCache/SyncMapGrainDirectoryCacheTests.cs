@@ -127,6 +127,38 @@ public sealed class SyncMapGrainDirectoryCacheTests
         Assert.InRange(cache.Count, 1, cap);
     }
 
+    [Theory]
+    [InlineData(240)]
+    [InlineData(0)]
+    public void WithLookupsNotCountedAHitTouchesNoPerThreadStateBeforeTheCacheHoldsHalfItsCap(int timeToIdleSeconds)
+    {
+        // Idle expiry included: it reads the entries' access epochs, not the samples. (A thread-static access is a call
+        // into the runtime on Linux: the dearest part of a hit after the map's read.)
+        const int cap = 1_000;
+        const int half = (int)(cap * SyncMapGrainDirectoryCache.SamplingShare);
+        SyncMapGrainDirectoryCache cache = NewCache(cap, countLookups: false, directoryOptions: new() { MaximumCacheTTL = TimeSpan.FromSeconds(timeToIdleSeconds) });
+        SiloAddress silo = Silo(1000);
+        for (int i = 0; i < half - 1; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), silo), i);
+            Assert.True(cache.TryLookUp(Grain(i), out _));
+        }
+
+        Assert.Equal(0, cache.HitRings);
+        cache.AddOrUpdate(Address(Grain(half), silo), half);
+        Assert.True(cache.TryLookUp(Grain(0), out _));
+        Assert.Equal(1, cache.HitRings);
+    }
+
+    [Fact]
+    public void WithLookupsCountedEveryHitIsRecorded()
+    {
+        SyncMapGrainDirectoryCache cache = NewCache(100, directoryOptions: NoExpiry);
+        cache.AddOrUpdate(Address(Grain(1), Silo(1000)), 1);
+        Assert.True(cache.TryLookUp(Grain(1), out _));
+        Assert.Equal(1, cache.HitRings);
+    }
+
     [Fact]
     public void LookupsAreCountedAsHitsAndMisses()
     {
