@@ -51,10 +51,10 @@ public sealed class SyncMapRegistryOptions
 
     /// <summary>
     /// Publishes registry lookups by result (<c>syncmap_registry.lookups</c>, hit or miss), counted in per-thread
-    /// cells: a thread-static access on every lookup. Off, a directory-cache hit still records a sample for the
-    /// eviction policy in its thread's own ring when Orleans' <c>GrainDirectoryOptions.MaximumCacheTTL</c> is on (the
-    /// samples are the entries' access times); with that TTL off (zero or infinite) it records itself only once the
-    /// cache has held half its cap, and writes nothing before that. Default: <c>true</c>.
+    /// cells: a thread-static access on every lookup. Off, a directory-cache hit records a sample for the eviction
+    /// policy (in its thread's own ring) only once the cache has first held half its cap, and touches no per-thread
+    /// state before that; idle expiry (Orleans' <c>GrainDirectoryOptions.MaximumCacheTTL</c>) does not depend on the
+    /// samples either way (a hit stamps its entry's access epoch). Default: <c>true</c>.
     /// </summary>
     public bool CountLookups { get; set; } = true;
 
