@@ -83,7 +83,7 @@ internal sealed class PlainReporter(TextWriter output) : IRunReporter
         else
         {
             w.WriteLine($"registry lookups      {total.Hits + total.Misses}: {total.Hits} served by the registry (hit), {total.Misses} missed");
-            w.WriteLine($"syncmap lookups       read_hit {total.ReadHits}, dirty_hit {total.DirtyHits}, miss {total.LookupMisses}");
+            w.WriteLine($"syncmap lookups       read_hit {(o.CountReadHits ? total.ReadHits.ToString(Invariant) : "not counted (--count-read-hits)")}, dirty_hit {total.DirtyHits}, miss {total.LookupMisses}");
             w.WriteLine($"promotions            {total.Promotions}");
             w.WriteLine($"entries now           {total.Entries} (purged {total.Purged}, removed by Orleans {total.Removals}, evicted {total.Evicted})");
             w.WriteLine($"activations now       {total.LocalActivations} (from the registries' local-activation indexes)");
