@@ -42,6 +42,23 @@ public sealed class HostWorkloadTests
         Assert.True(summary.Directory.CacheHitRatio > 0.9, $"Orleans counted a cache hit ratio of {summary.Directory.CacheHitRatio}");
     }
 
+    [Fact]
+    public async Task AWarmUpRunsTheWorkloadBeforeTheMeasuredRunAndCountsNothingOfIt()
+    {
+        HostRun run = await HostRun.StartAsync(null, "--silos", "2", "--grains", "40", "--warm-up", "1s", "--duration", "1s", "--concurrency", "4", "--read-ratio", "0.5");
+
+        Assert.True(run.Result.ExitCode == HostProgram.ExitSuccess, run.Error);
+        RunSummary summary = Assert.IsType<RunSummary>(run.Result.Summary);
+        Assert.Equal(40, summary.Workload.Activated);
+        Assert.True(summary.Workload.Calls > 0, "no call completed in the measured run");
+
+        // The warm-up ran between the activation and the measured run, and the summary says so.
+        int warmUp = run.Output.IndexOf("warming up for 1 s (not counted)", StringComparison.Ordinal);
+        Assert.True(warmUp > run.Output.IndexOf("activating 40 grains", StringComparison.Ordinal), run.Output);
+        Assert.True(warmUp < run.Output.IndexOf("running the workload for 1 s", StringComparison.Ordinal), run.Output);
+        Assert.Contains("after a warm-up of 1 s (not counted)", run.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
