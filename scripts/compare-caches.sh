@@ -17,7 +17,8 @@
 # LOG_DIR (a temporary directory; each run's full output is kept there), and MODE:
 #   alternate (the default)  each round runs one cache, then the other, back to back (which goes first alternates);
 #   parallel                 each round runs both at once, on ports 100 apart, so that both see the same machine
-#                            load: on a shared machine whose load drifts, the fairer pairing (each gets about half).
+#                            load: on a shared machine whose load drifts, the fairer pairing (each gets about half);
+#                            which one starts first (and so ends its measured run first) alternates by round.
 set -euo pipefail
 
 rounds="${ROUNDS:-3}"
@@ -66,11 +67,13 @@ loads="$logs/loads.txt"
 for ((round = 1; round <= rounds; round++)); do
     echo "round $round: load average $(cut -d' ' -f1-3 /proc/loadavg) at the start" >>"$loads"
     if [ "$mode" = parallel ]; then
-        echo "round $round: syncmap and lru at once ($duration)" >&2
-        host_run syncmap 0 "$round" "$@" & first=$!
-        host_run lru 100 "$round" "$@" & second=$!
+        # The one started first also starts its measured run first and ends it first, with the machine to the other
+        # for the last moments; so which one starts first alternates by round, as in alternate mode.
+        if ((round % 2 == 1)); then order=(syncmap lru); else order=(lru syncmap); fi
+        echo "round $round: ${order[0]} and ${order[1]} at once ($duration)" >&2
+        host_run "${order[0]}" 0 "$round" "$@" & first=$!
+        host_run "${order[1]}" 100 "$round" "$@" & second=$!
         wait "$first" && wait "$second" || exit 1
-        order=(syncmap lru)
     else
         # Alternate which cache goes first, so neither always runs on a warmer (or more tired) machine.
         if ((round % 2 == 1)); then order=(syncmap lru); else order=(lru syncmap); fi
