@@ -5,7 +5,8 @@
 #   scripts/profile-host.sh syncmap            # the host's default workload, 15 s profiled after 5 s of running
 #   PROFILE=20 scripts/profile-host.sh lru --grains 100000 --popularity zipf:0.9 --cache-size 1000
 #
-# Needs perf (linux-perf). W^X is off in the profiled run (DOTNET_EnableWriteXorExecute=0), else perf cannot name JIT'd code. Environment: PROFILE (seconds sampled, 15), SETTLE (seconds of the run before sampling, 5),
+# Needs perf (linux-perf). W^X is off in the profiled run (DOTNET_EnableWriteXorExecute=0), else perf cannot name JIT'd code;
+# WXORX=1 keeps the runtime's default (W^X on), for the runtime's and the kernel's side of it. Environment: PROFILE (seconds sampled, 15), SETTLE (seconds of the run before sampling, 5),
 # FREQUENCY (samples/s, 999), CONFIGURATION (Release), TOP (methods listed, 60), SILO_PORT, GATEWAY_PORT, OUT (a folder
 # for perf.data, the reports and the host's output; a temporary one by default).
 # Extra arguments go to the host (any option but --directory-cache, --duration, --output and the ports).
@@ -27,7 +28,7 @@ host="$root/src/Host/bin/$configuration/net10.0/SyncMapRegistry.Host.dll"
 
 # The run lasts the settling, the sample and a margin, so the sample ends before the run does.
 duration=$((settle + profile + 5))
-DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 dotnet "$host" --directory-cache "$cache" --duration "${duration}s" --output plain \
+DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute="${WXORX:-0}" dotnet "$host" --directory-cache "$cache" --duration "${duration}s" --output plain \
     --silo-port "${SILO_PORT:-11111}" --gateway-port "${GATEWAY_PORT:-30000}" "$@" >"$out/host.txt" 2>"$out/host.err" &
 pid=$!
 until grep -q "^running the workload" "$out/host.txt" 2>/dev/null; do
