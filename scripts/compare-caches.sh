@@ -2,7 +2,7 @@
 # Runs the host's workload with SyncMapRegistry and with Orleans' default LRU directory cache, alternating, for N rounds,
 # and prints one markdown table: the median of each figure per cache, the ratio syncmap / lru, and every round.
 #
-#   scripts/compare-caches.sh                 # 3 rounds x 2 caches x 20 s, the host's default workload
+#   scripts/compare-caches.sh                 # 3 rounds x 2 caches x 20 s (after a 10 s warm-up), the host's default workload
 #   ROUNDS=5 DURATION=30s scripts/compare-caches.sh --grains 5000 --read-ratio 0.9
 #   ROUNDS=5 MODE=parallel scripts/compare-caches.sh --grains 100000 --popularity zipf:0.9 --cache-size 1000
 #
@@ -11,16 +11,19 @@
 # so the two caches' policies compare on the same measure. The ratio row gives lookups as syncmap / lru and the
 # hit ratio as the difference in points.
 #
-# Extra arguments go to every run (any host option but --directory-cache, --duration, --output and the ports).
-# Environment: ROUNDS (3), DURATION (20s), CONFIGURATION (Release), SILO_PORT (11111), GATEWAY_PORT (30000),
+# Extra arguments go to every run (any host option but --directory-cache, --duration, --warm-up, --output and the ports).
+# Environment: ROUNDS (3), DURATION (20s), WARMUP (10s: the workload runs this long, uncounted, before each measured run,
+# so that the runtime's tiered JIT has compiled the hot paths and the runs compare steady states; 0 for none), CONFIGURATION (Release), SILO_PORT (11111), GATEWAY_PORT (30000),
 # LOG_DIR (a temporary directory; each run's full output is kept there), and MODE:
 #   alternate (the default)  each round runs one cache, then the other, back to back (which goes first alternates);
 #   parallel                 each round runs both at once, on ports 100 apart, so that both see the same machine
-#                            load: on a shared machine whose load drifts, the fairer pairing (each gets about half).
+#                            load: on a shared machine whose load drifts, the fairer pairing (each gets about half);
+#                            which one starts first (and so ends its measured run first) alternates by round.
 set -euo pipefail
 
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-20s}"
+warmup="${WARMUP:-10s}"
 configuration="${CONFIGURATION:-Release}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 logs="${LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/compare-caches.XXXXXX")}"
@@ -37,7 +40,7 @@ gateway_port="${GATEWAY_PORT:-30000}"
 # One run of the host, its output kept in $logs/ROUND-CACHE.txt; the second argument offsets its ports.
 host_run() {
     local cache="$1" offset="$2" round="$3" log="$logs/$3-$1.txt"
-    dotnet "$host" --directory-cache "$cache" --duration "$duration" --output plain \
+    dotnet "$host" --directory-cache "$cache" --duration "$duration" --warm-up "$warmup" --output plain \
         --silo-port "$((silo_port + offset))" --gateway-port "$((gateway_port + offset))" "${@:4}" >"$log" 2>"$log.err" \
         || { echo "the $cache run failed; see $log and $log.err" >&2; return 1; }
 }
@@ -59,13 +62,18 @@ figures() {
 
 results="$logs/results.txt"
 : >"$results"
+loads="$logs/loads.txt"
+: >"$loads"
 for ((round = 1; round <= rounds; round++)); do
+    echo "round $round: load average $(cut -d' ' -f1-3 /proc/loadavg) at the start" >>"$loads"
     if [ "$mode" = parallel ]; then
-        echo "round $round: syncmap and lru at once ($duration)" >&2
-        host_run syncmap 0 "$round" "$@" & first=$!
-        host_run lru 100 "$round" "$@" & second=$!
+        # The one started first also starts its measured run first and ends it first, with the machine to the other
+        # for the last moments; so which one starts first alternates by round, as in alternate mode.
+        if ((round % 2 == 1)); then order=(syncmap lru); else order=(lru syncmap); fi
+        echo "round $round: ${order[0]} and ${order[1]} at once ($duration)" >&2
+        host_run "${order[0]}" 0 "$round" "$@" & first=$!
+        host_run "${order[1]}" 100 "$round" "$@" & second=$!
         wait "$first" && wait "$second" || exit 1
-        order=(syncmap lru)
     else
         # Alternate which cache goes first, so neither always runs on a warmer (or more tired) machine.
         if ((round % 2 == 1)); then order=(syncmap lru); else order=(lru syncmap); fi
@@ -113,5 +121,17 @@ awk -v rounds="$rounds" -v duration="$duration" '
         row("**syncmap**, median of " rounds " x " duration, "syncmap", 0)
         row("**lru**, median of " rounds " x " duration, "lru", 0)
         ratios("**syncmap / lru**, median of the rounds ratios", 0)
+        printf "| syncmap / lru, min-max of the rounds |"
+        for (k = 1; k <= 13; k++) {
+            if (k > 7 && k < 12) continue
+            lo = hi = ratio[1,k]
+            for (r = 2; r <= rounds; r++) { if (ratio[r,k] < lo) lo = ratio[r,k]; if (ratio[r,k] > hi) hi = ratio[r,k] }
+            printf(k == 13 ? " %+.2f to %+.2f pt |" : " %.3f-%.3fx |", lo, hi)
+        }
+        printf " | |\n"
     }' "$results"
+echo "end: load average $(cut -d' ' -f1-3 /proc/loadavg)" >>"$loads"
+echo
+echo "$(nproc) processors; load average (1, 5, 15 min) by round:"
+sed 's/^/- /' "$loads"
 echo "each run's output: $logs" >&2

@@ -56,6 +56,11 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
                     status.Phase = "warm-up";
                     reporter.Message($"activating {options.Grains} grains");
                     await workload.ActivateAsync(cancellationToken);
+                    if (options.WarmUp > TimeSpan.Zero)
+                    {
+                        reporter.Message($"warming up for {options.WarmUp.TotalSeconds:0.#} s (not counted)");
+                        await WarmUpAsync(callers, cancellationToken);
+                    }
                 }
 
                 status.Phase = workload is null ? "hosting" : "running";
@@ -138,6 +143,26 @@ internal sealed class HostRunner(HostOptions options, IRunReporter reporter, Tex
         {
             TimeSpan elapsed = time.GetElapsedTime(started);
             return new ProgressReport(phase, options.DirectoryCache, elapsed > options.Duration ? options.Duration : elapsed, options.Duration, workload?.Snapshot() ?? default, rate, ReadSilos(cluster, directory));
+        }
+    }
+
+    /// <summary>
+    /// Runs the workload for <see cref="HostOptions.WarmUp"/> on a workload of its own, whose counters are dropped: the
+    /// measured run starts with the process's counters read afterwards, and its workload counts from zero.
+    /// </summary>
+    private async Task WarmUpAsync(IReadOnlyList<Caller> callers, CancellationToken cancellationToken)
+    {
+        var warmUp = new GrainWorkload(callers, options, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task running = warmUp.RunAsync(stop.Token);
+        try
+        {
+            await Task.Delay(options.WarmUp, time, cancellationToken);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
         }
     }
 

@@ -22,6 +22,7 @@ public sealed class HostArgumentTests
     [InlineData("--cache-size", "0", "--cache-size")]
     [InlineData("--cache-size", "lots", "--cache-size")]
     [InlineData("--connect-timeout", "0", "--connect-timeout")]
+    [InlineData("--warm-up", "2h", "--warm-up")]
     public async Task ABadArgumentExitsWith2AndNamesTheOption(string option, string value, string named)
     {
         (HostRunResult result, _, string error) = await RunAsync([option, value]);

@@ -15,18 +15,22 @@ internal static class RegistryWiring
     public static string LocalActivationsName(string siloName) => $"{SyncMapRegistryOptions.DefaultLocalActivationsName}.{siloName}";
 
     /// <summary>
-    /// Adds SyncMapRegistry to a silo's services, named after the silo. The host counts read hits too (off by
-    /// default in the library), so the table can show every lookup by result.
+    /// Adds SyncMapRegistry to a silo's services, named after the silo, with the library's defaults otherwise:
+    /// read hits are counted only when <paramref name="countReadHits"/> (<c>--count-read-hits</c>).
     /// </summary>
-    public static void AddRegistry(ISiloBuilder silo, string siloName)
+    public static void AddRegistry(ISiloBuilder silo, string siloName, bool countReadHits)
     {
         ArgumentNullException.ThrowIfNull(silo);
-        silo.Services.AddSyncMapRegistry(options =>
-        {
-            options.Name = DirectoryCacheName(siloName);
-            options.LocalActivationsName = LocalActivationsName(siloName);
-            options.CountReadHits = true;
-        });
+        silo.Services.AddSyncMapRegistry(options => Configure(options, siloName, countReadHits));
+    }
+
+    /// <summary>The host's settings of one silo's registry: its names, and <see cref="SyncMapRegistryOptions.CountReadHits"/> only when asked.</summary>
+    internal static void Configure(SyncMapRegistryOptions options, string siloName, bool countReadHits)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Name = DirectoryCacheName(siloName);
+        options.LocalActivationsName = LocalActivationsName(siloName);
+        options.CountReadHits = countReadHits;
     }
 
     /// <summary>The directory cache's entries, counted by the silo address they point at (<c>none</c>: no silo); empty without a registry.</summary>

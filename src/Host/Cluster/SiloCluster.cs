@@ -275,7 +275,7 @@ internal sealed class SiloCluster : IAsyncDisposable
         silo.AddActivityPropagation();
         if (_options.DirectoryCache == DirectoryCacheKind.SyncMap)
         {
-            RegistryWiring.AddRegistry(silo, endpoint.Name);
+            RegistryWiring.AddRegistry(silo, endpoint.Name, _options.CountReadHits);
         }
     }
 

@@ -56,7 +56,7 @@ internal sealed class PlainReporter(TextWriter output) : IRunReporter
         w.WriteLine($"directory cache       {Name(o.DirectoryCache)}, cache size {(o.CacheSize is { } size ? size.ToString(Invariant) : "Orleans' default")}{(o.Churn ? ", churn (idle grains collected after 2 s)" : "")}");
         w.WriteLine($"silos                 {(o.HostsSilos ? $"{o.Silos} in this process (silo ports {o.SiloPort}..{o.SiloPort + o.Silos - 1}), " : "none in this process, ")}role {Name(o.Role)}, {Name(o.Clustering)} clustering");
         w.WriteLine($"workload              {o.Grains} grains, popularity {o.ParsedPopularity}, read ratio {o.ReadRatio:0.###}, cross-silo target {o.CrossSiloRatio:P0}, {(o.Rate > 0 ? $"{o.Rate} calls/s open loop" : $"{o.Concurrency} calls in flight")}");
-        w.WriteLine($"duration              {summary.Elapsed.TotalSeconds:0.0} s of {o.Duration.TotalSeconds:0.#} s");
+        w.WriteLine($"duration              {summary.Elapsed.TotalSeconds:0.0} s of {o.Duration.TotalSeconds:0.#} s{(o.WarmUp > TimeSpan.Zero ? $", after a warm-up of {o.WarmUp.TotalSeconds:0.#} s (not counted)" : "")}");
         w.WriteLine($"grain calls           {calls.Calls} ({summary.CallsPerSecond:0}/s), failed {calls.Failed}; reads {calls.Reads}, updates {calls.Updates}, cross-silo {calls.CrossSilo} ({calls.CrossSiloShare:P1})");
         w.WriteLine($"latency ms            p50 {latency.P50:0.000}  p99 {latency.P99:0.000}  p99.9 {latency.P999:0.000}  max {latency.Max:0.000}  mean {latency.Mean:0.000}");
         w.WriteLine($"cpu per call          {summary.CpuMicrosecondsPerCall:0.0} us ({cost.CpuTime.TotalSeconds:0.00} s of processor time, whole process)");
@@ -83,7 +83,7 @@ internal sealed class PlainReporter(TextWriter output) : IRunReporter
         else
         {
             w.WriteLine($"registry lookups      {total.Hits + total.Misses}: {total.Hits} served by the registry (hit), {total.Misses} missed");
-            w.WriteLine($"syncmap lookups       read_hit {total.ReadHits}, dirty_hit {total.DirtyHits}, miss {total.LookupMisses}");
+            w.WriteLine($"syncmap lookups       read_hit {(o.CountReadHits ? total.ReadHits.ToString(Invariant) : "not counted (--count-read-hits)")}, dirty_hit {total.DirtyHits}, miss {total.LookupMisses}");
             w.WriteLine($"promotions            {total.Promotions}");
             w.WriteLine($"entries now           {total.Entries} (purged {total.Purged}, removed by Orleans {total.Removals}, evicted {total.Evicted})");
             w.WriteLine($"activations now       {total.LocalActivations} (from the registries' local-activation indexes)");

@@ -242,6 +242,7 @@ internal sealed class HostOptionsValidator : IValidateOptions<HostOptions>
         Check(options.Silos is >= 1 and <= 16, nameof(options.Silos), $"must be between 1 and 16 (got {options.Silos}).");
         Check(options.Grains is >= 1 and <= 10_000_000, nameof(options.Grains), $"must be between 1 and 10000000 (got {options.Grains}).");
         Check(options.Duration > TimeSpan.Zero && options.Duration <= TimeSpan.FromDays(1), nameof(options.Duration), $"must be more than 0 and at most one day (got {options.Duration}).");
+        Check(options.WarmUp >= TimeSpan.Zero && options.WarmUp <= TimeSpan.FromHours(1), nameof(options.WarmUp), $"must be 0 (none) or at most one hour (got {options.WarmUp}).");
         Check(options.ReadRatio is >= 0 and <= 1, nameof(options.ReadRatio), $"must be between 0 and 1 (got {options.ReadRatio}).");
         Check(options.CrossSiloRatio is >= 0 and <= 1, nameof(options.CrossSiloRatio), $"must be between 0 and 1 (got {options.CrossSiloRatio}).");
         Check(options.Concurrency is >= 1 and <= 4096, nameof(options.Concurrency), $"must be between 1 and 4096 (got {options.Concurrency}).");
