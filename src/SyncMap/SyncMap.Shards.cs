@@ -44,7 +44,8 @@ namespace SyncMapRegistry;
 // many shards there are) is derived from the published shards when asked (AmendedShards, ShardCount), never kept in
 // a field changed after a publication: a clear or the switch can publish between that publication and the change
 // (issue 25: a counter of amended shards decremented after a promotion's publication went negative under a racing
-// clear, and the walks that trusted it skipped pending keys).
+// clear, and the walks that trusted it skipped pending keys). _singleSnapshot is not such a fact: it is part of the
+// publication, stored with _snapshots under the same lock by the one method that stores either (StoreSnapshots).
 public sealed partial class SyncMap<TKey, TValue>
 {
     /// <summary>

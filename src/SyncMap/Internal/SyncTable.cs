@@ -211,14 +211,7 @@ internal sealed class SyncTable<TKey> where TKey : notnull
 
         // A release store: a lock-free reader (FindLockFree) that sees the reference sees the entry whole.
         Entry<TKey>?[] slots = Slots;
-        uint mask = (uint)slots.Length - 1;
-        uint index = HomeIndex(entry.HashCode, slots.Length);
-        while (slots[index] is not null)
-        {
-            index = (index + 1) & mask;
-        }
-
-        Volatile.Write(ref slots[index], entry);
+        Volatile.Write(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), FreeSlot(slots, entry.HashCode)), entry);
         Count++;
     }
 
@@ -237,17 +230,22 @@ internal sealed class SyncTable<TKey> where TKey : notnull
         return length;
     }
 
-    private static void AddUnique(Entry<TKey>?[] slots, Entry<TKey> entry)
+    /// <summary>Stores an entry absent from <paramref name="slots"/>, an array no reader sees yet, with a plain store.</summary>
+    private static void AddUnique(Entry<TKey>?[] slots, Entry<TKey> entry) =>
+        // Through a reference: an array of a class type takes a covariance check (a helper call) on every indexed store.
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), FreeSlot(slots, entry.HashCode)) = entry;
+
+    /// <summary>The first empty slot from <paramref name="hashCode"/>'s home, where an absent key of that hash code goes.</summary>
+    private static uint FreeSlot(Entry<TKey>?[] slots, int hashCode)
     {
         uint mask = (uint)slots.Length - 1;
-        uint index = HomeIndex(entry.HashCode, slots.Length);
+        uint index = HomeIndex(hashCode, slots.Length);
         while (slots[index] is not null)
         {
             index = (index + 1) & mask;
         }
 
-        // Through a reference: an array of a class type takes a covariance check (a helper call) on every indexed store.
-        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), index) = entry;
+        return index;
     }
 
     private void Resize(int capacity)

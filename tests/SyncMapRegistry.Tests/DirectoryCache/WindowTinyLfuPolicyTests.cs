@@ -23,9 +23,14 @@ public sealed class WindowTinyLfuPolicyTests
         Assert.Equal(maximumBefore, before); // full: every key in main was read
 
         policy.ClimbForTests = cap / 2;
-        while (policy.Maintain())
+
+        // Bounded, so that a policy whose maintenance never settles fails here instead of hanging the run.
+        int passes = 0;
+        while (policy.Maintain() && ++passes < 1_000)
         {
         }
+
+        Assert.True(passes < 1_000, "Maintenance never settled after the climb.");
 
         (int count, int maximum) = policy.Protected;
         Assert.True(maximum < before, $"The climb did not shrink protected ({maximum} of {before}).");
