@@ -4,7 +4,7 @@ namespace SyncMapRegistry;
 
 /// <summary>
 /// The directory cache's eviction and admission policy: W-TinyLFU (Einziger, Friedman and Manes; Caffeine, BitFaster's
-/// <c>ConcurrentLfu</c>) with Caffeine's adaptive window, and expire-after-access. It orders the cache's keys and
+/// <c>ConcurrentLfu</c>) with an adaptive window, and expire-after-access. It orders the cache's keys and
 /// picks victims; it never touches the map (the adapter, <see cref="SyncMapGrainDirectoryCache"/>, does).
 /// </summary>
 /// <remarks>
@@ -14,8 +14,9 @@ namespace SyncMapRegistry;
 /// (80% of main): it is admitted only if the frequency sketch (<see cref="FrequencySketch"/>) says it was seen more
 /// often than probation's least recent key, which is then evicted in its place; otherwise the candidate is. A key
 /// read in probation moves to protected; protected's overflow goes back to probation. The window's share is tuned
-/// by hill climbing on the hit ratio, every <see cref="FrequencySketch.SampleSize"/> requests, as Caffeine does, so
-/// that recency-heavy workloads get a larger window.
+/// miss by miss by <see cref="WindowTuner"/>: a miss on a key the window turned away lately grows it, one on a key
+/// main evicted lately shrinks it, so that recency-heavy workloads get a larger window and frequency-heavy ones a
+/// smaller one.
 /// </para>
 /// <para>
 /// What it knows of reads. A hit writes nothing shared: readers leave samples in per-thread rings
@@ -44,23 +45,14 @@ internal sealed class WindowTinyLfuPolicy
     /// <summary>Slots per chunk of the slot table.</summary>
     internal const int SlotsPerChunk = 1_024;
 
-    /// <summary>The window's share of the cap before the climber moves it.</summary>
+    /// <summary>The window's share of the cap before the tuner moves it.</summary>
     internal const double InitialWindowShare = 0.01;
 
-    /// <summary>The most of the cap the climber gives the window (BitFaster keeps main at 20% or more).</summary>
+    /// <summary>The most of the cap the tuner gives the window (BitFaster keeps main at 20% or more).</summary>
     internal const double MaxWindowShare = 0.80;
 
     /// <summary>Protected's share of the main region.</summary>
     internal const double ProtectedShare = 0.80;
-
-    /// <summary>The climber's first step, and its step after a large change of hit ratio, as a share of the cap.</summary>
-    private const double ClimberStepShare = 0.0625;
-
-    /// <summary>A change of hit ratio at least this large restarts the climber's step at its full size.</summary>
-    private const double ClimberRestartThreshold = 0.05;
-
-    /// <summary>The climber's step shrinks by this factor each period without a large change.</summary>
-    private const double ClimberStepDecay = 0.98;
 
     /// <summary>Nodes moved from an oversized window to probation per <see cref="Maintain"/> step.</summary>
     private const int WindowTrimBatch = 256;
@@ -81,6 +73,7 @@ internal sealed class WindowTinyLfuPolicy
     private readonly long _timeToIdle;
 
     private readonly FrequencySketch _sketch = new();
+    private readonly WindowTuner _tuner;
     private readonly AccessOrder _window = new(Region.Window);
     private readonly AccessOrder _probation = new(Region.Probation);
     private readonly AccessOrder _protected = new(Region.Protected);
@@ -102,12 +95,6 @@ internal sealed class WindowTinyLfuPolicy
     private int _windowMaximum;
     private int _protectedMaximum;
 
-    /// <summary>Hits (sampled, times <see cref="HitSampler.SampleEvery"/>) and misses (links) in the climber's period.</summary>
-    private long _periodHits;
-    private long _periodMisses;
-    private double _previousHitRatio;
-    private double _stepSize;
-
     /// <summary>Random admission of a warm candidate, against an attacker that keeps a victim's frequency high.</summary>
     private uint _random = 0x9E37_79B9;
 
@@ -124,7 +111,7 @@ internal sealed class WindowTinyLfuPolicy
             : 0;
         _windowMaximum = Math.Max(1, (int)(maximum * InitialWindowShare));
         _protectedMaximum = (int)((maximum - _windowMaximum) * ProtectedShare);
-        _stepSize = -ClimberStepShare * maximum;
+        _tuner = new WindowTuner(maximum);
     }
 
     /// <summary>Which list a node is on.</summary>
@@ -197,8 +184,9 @@ internal sealed class WindowTinyLfuPolicy
     }
 
     /// <summary>
-    /// Links a node whose key the map now holds, as the window's newest, and counts the key in the sketch (a miss).
-    /// Does nothing if the node was dropped meanwhile (its entry removed before it was linked).
+    /// Links a node whose key the map now holds, as the window's newest, and counts the key in the sketch (a miss);
+    /// the window moves by the tuner's verdict on the key. Does nothing if the node was dropped meanwhile (its entry
+    /// removed before it was linked).
     /// </summary>
     internal void Link(PolicyNode node)
     {
@@ -211,8 +199,7 @@ internal sealed class WindowTinyLfuPolicy
 
             node.LastAccess = _timeProvider.GetTimestamp();
             _sketch.Increment(node.Hash);
-
-            _periodMisses++;
+            ResizeWindowLocked(_tuner.OnMiss(node.Hash));
             _window.AddLast(node);
 
             // While the whole is under the cap, the window's overflow enters probation without a contest.
@@ -277,7 +264,6 @@ internal sealed class WindowTinyLfuPolicy
                     continue;
                 }
 
-                _periodHits += HitSampler.SampleEvery;
                 _sketch.Increment(node.Hash);
                 if (node.Region == Region.None)
                 {
@@ -292,7 +278,7 @@ internal sealed class WindowTinyLfuPolicy
 
     /// <summary>
     /// The policy's upkeep, off the message path: sizes the sketch once the cache nears its cap, runs one chunk of a
-    /// due halving, and moves the window by the climber when a period ended. Call again while it returns <c>true</c>.
+    /// due halving, and moves the excess of a region the tuner shrank. Call again while it returns <c>true</c>.
     /// </summary>
     /// <returns>Whether work remains (a halving in progress, or a window to trim).</returns>
     internal bool Maintain()
@@ -313,9 +299,13 @@ internal sealed class WindowTinyLfuPolicy
             }
 
             bool done = _sketch.HalveChunk();
-            ClimbLocked();
+            if (ResizeForTests is { } resize)
+            {
+                ResizeForTests = null;
+                ResizeWindowLocked(resize);
+            }
 
-            // A window the climber shrank hands its excess to probation, as Caffeine and BitFaster do, rather than one
+            // A window the tuner shrank hands its excess to probation, as Caffeine and BitFaster do, rather than one
             // contest per insert (which adds one as fast as the contests remove one): a batch at a time, leaving one
             // over for the next eviction's contest.
             for (int moved = 0; moved < WindowTrimBatch && _window.Count > _windowMaximum + 1; moved++)
@@ -325,7 +315,7 @@ internal sealed class WindowTinyLfuPolicy
                 _probation.AddLast(oldest);
             }
 
-            // Likewise a protected region the climber shrank (it grew the window) demotes its excess, least recent
+            // Likewise a protected region the tuner shrank (it grew the window) demotes its excess, least recent
             // first, as Caffeine's maintenance does: left to the promotions' few demotions each, it stays oversized while
             // a shifting workload needs probation's room for its new keys.
             for (int moved = 0; moved < WindowTrimBatch && _protected.Count > _protectedMaximum; moved++)
@@ -463,9 +453,11 @@ internal sealed class WindowTinyLfuPolicy
 
             if (!AdmitLocked(candidate, incumbent))
             {
+                _tuner.OnRejected(candidate.Hash);
                 return candidate;
             }
 
+            _tuner.OnEvictedFromMain(incumbent.Hash);
             _window.Remove(candidate);
             _probation.AddLast(candidate);
             return incumbent;
@@ -495,41 +487,8 @@ internal sealed class WindowTinyLfuPolicy
         return (_random & 127) == 0;
     }
 
-    /// <summary>
-    /// Caffeine's hill climber: after each period of <see cref="FrequencySketch.SampleSize"/> requests (or ten per
-    /// key of the cap before the sketch is sized), steps the window's share in the direction that raised the hit
-    /// ratio, reversing when it fell; the step decays, and restarts large after a large change.
-    /// </summary>
-    private void ClimbLocked()
-    {
-        if (ClimbForTests is { } climb)
-        {
-            ClimbForTests = null;
-            ResizeWindowLocked(climb);
-            return;
-        }
-
-        long requests = _periodHits + _periodMisses;
-        if (requests < 10L * _maximum)
-        {
-            return;
-        }
-
-        double hitRatio = (double)_periodHits / requests;
-        double change = hitRatio - _previousHitRatio;
-        double amount = change >= 0 ? _stepSize : -_stepSize;
-        _stepSize = Math.Abs(change) >= ClimberRestartThreshold
-            ? ClimberStepShare * _maximum * Math.Sign(amount)
-            : ClimberStepDecay * amount;
-        _previousHitRatio = hitRatio;
-        _periodHits = 0;
-        _periodMisses = 0;
-
-        ResizeWindowLocked((int)amount);
-    }
-
-    /// <summary>Test seam: the next climb moves the window by this many keys instead of by the hit ratio.</summary>
-    internal int? ClimbForTests { get; set; }
+    /// <summary>Test seam: the next <see cref="Maintain"/> moves the window by this many keys, as the tuner would.</summary>
+    internal int? ResizeForTests { get; set; }
 
     /// <summary>Moves the window's maximum by <paramref name="step"/> keys (growing at protected's expense, shrinking to its gain), within bounds.</summary>
     private void ResizeWindowLocked(int step)

@@ -6,9 +6,9 @@ namespace SyncMapRegistry.OrleansTests;
 public sealed class WindowTinyLfuPolicyTests
 {
     [Fact]
-    public void AProtectedRegionTheClimberShrankDemotesItsExcessInMaintenance()
+    public void AProtectedRegionTheWindowGrewIntoDemotesItsExcessInMaintenance()
     {
-        // When the climber grows the window (a recency-heavy workload), protected must give up its room then, not a
+        // When the tuner grows the window (a recency-heavy workload), protected must give up its room then, not a
         // couple of keys per promotion: left oversized, it keeps a shifted workload's stale keys and starves probation.
         const int cap = 100;
         var policy = new WindowTinyLfuPolicy(cap, TimeSpan.Zero, TimeProvider.System);
@@ -22,7 +22,7 @@ public sealed class WindowTinyLfuPolicyTests
         (int before, int maximumBefore) = policy.Protected;
         Assert.Equal(maximumBefore, before); // full: every key in main was read
 
-        policy.ClimbForTests = cap / 2;
+        policy.ResizeForTests = cap / 2;
 
         // Bounded, so that a policy whose maintenance never settles fails here instead of hanging the run.
         int passes = 0;
@@ -30,10 +30,10 @@ public sealed class WindowTinyLfuPolicyTests
         {
         }
 
-        Assert.True(passes < 1_000, "Maintenance never settled after the climb.");
+        Assert.True(passes < 1_000, "Maintenance never settled after the resize.");
 
         (int count, int maximum) = policy.Protected;
-        Assert.True(maximum < before, $"The climb did not shrink protected ({maximum} of {before}).");
+        Assert.True(maximum < before, $"The resize did not shrink protected ({maximum} of {before}).");
         Assert.InRange(count, 0, maximum);
         Assert.Equal(cap, policy.Linked);
     }
