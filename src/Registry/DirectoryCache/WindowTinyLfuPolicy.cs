@@ -73,7 +73,9 @@ internal sealed class WindowTinyLfuPolicy
     private readonly long _timeToIdle;
 
     private readonly FrequencySketch _sketch = new();
-    private readonly WindowTuner _tuner;
+
+    /// <summary>Sizes the window; made with the sketch, once the cache first holds half its cap (until then no key departs).</summary>
+    private WindowTuner? _tuner;
     private readonly AccessOrder _window = new(Region.Window);
     private readonly AccessOrder _probation = new(Region.Probation);
     private readonly AccessOrder _protected = new(Region.Protected);
@@ -111,7 +113,6 @@ internal sealed class WindowTinyLfuPolicy
             : 0;
         _windowMaximum = Math.Max(1, (int)(maximum * InitialWindowShare));
         _protectedMaximum = (int)((maximum - _windowMaximum) * ProtectedShare);
-        _tuner = new WindowTuner(maximum);
     }
 
     /// <summary>Which list a node is on.</summary>
@@ -199,7 +200,7 @@ internal sealed class WindowTinyLfuPolicy
 
             node.LastAccess = _timeProvider.GetTimestamp();
             _sketch.Increment(node.Hash);
-            ResizeWindowLocked(_tuner.OnMiss(node.Hash));
+            ResizeWindowLocked(_tuner?.OnMiss(node.Hash) ?? 0);
             _window.AddLast(node);
 
             // While the whole is under the cap, the window's overflow enters probation without a contest.
@@ -284,11 +285,14 @@ internal sealed class WindowTinyLfuPolicy
     internal bool Maintain()
     {
         // The sketch is sized once the cache first holds half its cap, as Caffeine does: no frequency matters before
-        // evictions come near. Its table (8 bytes per key of the cap) is allocated outside the lock.
+        // evictions come near. Its table (8 bytes per key of the cap) and the window tuner's ghost lists (about 20
+        // bytes per key of 2% of the cap, twice) are allocated outside the lock.
         long[]? table = null;
+        WindowTuner? tuner = null;
         if (_sketch.Capacity == 0 && Linked >= _maximum / 2)
         {
             table = new long[FrequencySketch.TableLength(_maximum)];
+            tuner = new WindowTuner(_maximum);
         }
 
         lock (_lock)
@@ -296,6 +300,7 @@ internal sealed class WindowTinyLfuPolicy
             if (table is not null)
             {
                 _sketch.Install(table, _maximum);
+                _tuner ??= tuner;
             }
 
             bool done = _sketch.HalveChunk();
@@ -453,11 +458,11 @@ internal sealed class WindowTinyLfuPolicy
 
             if (!AdmitLocked(candidate, incumbent))
             {
-                _tuner.OnRejected(candidate.Hash);
+                _tuner?.OnRejected(candidate.Hash);
                 return candidate;
             }
 
-            _tuner.OnEvictedFromMain(incumbent.Hash);
+            _tuner?.OnEvictedFromMain(incumbent.Hash);
             _window.Remove(candidate);
             _probation.AddLast(candidate);
             return incumbent;

@@ -27,8 +27,9 @@ namespace SyncMapRegistry;
 /// gets 68.1% and this tuner 69.7%. The tuner's signal comes with every miss, so it follows a shift within the phase.
 /// </para>
 /// <para>
-/// Cost. O(1) per call: a ring of hashes and a table of their counts per list, allocated once the first key is turned
-/// away (4 bytes in the ring and one table entry per ghost). Called under the policy's lock; not thread-safe.
+/// Cost. O(1) per call: a ring of hashes and a table of their counts per list (4 bytes in the ring and one table
+/// entry, about 16 bytes, per ghost), allocated when the tuner is made, which the policy does outside its lock once
+/// the cache first holds half its cap. Called under the policy's lock; not thread-safe.
 /// Collisions of hashes only blur the signal (a ghost is a hint, never an answer).
 /// </para>
 /// </remarks>
@@ -77,15 +78,15 @@ internal sealed class WindowTuner
     /// <summary>The last <c>capacity</c> hashes added, oldest overwritten first, with a count per hash for membership.</summary>
     private sealed class Ghosts(int capacity)
     {
-        private int[]? _ring;
-        private Dictionary<int, int>? _counts;
+        private readonly int[] _ring = new int[capacity];
+
+        /// <summary>How many times each hash is in the ring: at most <c>capacity</c> keys, so the table never grows.</summary>
+        private readonly Dictionary<int, int> _counts = new(capacity);
         private int _next;
         private int _size;
 
         internal void Add(int hash)
         {
-            _ring ??= new int[capacity];
-            _counts ??= new Dictionary<int, int>(capacity);
             if (_size == _ring.Length)
             {
                 // Full: the oldest departure (at _next) is forgotten as the newest takes its place.
@@ -110,6 +111,6 @@ internal sealed class WindowTuner
             _counts[hash] = _counts.GetValueOrDefault(hash) + 1;
         }
 
-        internal bool Contains(int hash) => _counts?.ContainsKey(hash) == true;
+        internal bool Contains(int hash) => _counts.ContainsKey(hash);
     }
 }
