@@ -76,6 +76,52 @@ public sealed class WindowTunerTests
         Assert.True(policy > lru, $"Hit ratio {policy:P2} against LRU's {lru:P2}.");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(16)]
+    public void TinyCapsKeepTheWindowWithinTheCapWhileTheTunerMovesIt(int cap)
+    {
+        // Ghost lists of at least 16 keys and steps of at least one key, against caps smaller than both: the window must
+        // stay between one key and the cap, and the policy must keep exactly the keys the cache holds.
+        var policy = new WindowTinyLfuPolicy(cap, TimeSpan.Zero, TimeProvider.System);
+        var cached = new Dictionary<GrainId, PolicyNode>();
+        var random = new Random(cap);
+        int smallest = int.MaxValue, largest = 0;
+        for (int n = 0; n < 20_000; n++)
+        {
+            GrainId grain = Grain(random.Next(n % 2_000 < 1_000 ? 4 * cap : 40 * cap));
+            if (cached.TryGetValue(grain, out PolicyNode? node))
+            {
+                policy.OnSampledHits([node.Sample]);
+                continue;
+            }
+
+            node = policy.NewNode(grain);
+            cached[grain] = node;
+            policy.Link(node);
+            while (cached.Count > cap)
+            {
+                Assert.True(cached.Remove(policy.TakeVictim()!.Key), "The victim was not a cached key.");
+            }
+
+            for (int passes = 0; policy.Maintain() && passes < 1_000; passes++)
+            {
+            }
+
+            Assert.InRange(policy.WindowMaximum, 1, cap);
+            Assert.Equal(cached.Count, policy.Linked);
+            smallest = Math.Min(smallest, policy.WindowMaximum);
+            largest = Math.Max(largest, policy.WindowMaximum);
+        }
+
+        if (cap >= 3)
+        {
+            Assert.True(largest > smallest, $"The window never moved from {smallest} keys.");
+        }
+    }
+
     /// <summary>Plays the trace against the policy as the cache drives it (a miss links, the cap evicts, every hit sampled); hit ratio after the first fifth.</summary>
     private static (double HitRatio, int Window) PlayPolicy(int cap, int[] trace)
     {
