@@ -49,8 +49,8 @@ internal sealed class FrequencySketch
     /// any lock, since zeroing megabytes is not O(1).
     /// </summary>
     /// <param name="table">The new table.</param>
-    /// <param name="keys">The keys counted (the cache's cap): the halving period is ten increments per key; the table's length when <c>null</c>.</param>
-    internal void Install(long[] table, int? keys = null)
+    /// <param name="keys">The keys counted (the cache's cap): the halving period is ten increments per key.</param>
+    internal void Install(long[] table, int keys)
     {
         if (table.Length <= _table.Length)
         {
@@ -59,7 +59,7 @@ internal sealed class FrequencySketch
 
         _table = table;
         _mask = table.Length - 1;
-        SampleSize = (int)Math.Min(int.MaxValue, 10L * Math.Max(1, keys ?? table.Length));
+        SampleSize = (int)Math.Min(int.MaxValue, 10L * Math.Max(1, keys));
         _size = 0;
         _halvingAt = -1;
     }

@@ -6,7 +6,7 @@ public sealed class FrequencySketchTests
     private static FrequencySketch NewSketch(int keys)
     {
         var sketch = new FrequencySketch();
-        sketch.Install(new long[FrequencySketch.TableLength(keys)]);
+        sketch.Install(new long[FrequencySketch.TableLength(keys)], keys);
         return sketch;
     }
 

@@ -85,35 +85,16 @@ public sealed class WindowTunerTests
     {
         // Ghost lists of at least 16 keys and steps of at least one key, against caps smaller than both: the window must
         // stay between one key and the cap, and the policy must keep exactly the keys the cache holds.
-        var policy = new WindowTinyLfuPolicy(cap, TimeSpan.Zero, TimeProvider.System);
-        var cached = new Dictionary<GrainId, PolicyNode>();
+        var driver = new PolicyDriver(cap);
         var random = new Random(cap);
         int smallest = int.MaxValue, largest = 0;
         for (int n = 0; n < 20_000; n++)
         {
-            GrainId grain = Grain(random.Next(n % 2_000 < 1_000 ? 4 * cap : 40 * cap));
-            if (cached.TryGetValue(grain, out PolicyNode? node))
-            {
-                policy.OnSampledHits([node.Sample]);
-                continue;
-            }
-
-            node = policy.NewNode(grain);
-            cached[grain] = node;
-            policy.Link(node);
-            while (cached.Count > cap)
-            {
-                Assert.True(cached.Remove(policy.TakeVictim()!.Key), "The victim was not a cached key.");
-            }
-
-            for (int passes = 0; policy.Maintain() && passes < 1_000; passes++)
-            {
-            }
-
-            Assert.InRange(policy.WindowMaximum, 1, cap);
-            Assert.Equal(cached.Count, policy.Linked);
-            smallest = Math.Min(smallest, policy.WindowMaximum);
-            largest = Math.Max(largest, policy.WindowMaximum);
+            driver.Request(Grain(random.Next(n % 2_000 < 1_000 ? 4 * cap : 40 * cap)));
+            Assert.InRange(driver.Policy.WindowMaximum, 1, cap);
+            Assert.Equal(driver.Cached, driver.Policy.Linked);
+            smallest = Math.Min(smallest, driver.Policy.WindowMaximum);
+            largest = Math.Max(largest, driver.Policy.WindowMaximum);
         }
 
         if (cap >= 3)
@@ -122,11 +103,10 @@ public sealed class WindowTunerTests
         }
     }
 
-    /// <summary>Plays the trace against the policy as the cache drives it (a miss links, the cap evicts, every hit sampled); hit ratio after the first fifth.</summary>
+    /// <summary>Plays the trace against the policy as the cache drives it; hit ratio after the first fifth, and the window at the end.</summary>
     private static (double HitRatio, int Window) PlayPolicy(int cap, int[] trace)
     {
-        var policy = new WindowTinyLfuPolicy(cap, TimeSpan.Zero, TimeProvider.System);
-        var cached = new Dictionary<GrainId, PolicyNode>();
+        var driver = new PolicyDriver(cap);
         var grains = new Dictionary<int, GrainId>();
         long hits = 0;
         int warmup = trace.Length / 5;
@@ -137,28 +117,51 @@ public sealed class WindowTunerTests
                 grains[trace[n]] = grain = Grain(trace[n]);
             }
 
-            if (cached.TryGetValue(grain, out PolicyNode? node))
-            {
-                hits += n >= warmup ? 1 : 0;
-                policy.OnSampledHits([node.Sample]);
-                continue;
-            }
-
-            node = policy.NewNode(grain);
-            cached[grain] = node;
-            policy.Link(node);
-            while (cached.Count > cap)
-            {
-                PolicyNode victim = policy.TakeVictim()!;
-                cached.Remove(victim.Key);
-            }
-
-            for (int passes = 0; policy.Maintain() && passes < 1_000; passes++)
-            {
-            }
+            hits += driver.Request(grain) && n >= warmup ? 1 : 0;
         }
 
-        return ((double)hits / (trace.Length - warmup), policy.WindowMaximum);
+        return ((double)hits / (trace.Length - warmup), driver.Policy.WindowMaximum);
+    }
+
+    /// <summary>
+    /// Drives a policy as the cache does, single-threaded: a hit is sampled, a miss makes and links a node, the cap
+    /// evicts the policy's victims, and maintenance runs to completion after each insert.
+    /// </summary>
+    private sealed class PolicyDriver(int cap)
+    {
+        private readonly Dictionary<GrainId, PolicyNode> _cached = [];
+
+        internal WindowTinyLfuPolicy Policy { get; } = new(cap, TimeSpan.Zero, TimeProvider.System);
+
+        /// <summary>The keys the driven cache holds.</summary>
+        internal int Cached => _cached.Count;
+
+        /// <summary>Looks the grain up; on a miss, adds it. Whether it hit.</summary>
+        internal bool Request(GrainId grain)
+        {
+            if (_cached.TryGetValue(grain, out PolicyNode? node))
+            {
+                Policy.OnSampledHits([node.Sample]);
+                return true;
+            }
+
+            node = Policy.NewNode(grain);
+            _cached[grain] = node;
+            Policy.Link(node);
+            while (_cached.Count > cap)
+            {
+                Assert.True(_cached.Remove(Policy.TakeVictim()!.Key), "The victim was not a cached key.");
+            }
+
+            // Bounded, so that a policy whose maintenance never settles fails instead of hanging the run.
+            int passes = 0;
+            while (Policy.Maintain() && ++passes < 1_000)
+            {
+            }
+
+            Assert.True(passes < 1_000, "Maintenance never settled.");
+            return false;
+        }
     }
 
     private static double PlayLru(int cap, int[] trace)
