@@ -13,7 +13,7 @@ namespace SyncMapRegistry.Benchmarks;
 /// that each still runs (it asserts no timing). <c>--profile Workload [threads] [seconds]</c> runs one workload on
 /// SyncMap alone and prints its read/dirty statistics per operation (see <see cref="ProfileMode"/>). The Stopwatch
 /// modes need no BenchmarkDotNet: <c>hits</c> (see <see cref="HitsMode"/>), <c>pauses</c> (<see cref="PausesMode"/>), <c>memory</c>
-/// (<see cref="MemoryMode"/>), <c>hitratio</c> (<see cref="HitRatioMode"/>) and <c>churn</c> (<see cref="ChurnMode"/>); each takes <c>--quick</c>.
+/// (<see cref="MemoryMode"/>), <c>hitratio</c> (<see cref="HitRatioMode"/>), <c>churn</c> (<see cref="ChurnMode"/>) and <c>pressure</c> (<see cref="PressureMode"/>); each takes <c>--quick</c>.
 /// </summary>
 public static class Program
 {
@@ -45,6 +45,7 @@ public static class Program
         ["memory"] = MemoryMode.Run,
         ["hitratio"] = HitRatioMode.Run,
         ["churn"] = ChurnMode.Run,
+        ["pressure"] = PressureMode.Run,
     };
 
     /// <summary>

@@ -41,6 +41,9 @@ internal sealed class HitSampler
     /// <summary>The drainer's copy of one ring's new samples. Touched by <see cref="Drain"/> only.</summary>
     private readonly long[] _buffer = new long[RingSize];
 
+    /// <summary>Where the next drain starts among the live rings, so that drains bounded to a few rings take them in turn. Touched by <see cref="Drain"/> only.</summary>
+    private int _cursor;
+
     internal HitSampler()
     {
         _rings = new(() => new Ring(this), static ring => Volatile.Read(ref ring.Hits));
@@ -64,6 +67,19 @@ internal sealed class HitSampler
         }
     }
 
+    /// <summary>
+    /// The samples the calling thread has recorded into this sampler's ring since the ring was last drained: a racy
+    /// estimate (the drainer's position is read as it moves), and 0 when the thread's last ring is another sampler's.
+    /// Writers read it to drain before the ring goes round (<see cref="RingSize"/>) and forgets.
+    /// </summary>
+    internal long Backlog()
+    {
+        Ring? ring = t_last;
+        return ring is not null && ReferenceEquals(ring.Owner, this)
+            ? (ring.Hits / SampleEvery) - Volatile.Read(ref ring.Drain.Last)
+            : 0;
+    }
+
     /// <summary>The read hits recorded, by all threads: exact once reads have stopped, a moment's estimate while they run.</summary>
     internal long Hits() => _rings.Sum();
 
@@ -77,34 +93,57 @@ internal sealed class HitSampler
     /// is replaced by a newer one of the same thread, which the policy tolerates (a sample is a hint).
     /// </summary>
     /// <param name="consume">Gets each ring's new samples, nonzero, oldest first, in a buffer it must not keep.</param>
+    /// <param name="maxRings">The most rings drained by this call: the next call starts where it stopped.</param>
     /// <returns>The samples handed over.</returns>
-    internal int Drain(Action<ReadOnlySpan<long>> consume)
+    internal int Drain(Action<ReadOnlySpan<long>> consume, int maxRings = int.MaxValue)
     {
         int drained = 0;
-        foreach (Ring ring in _rings.Live())
+        Ring[] live = _rings.Live();
+        int rings = Math.Min(maxRings, live.Length);
+        int start = live.Length == 0 ? 0 : _cursor % live.Length;
+        _cursor = start + rings;
+        for (int i = 0; i < rings; i++)
         {
-            // Sample number k (the k-th sampled hit of this thread) sits at k & (RingSize - 1).
-            long last = Volatile.Read(ref ring.Hits) / SampleEvery;
-            long first = Math.Max(ring.Drain.Last + 1, last - RingSize + 1);
-            int count = 0;
-            for (long k = first; k <= last; k++)
-            {
-                long sample = Volatile.Read(ref ring.Samples[(int)k & (RingSize - 1)]);
-                if (sample != 0)
-                {
-                    _buffer[count++] = sample;
-                }
-            }
-
-            ring.Drain.Last = last;
-            if (count > 0)
-            {
-                consume(_buffer.AsSpan(0, count));
-                drained += count;
-            }
+            drained += DrainRing(live[(start + i) % live.Length], consume);
         }
 
         return drained;
+    }
+
+    /// <summary>
+    /// <see cref="Drain"/> of the calling thread's ring alone (none when its last ring is another sampler's): the
+    /// samples a writer recorded itself, which it hands to the policy before it evicts. The drainer's call, like
+    /// <see cref="Drain"/>.
+    /// </summary>
+    /// <returns>The samples handed over.</returns>
+    internal int DrainOwn(Action<ReadOnlySpan<long>> consume)
+    {
+        Ring? ring = t_last;
+        return ring is not null && ReferenceEquals(ring.Owner, this) ? DrainRing(ring, consume) : 0;
+    }
+
+    private int DrainRing(Ring ring, Action<ReadOnlySpan<long>> consume)
+    {
+        // Sample number k (the k-th sampled hit of this thread) sits at k & (RingSize - 1).
+        long last = Volatile.Read(ref ring.Hits) / SampleEvery;
+        long first = Math.Max(ring.Drain.Last + 1, last - RingSize + 1);
+        int count = 0;
+        for (long k = first; k <= last; k++)
+        {
+            long sample = Volatile.Read(ref ring.Samples[(int)k & (RingSize - 1)]);
+            if (sample != 0)
+            {
+                _buffer[count++] = sample;
+            }
+        }
+
+        Volatile.Write(ref ring.Drain.Last, last);
+        if (count > 0)
+        {
+            consume(_buffer.AsSpan(0, count));
+        }
+
+        return count;
     }
 
     /// <summary>This thread's ring of this sampler, made the thread's last.</summary>

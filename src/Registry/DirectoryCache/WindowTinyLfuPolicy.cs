@@ -278,18 +278,30 @@ internal sealed class WindowTinyLfuPolicy
     }
 
     /// <summary>
-    /// The policy's upkeep, off the message path: sizes the sketch once the cache nears its cap, runs one chunk of a
-    /// due halving, and moves the excess of a region the tuner shrank. Call again while it returns <c>true</c>.
+    /// Whether the sketch is due and not made yet: the cache has held half its cap, and only a <see cref="Maintain"/>
+    /// that may allocate makes it. A racy read (a hint for when to ask for one).
     /// </summary>
+    internal bool SketchDue => Volatile.Read(ref _sketchMade) == 0 && Linked >= _maximum / 2;
+
+    /// <summary>1 once the sketch is sized; read without the lock by <see cref="SketchDue"/>.</summary>
+    private int _sketchMade;
+
+    /// <summary>
+    /// The policy's upkeep: sizes the sketch once the cache nears its cap (when <paramref name="mayAllocate"/>), runs
+    /// one chunk of a due halving, and moves the excess of a region the tuner shrank. Each call is bounded (a chunk of
+    /// the sketch, a batch of nodes), so a writer may run one; the sketch's allocation (O(cap)) only off the message
+    /// path. Call again while it returns <c>true</c>.
+    /// </summary>
+    /// <param name="mayAllocate">Whether this call may size the sketch (off the message path only).</param>
     /// <returns>Whether work remains (a halving in progress, or a window to trim).</returns>
-    internal bool Maintain()
+    internal bool Maintain(bool mayAllocate = true)
     {
         // The sketch is sized once the cache first holds half its cap, as Caffeine does: no frequency matters before
         // evictions come near. Its table (8 bytes per key of the cap) and the window tuner's ghost lists (about 20
         // bytes per key of 2% of the cap, twice) are allocated outside the lock.
         long[]? table = null;
         WindowTuner? tuner = null;
-        if (_sketch.Capacity == 0 && Linked >= _maximum / 2)
+        if (mayAllocate && _sketch.Capacity == 0 && Linked >= _maximum / 2)
         {
             table = new long[FrequencySketch.TableLength(_maximum)];
             tuner = new WindowTuner(_maximum);
@@ -301,6 +313,7 @@ internal sealed class WindowTinyLfuPolicy
             {
                 _sketch.Install(table, _maximum);
                 _tuner ??= tuner;
+                Volatile.Write(ref _sketchMade, 1);
             }
 
             bool done = _sketch.HalveChunk();
