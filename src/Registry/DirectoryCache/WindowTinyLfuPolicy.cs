@@ -187,29 +187,31 @@ internal sealed class WindowTinyLfuPolicy
     /// <summary>
     /// Links a node whose key the map now holds, as the window's newest, and counts the key in the sketch (a miss);
     /// the window moves by the tuner's verdict on the key. Does nothing if the node was dropped meanwhile (its entry
-    /// removed before it was linked).
+    /// removed before it was linked). With <paramref name="takeVictim"/>, also picks and drops the next victim in
+    /// the same hold of the lock, as <see cref="TakeVictim"/> does: a write over the cap takes the lock once.
     /// </summary>
-    internal void Link(PolicyNode node)
+    /// <returns>The victim taken, when asked for and one is linked; the caller removes its entry.</returns>
+    internal PolicyNode? Link(PolicyNode node, bool takeVictim = false)
     {
         lock (_lock)
         {
-            if (node.Dropped)
+            if (!node.Dropped)
             {
-                return;
+                node.LastAccess = _timeProvider.GetTimestamp();
+                _sketch.Increment(node.Hash);
+                ResizeWindowLocked(_tuner?.OnMiss(node.Hash) ?? 0);
+                _window.AddLast(node);
+
+                // While the whole is under the cap, the window's overflow enters probation without a contest.
+                while (_window.Count > _windowMaximum && LinkedLocked <= _maximum)
+                {
+                    PolicyNode oldest = _window.First!;
+                    _window.Remove(oldest);
+                    _probation.AddLast(oldest);
+                }
             }
 
-            node.LastAccess = _timeProvider.GetTimestamp();
-            _sketch.Increment(node.Hash);
-            ResizeWindowLocked(_tuner?.OnMiss(node.Hash) ?? 0);
-            _window.AddLast(node);
-
-            // While the whole is under the cap, the window's overflow enters probation without a contest.
-            while (_window.Count > _windowMaximum && LinkedLocked <= _maximum)
-            {
-                PolicyNode oldest = _window.First!;
-                _window.Remove(oldest);
-                _probation.AddLast(oldest);
-            }
+            return takeVictim ? TakeVictimLocked() : null;
         }
     }
 
@@ -231,15 +233,20 @@ internal sealed class WindowTinyLfuPolicy
     {
         lock (_lock)
         {
-            PolicyNode? victim = SelectVictimLocked();
-            if (victim is not null)
-            {
-                victim.Taken = true;
-                DropLocked(victim);
-            }
-
-            return victim;
+            return TakeVictimLocked();
         }
+    }
+
+    private PolicyNode? TakeVictimLocked()
+    {
+        PolicyNode? victim = SelectVictimLocked();
+        if (victim is not null)
+        {
+            victim.Taken = true;
+            DropLocked(victim);
+        }
+
+        return victim;
     }
 
     /// <summary>

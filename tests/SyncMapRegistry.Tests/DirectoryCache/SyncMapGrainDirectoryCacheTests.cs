@@ -503,4 +503,77 @@ public sealed class SyncMapGrainDirectoryCacheTests
         Assert.InRange(maxSeen, cap, cap + 64);
         Assert.True(cache.GetStatistics().Evicted > 0);
     }
+
+    [Fact]
+    public void AStreamOfNewKeysAsksForAThreadPoolRunOnlyOnceInManyThousandKeys()
+    {
+        // A run per new key woke a pool thread per miss, whose spinning cost more than the rest of the cache. The
+        // writers keep up a step at a time instead; a whole run comes when the sketch is due and every
+        // MaintenanceEvery keys.
+        const int cap = 1_000;
+        const int keys = 3 * SyncMapGrainDirectoryCache.MaintenanceEvery;
+        int runs = 0;
+        SyncMapGrainDirectoryCache cache = NewCache(cap, scheduleEviction: run =>
+        {
+            runs++;
+            run();
+        });
+        SiloAddress silo = Silo(1000);
+        for (int i = 0; i < keys; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), silo), i);
+            Assert.True(cache.TryLookUp(Grain(i), out _));
+        }
+
+        Assert.InRange(runs, 1, (keys / SyncMapGrainDirectoryCache.MaintenanceEvery) + 1);
+        Assert.Equal(cap, cache.Count);
+        Assert.Equal(cap, cache.Policy.Linked);
+    }
+
+    [Fact]
+    public void ReadsOnAnotherThreadReachThePolicyThroughTheWritersWithoutAThreadPoolRun()
+    {
+        // The writers drain other threads' rings themselves (every InlineUpkeepEvery new keys): a grain read often on
+        // a thread that never writes outlives a burst of one-offs while no maintenance run is let through. The cap
+        // puts the first of those drains at the first insert over the cap, before any eviction.
+        const int cap = (2 * SyncMapGrainDirectoryCache.InlineUpkeepEvery) - 1;
+        var scheduler = new ManualScheduler();
+        SyncMapGrainDirectoryCache cache = NewCache(cap, scheduleEviction: scheduler.Schedule);
+        SiloAddress silo = Silo(1000);
+        for (int i = 0; i < cap; i++)
+        {
+            cache.AddOrUpdate(Address(Grain(i), silo), i);
+        }
+
+        cache.Maintain(); // sizes the sketch, which only a whole run does (the one queued is never run)
+        using var read = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var reader = new Thread(() =>
+        {
+            for (int i = 0; i < 16 * HitSampler.SampleEvery; i++)
+            {
+                cache.TryLookUp(Grain(0), out _);
+            }
+
+            read.Set();
+            release.Wait(); // alive, so that its ring is not retired with its samples
+        });
+        reader.Start();
+        try
+        {
+            Assert.True(read.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+            for (int i = cap; i < 20 * cap; i++)
+            {
+                cache.AddOrUpdate(Address(Grain(i), silo), i);
+            }
+
+            Assert.True(cache.TryLookUp(Grain(0), out _), "The grain read often on another thread was evicted by one-offs.");
+            Assert.Equal(cap, cache.Count);
+        }
+        finally
+        {
+            release.Set();
+            reader.Join();
+        }
+    }
 }
