@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark once (BenchmarkDotNet's Dry job, in process, 1/256 of the operations) and every Stopwatch
-# mode (hits, pauses, memory, hitratio, churn) with --quick (tiny sizes), only to prove that each still builds and
+# mode (hits, pauses, memory, hitratio, churn, pressure) with --quick (tiny sizes), only to prove that each still builds and
 # runs; the read hit once more over 65,536 keys read in random order (the path past the CPU's caches); and churn
 # once more with keys whose hash codes scatter as grains' do.
 # It asserts no timing; it fails when a benchmark or a mode throws, reports no result, or a mode's own checks fail
@@ -13,7 +13,7 @@ trap 'rm -rf "$artifacts"' EXIT
 dotnet build -c Release benchmarks/SyncMapRegistry.Benchmarks
 run() { dotnet run -c Release --no-build --project benchmarks/SyncMapRegistry.Benchmarks -- "$@"; }
 run --quick --filter '*' --artifacts "$artifacts"
-for mode in hits pauses memory hitratio churn; do
+for mode in hits pauses memory hitratio churn pressure; do
   run "$mode" --quick
 done
 run hits --quick --keys 65536 --order shuffled

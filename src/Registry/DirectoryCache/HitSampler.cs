@@ -111,18 +111,30 @@ internal sealed class HitSampler
     }
 
     /// <summary>
-    /// <see cref="Drain"/> of the calling thread's ring alone (none when its last ring is another sampler's): the
-    /// samples a writer recorded itself, which it hands to the policy before it evicts. The drainer's call, like
-    /// <see cref="Drain"/>.
+    /// The calling thread's new samples (none when its last ring is another sampler's), as <see cref="Drain"/> would
+    /// hand them over, marked drained: the samples a writer recorded itself, which it applies with its insert. The
+    /// drainer's call, like <see cref="Drain"/>; the span is the drainer's buffer, valid until its next call.
     /// </summary>
-    /// <returns>The samples handed over.</returns>
-    internal int DrainOwn(Action<ReadOnlySpan<long>> consume)
+    internal ReadOnlySpan<long> CollectOwn()
     {
         Ring? ring = t_last;
-        return ring is not null && ReferenceEquals(ring.Owner, this) ? DrainRing(ring, consume) : 0;
+        return ring is not null && ReferenceEquals(ring.Owner, this) ? _buffer.AsSpan(0, Collect(ring)) : default;
     }
 
     private int DrainRing(Ring ring, Action<ReadOnlySpan<long>> consume)
+    {
+        int count = Collect(ring);
+        if (count > 0)
+        {
+            consume(_buffer.AsSpan(0, count));
+        }
+
+        return count;
+    }
+
+    /// <summary>Copies a ring's samples since the last drain into <see cref="_buffer"/> and marks them drained.</summary>
+    /// <returns>The samples copied.</returns>
+    private int Collect(Ring ring)
     {
         // Sample number k (the k-th sampled hit of this thread) sits at k & (RingSize - 1).
         long last = Volatile.Read(ref ring.Hits) / SampleEvery;
@@ -138,11 +150,6 @@ internal sealed class HitSampler
         }
 
         Volatile.Write(ref ring.Drain.Last, last);
-        if (count > 0)
-        {
-            consume(_buffer.AsSpan(0, count));
-        }
-
         return count;
     }
 

@@ -315,7 +315,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             // Before the link and the eviction it may start, so that the samples drained inform the contest.
             KeepUp(node);
             bool overCap = count > _maxEntries;
-            PolicyNode? victim = _policy.Link(node, takeVictim: overCap);
+            PolicyNode? victim = Link(node, overCap);
             if (overCap)
             {
                 EvictOverCap(EvictionsPerInsert, victim);
@@ -517,8 +517,8 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     /// <summary>
     /// A new key's share of the policy's upkeep, so that no thread-pool run is needed per write. The writer hands the
-    /// samples of its own thread's hits to the policy before it evicts (so its own reads count in the contest its
-    /// insert starts), and every <see cref="InlineUpkeepEvery"/>th new key it does a bounded step for everyone: it
+    /// samples of its own thread's hits to the policy with its key (<see cref="Link"/>), and every
+    /// <see cref="InlineUpkeepEvery"/>th new key it does a bounded step for everyone: it
     /// drains up to <see cref="InlineDrainRings"/> threads' hit rings, at most <see cref="HitSampler.RingSize"/>
     /// samples each, taken in turn, and runs one step of the policy's upkeep (a chunk of the sketch's halving, a batch
     /// of a shrunk region's excess), never an allocation. Neither waits: each is skipped while another thread
@@ -531,31 +531,39 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// </summary>
     private void KeepUp(PolicyNode node)
     {
-        if (((node.Sample >> 32) & (InlineUpkeepEvery - 1)) == 0)
-        {
-            if (_maintaining.TryEnter())
-            {
-                try
-                {
-                    _hits.Drain(_onSampledHits, InlineDrainRings);
-                    _policy.Maintain(mayAllocate: false);
-                }
-                finally
-                {
-                    _maintaining.Exit();
-                }
-            }
-        }
-        else if (_recordHits && _hits.Backlog() > 0 && _maintaining.TryEnter())
+        if (((node.Sample >> 32) & (InlineUpkeepEvery - 1)) == 0 && _maintaining.TryEnter())
         {
             try
             {
-                _hits.DrainOwn(_onSampledHits);
+                _hits.Drain(_onSampledHits, InlineDrainRings);
+                _policy.Maintain(mayAllocate: false);
             }
             finally
             {
                 _maintaining.Exit();
             }
+        }
+    }
+
+    /// <summary>
+    /// Links a new key's node, taking a victim in the same hold of the policy's lock when asked, and hands the policy
+    /// the samples of this thread's own hits first (so its own reads count in the contest its insert starts), unless
+    /// another thread is maintaining.
+    /// </summary>
+    private PolicyNode? Link(PolicyNode node, bool takeVictim)
+    {
+        if (!_recordHits || _hits.Backlog() == 0 || !_maintaining.TryEnter())
+        {
+            return _policy.Link(node, takeVictim);
+        }
+
+        try
+        {
+            return _policy.Link(node, takeVictim, _hits.CollectOwn());
+        }
+        finally
+        {
+            _maintaining.Exit();
         }
     }
 

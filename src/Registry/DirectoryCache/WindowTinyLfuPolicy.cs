@@ -189,16 +189,18 @@ internal sealed class WindowTinyLfuPolicy
     /// Links a node whose key the map now holds, as the window's newest, and counts the key in the sketch (a miss);
     /// the window moves by the tuner's verdict on the key. Does nothing if the node was dropped meanwhile (its entry
     /// removed before it was linked). With <paramref name="takeVictim"/>, also picks and drops the next victim in
-    /// the same hold of the lock, as <see cref="TakeVictim"/> does: a write over the cap takes the lock once.
+    /// the same hold of the lock, as <see cref="TakeVictim"/> does; and first applies <paramref name="samples"/> as
+    /// <see cref="OnSampledHits"/> does: a write takes the lock once for its own reads, its key and its victim.
     /// </summary>
     /// <returns>The victim taken, when asked for and one is linked; the caller removes its entry.</returns>
-    internal PolicyNode? Link(PolicyNode node, bool takeVictim = false)
+    internal PolicyNode? Link(PolicyNode node, bool takeVictim = false, ReadOnlySpan<long> samples = default)
     {
         // Read before the lock (a clock read is 20-odd ns, much of the hold): two racing writers may then link out of
         // clock order by their race's width, which the idle scan's approximate order allows (see the type's remarks).
         long now = _timeProvider.GetTimestamp();
         lock (_lock)
         {
+            ApplySamplesLocked(samples, now);
             if (!node.Dropped)
             {
                 node.LastAccess = now;
@@ -262,29 +264,34 @@ internal sealed class WindowTinyLfuPolicy
         long now = _timeProvider.GetTimestamp();
         lock (_lock)
         {
-            foreach (long sample in samples)
+            ApplySamplesLocked(samples, now);
+        }
+    }
+
+    private void ApplySamplesLocked(ReadOnlySpan<long> samples, long now)
+    {
+        foreach (long sample in samples)
+        {
+            int slot = (int)(uint)sample - 1;
+            if (slot < 0 || slot >= _slotCount)
             {
-                int slot = (int)(uint)sample - 1;
-                if (slot < 0 || slot >= _slotCount)
-                {
-                    continue;
-                }
-
-                PolicyNode? node = _slots[slot / SlotsPerChunk][slot % SlotsPerChunk];
-                if (node is null || node.Sample != sample)
-                {
-                    continue;
-                }
-
-                _sketch.Increment(node.Hash);
-                if (node.Region == Region.None)
-                {
-                    continue; // made but not linked yet
-                }
-
-                node.LastAccess = now;
-                OnAccessLocked(node);
+                continue;
             }
+
+            PolicyNode? node = _slots[slot / SlotsPerChunk][slot % SlotsPerChunk];
+            if (node is null || node.Sample != sample)
+            {
+                continue;
+            }
+
+            _sketch.Increment(node.Hash);
+            if (node.Region == Region.None)
+            {
+                continue; // made but not linked yet
+            }
+
+            node.LastAccess = now;
+            OnAccessLocked(node);
         }
     }
 

@@ -72,4 +72,45 @@ public sealed class HitSamplerTests
         Assert.Equal(drained.Order(), drained);
         Assert.Equal(end - 1, drained[^1]);
     }
+    [Fact]
+    public void ADrainBoundedToSomeRingsTakesTheThreadsInTurnAndTheOwnCollectOnlyTheCallersRing()
+    {
+        // The writers' bounded drains (a few rings each) must reach every thread's ring in turn, and a writer's own
+        // collect only its own, with its backlog told before and after.
+        var sampler = new HitSampler();
+        const int readers = 5;
+        using var recorded = new CountdownEvent(readers);
+        using var release = new ManualResetEventSlim();
+        var threads = Enumerable.Range(1, readers).Select(t => new Thread(() =>
+        {
+            sampler.Record(t);
+            recorded.Signal();
+            release.Wait(); // alive, so that its ring is kept
+        })).ToList();
+        threads.ForEach(thread => thread.Start());
+        try
+        {
+            Assert.True(recorded.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+            Assert.Equal(0, sampler.Backlog()); // this thread has recorded nothing
+            sampler.Record(100);
+            sampler.Record(101);
+            Assert.Equal(2, sampler.Backlog());
+            Assert.Equal([100, 101], sampler.CollectOwn().ToArray());
+            Assert.Equal(0, sampler.Backlog());
+
+            var drained = new List<long>();
+            for (int call = 0; call < 3; call++)
+            {
+                Assert.InRange(sampler.Drain(samples => drained.AddRange(samples.ToArray()), maxRings: 2), 0, 2);
+            }
+
+            // Six rings (five readers and this thread's, drained already): three calls of two take each once.
+            Assert.Equal(Enumerable.Range(1, readers).Select(t => (long)t), drained.Order());
+        }
+        finally
+        {
+            release.Set();
+            threads.ForEach(thread => thread.Join());
+        }
+    }
 }
