@@ -1,3 +1,4 @@
+using System.Globalization;
 using SyncMapRegistry.Host.Harness;
 using SyncMapRegistry.Host.Reporting;
 
@@ -141,6 +142,8 @@ public sealed class HostWorkloadTests
         Assert.Contains($"cpu per call          {summary.CpuMicrosecondsPerCall:0.0} us", run.Output, StringComparison.Ordinal);
         Assert.Contains($"allocated per call    {summary.BytesPerCall:0} B", run.Output, StringComparison.Ordinal);
         Assert.Contains($"gc collections        gen0 {summary.Cost.Gen0}, gen1 {summary.Cost.Gen1}, gen2 {summary.Cost.Gen2}", run.Output, StringComparison.Ordinal);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"gc pause              {summary.Cost.GcPause.TotalMilliseconds:0.0} ms"), run.Output, StringComparison.Ordinal);
+        Assert.True(summary.Cost.GcPause >= TimeSpan.Zero && (summary.Cost.Gen0 == 0 || summary.Cost.GcPause > TimeSpan.Zero), $"{summary.Cost}");
     }
 
     [Fact]

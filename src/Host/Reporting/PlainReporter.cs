@@ -62,6 +62,7 @@ internal sealed class PlainReporter(TextWriter output) : IRunReporter
         w.WriteLine($"cpu per call          {summary.CpuMicrosecondsPerCall:0.0} us ({cost.CpuTime.TotalSeconds:0.00} s of processor time, whole process)");
         w.WriteLine($"allocated per call    {summary.BytesPerCall:0} B ({cost.AllocatedBytes} B in all)");
         w.WriteLine($"gc collections        gen0 {cost.Gen0}, gen1 {cost.Gen1}, gen2 {cost.Gen2}");
+        w.WriteLine($"gc pause              {cost.GcPause.TotalMilliseconds:0.0} ms (managed threads stopped for collections)");
         if (!o.HostsSilos)
         {
             w.WriteLine("directory lookups     n/a (no silo in this process)");

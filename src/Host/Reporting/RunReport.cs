@@ -43,18 +43,19 @@ public sealed record ProgressReport(
 /// <param name="Gen0">Generation 0 collections.</param>
 /// <param name="Gen1">Generation 1 collections.</param>
 /// <param name="Gen2">Generation 2 collections.</param>
-public readonly record struct ProcessCost(TimeSpan CpuTime, long AllocatedBytes, int Gen0, int Gen1, int Gen2)
+/// <param name="GcPause">The time the runtime held managed threads stopped for collections (<see cref="GC.GetTotalPauseDuration"/>).</param>
+public readonly record struct ProcessCost(TimeSpan CpuTime, long AllocatedBytes, int Gen0, int Gen1, int Gen2, TimeSpan GcPause)
 {
     /// <summary>The process's totals now.</summary>
     public static ProcessCost Now()
     {
         using var process = Process.GetCurrentProcess();
-        return new(process.TotalProcessorTime, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        return new(process.TotalProcessorTime, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
     }
 
     /// <summary>What was spent from <paramref name="start"/> to <paramref name="end"/>.</summary>
     public static ProcessCost operator -(ProcessCost end, ProcessCost start) => new(
-        end.CpuTime - start.CpuTime, end.AllocatedBytes - start.AllocatedBytes, end.Gen0 - start.Gen0, end.Gen1 - start.Gen1, end.Gen2 - start.Gen2);
+        end.CpuTime - start.CpuTime, end.AllocatedBytes - start.AllocatedBytes, end.Gen0 - start.Gen0, end.Gen1 - start.Gen1, end.Gen2 - start.Gen2, end.GcPause - start.GcPause);
 }
 
 /// <summary>The run's outcome, printed at the end and returned to callers of the host.</summary>
