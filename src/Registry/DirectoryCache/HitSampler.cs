@@ -38,7 +38,7 @@ internal sealed class HitSampler
 
     private readonly ThreadCells<Ring> _rings;
 
-    /// <summary>The drainer's copy of one ring's new samples. Touched by <see cref="Drain"/> only.</summary>
+    /// <summary>The drainer's copy of one ring's new samples. Touched by the drainer only (<see cref="Drain"/>, <see cref="CollectOwn"/>).</summary>
     private readonly long[] _buffer = new long[RingSize];
 
     /// <summary>Where the next drain starts among the live rings, so that drains bounded to a few rings take them in turn. Touched by <see cref="Drain"/> only.</summary>

@@ -128,7 +128,12 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <summary>Runs <see cref="Maintain"/> off the writer's thread, one run at a time, when a write signals it.</summary>
     private readonly BackgroundWork _maintenance;
 
-    /// <summary>Makes <see cref="Maintain"/> one caller at a time (the background run and the maintenance service's timer).</summary>
+    /// <summary>
+    /// The drainer's role: held by <see cref="Maintain"/> (the background run, the maintenance service's timer) and, with
+    /// <see cref="Lock.TryEnter()"/> only (a writer never waits for it), by a writer's bounded step (<see cref="KeepUp"/>)
+    /// and its own samples' collection (<see cref="Link"/>). The hit sampler's drain position and buffer, and the
+    /// policy's upkeep steps, are touched under it only.
+    /// </summary>
     private readonly Lock _maintaining = new();
 
     /// <summary><see cref="WindowTinyLfuPolicy.OnSampledHits"/>, made into a delegate once.</summary>
@@ -524,10 +529,10 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// of a shrunk region's excess), never an allocation. Neither waits: each is skipped while another thread
     /// maintains. A whole <see cref="Maintain"/> (the sketch's sizing, O(cap); idle expiry; any eviction the writers
     /// left over) runs on the thread pool when the sketch is due and every <see cref="MaintenanceEvery"/>th new key
-    /// (<see cref="AddOrUpdate"/> signals it after its eviction), and every second from the maintenance service. Why not a thread-pool run per new key, as before: each run woke a
-    /// pool thread, which then spun for more work before it slept, and under a stream of misses that cost more processor
-    /// time than the rest of the cache (<c>pressure</c> benchmark, one thread: 920 ns a request against Orleans'
-    /// cache's 220 ns; 385 ns with the upkeep made here).
+    /// (<see cref="AddOrUpdate"/> signals it after its eviction), and every second from the maintenance service. Why
+    /// not a thread-pool run per new key, as before: each run woke a pool thread, which then spun for more work before
+    /// it slept, and under a stream of misses that cost more processor time than the rest of the cache (<c>pressure</c>
+    /// benchmark, one thread: 920 ns a request against Orleans' cache's 220 ns; 385 ns with the upkeep made here).
     /// </summary>
     private void KeepUp(PolicyNode node)
     {

@@ -26,9 +26,11 @@ namespace SyncMapRegistry;
 /// reused) is dropped. Writes are seen exactly: each new key is counted once in the sketch when it is linked.
 /// </para>
 /// <para>
-/// Cost. Every method takes <see cref="_lock"/> for O(1) work, except the expiry's (O(their batch)) and
-/// the sketch's upkeep (<see cref="Maintain"/>: chunked, off the message path). Nothing foreign runs under the
-/// lock: no map operation, no telemetry. The slots that map samples to nodes grow a chunk at a time (no copy).
+/// Cost. Every method takes <see cref="_lock"/> for O(1) work, except those that take a batch: the expiry's, a
+/// batch of samples (<see cref="OnSampledHits"/>, and <see cref="Link"/> with its writer's own: a ring's worth at
+/// most, 256), and one step of the upkeep (<see cref="Maintain"/>: a chunk of the sketch, a batch of nodes; writers
+/// run such steps too, never the sketch's allocation, which is made outside the lock). Nothing foreign runs under
+/// the lock: no map operation, no telemetry. The slots that map samples to nodes grow a chunk at a time (no copy).
 /// </para>
 /// <para>
 /// Expiry (expire after access, Orleans' <c>MaximumCacheTTL</c>). A node's access time is when it was linked or when a
