@@ -63,7 +63,7 @@ internal sealed class HitSampler
         Volatile.Write(ref ring.Hits, hits);
         if ((hits & (SampleEvery - 1)) == 0)
         {
-            Volatile.Write(ref ring.Samples[(int)(hits / SampleEvery) & (RingSize - 1)], sample);
+            Volatile.Write(ref ring.Sample(hits / SampleEvery), sample);
         }
     }
 
@@ -142,7 +142,7 @@ internal sealed class HitSampler
         int count = 0;
         for (long k = first; k <= last; k++)
         {
-            long sample = Volatile.Read(ref ring.Samples[(int)k & (RingSize - 1)]);
+            long sample = Volatile.Read(ref ring.Sample(k));
             if (sample != 0)
             {
                 _buffer[count++] = sample;
@@ -158,35 +158,50 @@ internal sealed class HitSampler
     private Ring Attach() => t_last = _rings.Value;
 
     /// <summary>
-    /// One thread's hit number (written by that thread only) and its samples. The hit number sits alone on its
-    /// 64-byte line (the ring's own fields take the 64 bytes before it and the 56 after), and more than 128 bytes
-    /// from the next ring's (against adjacent-line prefetch): the GC may compact rings of different threads next to
-    /// each other, and their counts must not share a line.
+    /// One thread's hit number and samples (written by that thread only), in one object: a hit finds the ring, then
+    /// stores into it at a fixed offset, with no array to load and no bounds to check (the index is masked). The hit
+    /// number sits alone on its 64-byte line (the ring's header fields take the 64 bytes before it, the samples start
+    /// on the line after next), and the samples end 64 bytes before the object does: the GC may compact rings of
+    /// different threads next to each other, and one thread's writes must not share a line, nor sit on the line next
+    /// to one (adjacent-line prefetch), with another thread's hit number or its ring's header.
     /// </summary>
-    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    [StructLayout(LayoutKind.Explicit, Size = SamplesOffset + (RingSize * sizeof(long)) + 64)]
     private sealed class Ring
     {
+        private const int SamplesOffset = 192;
+
         [FieldOffset(0)]
         internal readonly HitSampler Owner;
 
-        [FieldOffset(8)]
-        internal readonly long[] Samples = new long[RingSize];
-
         /// <summary>
         /// The drainer's position in this ring, in an object of its own: the drainer writes it, and a write here, on the
-        /// line of <see cref="Owner"/> and <see cref="Samples"/> that every hit of the thread reads, would take that line
-        /// from the recording thread at each drain.
+        /// line of <see cref="Owner"/> that every hit of the thread reads, would take that line from the recording
+        /// thread at each drain.
         /// </summary>
-        [FieldOffset(16)]
+        [FieldOffset(8)]
         internal readonly DrainPosition Drain = new();
 
         [FieldOffset(64)]
         internal long Hits;
 
+        [FieldOffset(SamplesOffset)]
+        private SampleBlock _samples;
+
         internal Ring(HitSampler owner)
         {
             Owner = owner;
         }
+
+        /// <summary>The slot of sample number <paramref name="number"/> (modulo <see cref="RingSize"/>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal ref long Sample(long number) =>
+            ref Unsafe.Add(ref Unsafe.As<SampleBlock, long>(ref _samples), (int)number & (RingSize - 1));
+    }
+
+    [InlineArray(RingSize)]
+    private struct SampleBlock
+    {
+        private long _first;
     }
 
     /// <summary>Where the drainer stands in one ring. Written by the drainer only (the cache's maintenance lock).</summary>
