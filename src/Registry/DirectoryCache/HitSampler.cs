@@ -70,7 +70,7 @@ internal sealed class HitSampler
     /// <summary>
     /// The samples the calling thread has recorded into this sampler's ring since the ring was last drained: a racy
     /// estimate (the drainer's position is read as it moves), and 0 when the thread's last ring is another sampler's.
-    /// Writers read it to drain before the ring goes round (<see cref="RingSize"/>) and forgets.
+    /// A writer reads it to decide whether it has samples of its own to hand the policy with its insert.
     /// </summary>
     internal long Backlog()
     {

@@ -72,6 +72,7 @@ public sealed class HitSamplerTests
         Assert.Equal(drained.Order(), drained);
         Assert.Equal(end - 1, drained[^1]);
     }
+
     [Fact]
     public void ADrainBoundedToSomeRingsTakesTheThreadsInTurnAndTheOwnCollectOnlyTheCallersRing()
     {
