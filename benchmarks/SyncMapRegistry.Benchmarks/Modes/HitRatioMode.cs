@@ -1,5 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using BitFaster.Caching.Lfu;
 using BitFaster.Caching.Scheduler;
 using Orleans.Runtime.GrainDirectory;
 using SyncMapRegistry.Benchmarks.Modes.HitRatio;
@@ -51,7 +49,7 @@ internal static class HitRatioMode
                 var sampled = new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions { MaxEntries = cap, CountLookups = false }, scheduleEviction: static run => run());
                 double sampledRatio = HitRatio(sampled, grains, trace.Requests, warmup);
                 double orleansRatio = HitRatio(CachePeer.OrleansLru(cap), grains, trace.Requests, warmup);
-                double lfuRatio = HitRatio(new ConcurrentLfuDirectoryCache(cap), grains, trace.Requests, warmup);
+                double lfuRatio = HitRatio(new ConcurrentLfuDirectoryCache(new(1, cap, new ForegroundScheduler(), EqualityComparer<GrainId>.Default)), grains, trace.Requests, warmup);
                 double optimum = Belady.HitRatio(trace.Requests, cap, warmup);
                 ModeReport.Line($"| {trace.Name} | {cap:N0} | {oursRatio:P2} | {orleansRatio:P2} | {lfuRatio:P2} | {optimum:P2} | {100 * (oursRatio - lfuRatio):+0.00;-0.00} | {100 * (oursRatio - orleansRatio):+0.00;-0.00} | {ours.Policy.WindowMaximum:N0} | {sampledRatio:P2} | {100 * (sampledRatio - lfuRatio):+0.00;-0.00} | {100 * (sampledRatio - orleansRatio):+0.00;-0.00} |");
             }
@@ -63,48 +61,7 @@ internal static class HitRatioMode
     /// <summary>Plays <paramref name="sequence"/> (grain indexes) against the cache; hits over the requests after the warm-up.</summary>
     private static double HitRatio(IGrainDirectoryCache cache, GrainAddress[] grains, int[] sequence, int warmup)
     {
-        long hits = 0;
-        for (int n = 0; n < sequence.Length; n++)
-        {
-            GrainAddress grain = grains[sequence[n]];
-            if (cache.LookUp(grain.GrainId, out _, out _))
-            {
-                hits += n >= warmup ? 1 : 0;
-            }
-            else
-            {
-                cache.AddOrUpdate(grain, 1);
-            }
-        }
-
-        return (double)hits / (sequence.Length - warmup);
-    }
-
-    /// <summary>BitFaster's <see cref="ConcurrentLfu{K, V}"/> (W-TinyLFU), maintained in the foreground: each call drains its buffers.</summary>
-    private sealed class ConcurrentLfuDirectoryCache(int capacity) : DirectoryCacheBase
-    {
-        private readonly ConcurrentLfu<GrainId, (GrainAddress Address, int Version)> _lfu = new(1, capacity, new ForegroundScheduler(), EqualityComparer<GrainId>.Default);
-
-        public override IEnumerable<(GrainAddress ActivationAddress, int Version)> KeyValues => _lfu.Select(pair => pair.Value);
-
-        public override void AddOrUpdate(GrainAddress value, int version) => _lfu.AddOrUpdate(value.GrainId, (value, version));
-
-        public override bool LookUp(GrainId key, [NotNullWhen(true)] out GrainAddress? result, out int version)
-        {
-            if (_lfu.TryGet(key, out var entry))
-            {
-                result = entry.Address;
-                version = entry.Version;
-                return true;
-            }
-
-            result = null;
-            version = 0;
-            return false;
-        }
-
-        public override bool Remove(GrainId key) => _lfu.TryRemove(key);
-
-        public override void Clear() => _lfu.Clear();
+        Traces.Play(cache, grains, sequence, 0, warmup);
+        return (double)Traces.Play(cache, grains, sequence, warmup, sequence.Length - warmup) / (sequence.Length - warmup);
     }
 }

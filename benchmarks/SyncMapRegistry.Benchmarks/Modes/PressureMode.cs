@@ -9,7 +9,7 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 /// <summary>
 /// <c>pressure [--grains 100000] [--cap 1000] [--zipf 0.9] [--requests 2000000] [--threads 1,2] [--rounds 5] [--quick]</c>:
 /// what a request costs a capped cache under pressure, the shape of the host's oversubscribed workload
-/// (<c>--grains 100000 --popularity zipf:0.9 --cache-size 1000</c>, where about a third of the calls miss): each request
+/// (<c>--grains 100000 --popularity zipf:0.9 --cache-size 1000</c>; here about 55% of the requests miss): each request
 /// looks a grain up and a miss adds it, as a silo does after the directory answers. Every thread plays the same Zipf
 /// trace from its own offset. Caches: Orleans' own (the baseline), the registry's as shipped (its maintenance on the
 /// thread pool), and BitFaster's W-TinyLFU (<c>ConcurrentLfu</c>, its maintenance on the thread pool too). Time: the
@@ -41,7 +41,7 @@ internal static class PressureMode
         [
             ("OrleansLru", () => CachePeer.OrleansLru(cap)),
             ("SyncMapGrainDirectoryCache", () => new global::SyncMapRegistry.SyncMapGrainDirectoryCache(new SyncMapRegistryOptions { MaxEntries = cap })),
-            ("BitFaster ConcurrentLfu", () => new ConcurrentLfuDirectoryCache(cap)),
+            ("BitFaster ConcurrentLfu", () => new ConcurrentLfuDirectoryCache(new(cap))),
         ];
 
         foreach (int threads in threadCounts)
@@ -79,9 +79,9 @@ internal static class PressureMode
             int offset = t * (sequence.Length / threads);
             workers[t] = new Thread(() =>
             {
-                Requests(cache, grains, sequence, offset, warmup);
+                Traces.Play(cache, grains, sequence, offset, warmup);
                 warmed.SignalAndWait();
-                long own = Requests(cache, grains, sequence, offset + warmup, requests);
+                long own = Traces.Play(cache, grains, sequence, offset + warmup, requests);
                 Interlocked.Add(ref hits, own);
                 done.SignalAndWait();
             });
@@ -103,53 +103,5 @@ internal static class PressureMode
         return new Result((double)hits / total, cpuNs / total, wall / requests);
     }
 
-    /// <summary>Plays <paramref name="count"/> requests of the trace from <paramref name="offset"/> (wrapping); returns the hits.</summary>
-    private static long Requests(IGrainDirectoryCache cache, GrainAddress[] grains, int[] sequence, int offset, int count)
-    {
-        long hits = 0;
-        for (int n = 0; n < count; n++)
-        {
-            GrainAddress grain = grains[sequence[(offset + n) % sequence.Length]];
-            if (cache.LookUp(grain.GrainId, out _, out _))
-            {
-                hits++;
-            }
-            else
-            {
-                cache.AddOrUpdate(grain, 1);
-            }
-        }
-
-        return hits;
-    }
-
     private readonly record struct Result(double HitRatio, double CpuNs, double WallNs);
-
-    /// <summary>BitFaster's <see cref="BitFaster.Caching.Lfu.ConcurrentLfu{K, V}"/> with its default scheduler (maintenance on the thread pool).</summary>
-    private sealed class ConcurrentLfuDirectoryCache(int capacity) : DirectoryCacheBase
-    {
-        private readonly BitFaster.Caching.Lfu.ConcurrentLfu<GrainId, (GrainAddress Address, int Version)> _lfu = new(capacity);
-
-        public override IEnumerable<(GrainAddress ActivationAddress, int Version)> KeyValues => _lfu.Select(pair => pair.Value);
-
-        public override void AddOrUpdate(GrainAddress value, int version) => _lfu.AddOrUpdate(value.GrainId, (value, version));
-
-        public override bool LookUp(GrainId key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GrainAddress? result, out int version)
-        {
-            if (_lfu.TryGet(key, out var entry))
-            {
-                result = entry.Address;
-                version = entry.Version;
-                return true;
-            }
-
-            result = null;
-            version = 0;
-            return false;
-        }
-
-        public override bool Remove(GrainId key) => _lfu.TryRemove(key);
-
-        public override void Clear() => _lfu.Clear();
-    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using BitFaster.Caching.Lfu;
 using BitFaster.Caching.Lru;
 using Orleans.Runtime.GrainDirectory;
 
@@ -98,4 +99,25 @@ internal sealed class SyncMapDirectoryCache : DirectoryCacheBase
 
     /// <summary>The map's read/dirty statistics.</summary>
     internal SyncMapStatistics GetStatistics() => _map.GetStatistics();
+}
+
+/// <summary>
+/// BitFaster.Caching's <see cref="ConcurrentLfu{K, V}"/> (W-TinyLFU), built by the caller: with a
+/// <see cref="BitFaster.Caching.Scheduler.ForegroundScheduler"/> it drains its buffers on each call (the hit ratio, which must not depend on the
+/// thread pool's timing); with BitFaster's defaults its maintenance runs on the thread pool (what it costs).
+/// </summary>
+internal sealed class ConcurrentLfuDirectoryCache(ConcurrentLfu<GrainId, (GrainAddress Address, int Version)> lfu) : DirectoryCacheBase
+{
+    private readonly ConcurrentLfu<GrainId, (GrainAddress Address, int Version)> _lfu = lfu;
+
+    public override IEnumerable<(GrainAddress ActivationAddress, int Version)> KeyValues => _lfu.Select(pair => pair.Value);
+
+    public override void AddOrUpdate(GrainAddress value, int version) => _lfu.AddOrUpdate(value.GrainId, (value, version));
+
+    public override bool LookUp(GrainId key, [NotNullWhen(true)] out GrainAddress? result, out int version) =>
+        _lfu.TryGet(key, out var entry) ? Hit(entry, out result, out version) : Miss(out result, out version);
+
+    public override bool Remove(GrainId key) => _lfu.TryRemove(key);
+
+    public override void Clear() => _lfu.Clear();
 }

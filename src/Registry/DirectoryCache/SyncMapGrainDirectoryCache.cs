@@ -327,7 +327,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             }
 
             // After the eviction: where the run is inline (tests, the hit-ratio benchmark), it finds the count within the cap.
-            if (((node.Sample >> 32) & (MaintenanceEvery - 1)) == 0 || (count >= _maxEntries / 2 && _policy.SketchDue))
+            if (((node.Sample >> 32) & (MaintenanceEvery - 1)) == 0 || (count >= _maxEntries / 2 && !_policy.HasSketch))
             {
                 _maintenance.Signal();
             }

@@ -298,13 +298,10 @@ internal sealed class WindowTinyLfuPolicy
     }
 
     /// <summary>
-    /// Whether the sketch is due and not made yet: the cache has held half its cap, and only a <see cref="Maintain"/>
-    /// that may allocate makes it. A racy read (a hint for when to ask for one).
+    /// Whether the sketch is sized yet (only a <see cref="Maintain"/> that may allocate sizes it, once the cache has held
+    /// half its cap). Read without the lock: a hint for when to ask for such a run, a moment late at worst.
     /// </summary>
-    internal bool SketchDue => Volatile.Read(ref _sketchMade) == 0 && Linked >= _maximum / 2;
-
-    /// <summary>1 once the sketch is sized; read without the lock by <see cref="SketchDue"/>.</summary>
-    private int _sketchMade;
+    internal bool HasSketch => _sketch.Capacity != 0;
 
     /// <summary>
     /// The policy's upkeep: sizes the sketch once the cache nears its cap (when <paramref name="mayAllocate"/>), runs
@@ -333,7 +330,6 @@ internal sealed class WindowTinyLfuPolicy
             {
                 _sketch.Install(table, _maximum);
                 _tuner ??= tuner;
-                Volatile.Write(ref _sketchMade, 1);
             }
 
             bool done = _sketch.HalveChunk();

@@ -1,3 +1,5 @@
+using Orleans.Runtime.GrainDirectory;
+
 namespace SyncMapRegistry.Benchmarks.Modes.HitRatio;
 
 /// <summary>A named request sequence: grain indexes in <c>[0, grains)</c>, the same for every cache.</summary>
@@ -11,6 +13,31 @@ internal sealed record Trace(string Name, int[] Requests);
 /// </summary>
 internal static class Traces
 {
+    /// <summary>
+    /// Plays <paramref name="count"/> requests of <paramref name="sequence"/> (grain indexes) from
+    /// <paramref name="offset"/>, wrapping, as BitFaster's hit-rate method does: each looks its grain up, and a miss
+    /// adds it.
+    /// </summary>
+    /// <returns>The requests that hit.</returns>
+    internal static long Play(IGrainDirectoryCache cache, GrainAddress[] grains, int[] sequence, int offset, int count)
+    {
+        long hits = 0;
+        for (int n = 0; n < count; n++)
+        {
+            GrainAddress grain = grains[sequence[(offset + n) % sequence.Length]];
+            if (cache.LookUp(grain.GrainId, out _, out _))
+            {
+                hits++;
+            }
+            else
+            {
+                cache.AddOrUpdate(grain, 1);
+            }
+        }
+
+        return hits;
+    }
+
     /// <summary>Requests for grains by a fixed Zipf law of exponent <paramref name="s"/>.</summary>
     internal static Trace Zipf(int grains, double s, int length, int seed = 42)
     {
