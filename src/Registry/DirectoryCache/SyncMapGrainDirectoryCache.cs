@@ -24,8 +24,10 @@ namespace SyncMapRegistry;
 /// <remarks>
 /// <para>
 /// An adapter: the entries live in the map, their order and the choice of victims in the policy
-/// (<see cref="WindowTinyLfuPolicy"/>, W-TinyLFU with an adaptive window and expire-after-access). Each entry carries
-/// its key's <see cref="PolicyNode"/>; an update keeps it, a new key gets a new one.
+/// (<see cref="WindowTinyLfuPolicy"/>, W-TinyLFU with an adaptive window and expire-after-access). Each entry's value
+/// (<see cref="CachedAddress"/>) carries its key's <see cref="PolicyNode"/>: a new key's value is its node itself, so
+/// a cached grain is two objects (the map's entry and the node); an update stores an <see cref="UpdatedAddress"/>
+/// that keeps the node.
 /// </para>
 /// <para>
 /// Semantics are Orleans' own (<c>LruGrainDirectoryCache</c>), checked by a test suite that runs against both:
@@ -281,7 +283,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             if (present && !current!.Node.Taken)
             {
                 // The replacement keeps the entry's access stamp: an update is not a read.
-                if (_map.CompareAndSwap(key, current, new CachedAddress(value, version, current.Node, Volatile.Read(ref current.AccessEpoch))))
+                if (_map.CompareAndSwap(key, current, new UpdatedAddress(value, version, current.Node, Volatile.Read(ref current.AccessEpoch))))
                 {
                     _counters.Updated(added: false);
                     return;
@@ -290,14 +292,14 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
                 continue; // replaced or removed since we read it
             }
 
-            // A new key, or an entry whose node the policy took for removal: either way, a node of its own.
-            PolicyNode node = _policy.NewNode(key);
-            var cached = new CachedAddress(value, version, node, NeverRead);
+            // A new key, or an entry whose node the policy took for removal: either way, a node of its own, which
+            // is the entry's value too (one object per cached grain beside the map's entry).
+            PolicyNode node = _policy.NewNode(value, version, NeverRead);
             int count;
             _counters.ChangeStarting();
             try
             {
-                bool stored = present ? _map.CompareAndSwap(key, current!, cached) : !LoadOrStore(key, cached);
+                bool stored = present ? _map.CompareAndSwap(key, current!, node) : !LoadOrStore(key, node);
                 if (!stored)
                 {
                     _policy.Drop(node);
@@ -777,27 +779,4 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Maintaining the SyncMap grain directory cache failed; the next write or tick tries again")]
     private partial void LogErrorMaintenance(Exception exception);
-
-    /// <summary>
-    /// One cached address with the version its writer passed and its key's policy node (an update keeps the node).
-    /// Compared by reference; immutable but for <see cref="AccessEpoch"/>. <see cref="Sample"/> is the node's, copied
-    /// here so that a hit reads one object only.
-    /// </summary>
-    private sealed class CachedAddress(GrainAddress address, int version, PolicyNode node, int accessEpoch)
-    {
-        /// <summary>
-        /// The access epoch of the entry's last read, or <see cref="NeverRead"/>: written by hits, only when it differs
-        /// from the current epoch (so at most once per epoch, by whichever readers see it differ: they all write the
-        /// same value, or a newer one); read by the expiry sweep.
-        /// </summary>
-        internal int AccessEpoch = accessEpoch;
-
-        internal GrainAddress Address { get; } = address;
-
-        internal int Version { get; } = version;
-
-        internal PolicyNode Node { get; } = node;
-
-        internal long Sample { get; } = node.Sample;
-    }
 }

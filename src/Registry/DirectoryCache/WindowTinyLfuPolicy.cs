@@ -21,7 +21,7 @@ namespace SyncMapRegistry;
 /// <para>
 /// What it knows of reads. A hit writes nothing shared: readers leave samples in per-thread rings
 /// (<see cref="HitSampler"/>), one hit in <see cref="HitSampler.SampleEvery"/>, each naming a node by its
-/// <see cref="PolicyNode.Sample"/>. <see cref="OnSampledHits"/> turns them into frequency (the sketch), recency
+/// <see cref="CachedAddress.Sample"/>. <see cref="OnSampledHits"/> turns them into frequency (the sketch), recency
 /// (the node moves to the tail of its list) and an access time. A sample whose node is gone (its slot freed or
 /// reused) is dropped. Writes are seen exactly: each new key is counted once in the sketch when it is linked.
 /// </para>
@@ -172,16 +172,17 @@ internal sealed class WindowTinyLfuPolicy
     private int LinkedLocked => _window.Count + _probation.Count + _protected.Count;
 
     /// <summary>
-    /// Makes a node for a new key, with its slot and sample, not yet linked: the caller links it once the key is in the
-    /// map (<see cref="Link"/>), or drops it (<see cref="Drop"/>) if another writer's entry won.
+    /// Makes the node of a new key, which is also the key's first cached address, with its slot and sample, not yet
+    /// linked: the caller links it once the map holds it (<see cref="Link"/>), or drops it (<see cref="Drop"/>) if
+    /// another writer's entry won.
     /// </summary>
-    internal PolicyNode NewNode(GrainId key)
+    internal PolicyNode NewNode(GrainAddress address, int version, int accessEpoch)
     {
-        int hash = key.GetHashCode(); // outside the lock: its holds are what writers contend for
+        int hash = address.GrainId.GetHashCode(); // outside the lock: its holds are what writers contend for
         lock (_lock)
         {
             int slot = TakeSlotLocked();
-            var node = new PolicyNode(key, hash, ((long)++_made << 32) | (uint)(slot + 1), slot);
+            var node = new PolicyNode(address, version, accessEpoch, hash, ((long)++_made << 32) | (uint)(slot + 1), slot);
             _slots[slot / SlotsPerChunk][slot % SlotsPerChunk] = node;
             return node;
         }
@@ -663,20 +664,23 @@ internal sealed class WindowTinyLfuPolicy
 }
 
 /// <summary>
-/// The policy's record of one cached key. <see cref="Key"/>, <see cref="Hash"/>, <see cref="Sample"/> and
-/// <see cref="Slot"/> never change; <see cref="Taken"/> is written under the policy's lock and read without it;
-/// every other field is touched only under the policy's lock.
+/// The policy's record of one cached key, which is also the key's first cached address (<see cref="CachedAddress"/>):
+/// one object per cached grain beside the map's entry. <see cref="Key"/>, <see cref="Hash"/>,
+/// <see cref="CachedAddress.Sample"/> and <see cref="Slot"/> never change; <see cref="Taken"/> is written under the
+/// policy's lock and read without it; every other field of its own is touched only under the policy's lock. The
+/// fields a hit reads are the base type's, laid out before these.
 /// </summary>
-internal sealed class PolicyNode(GrainId key, int hash, long sample, int slot)
+internal sealed class PolicyNode(GrainAddress address, int version, int accessEpoch, int hash, long sample, int slot)
+    : CachedAddress(address, version, sample, accessEpoch)
 {
-    internal GrainId Key { get; } = key;
+    /// <summary>The key: the grain of the key's first address (an update is for the same grain).</summary>
+    internal GrainId Key => Address.GrainId;
 
     internal int Hash { get; } = hash;
 
-    /// <summary>What a reader records for a hit on this key's entry: the node's number (high half) and slot + 1 (low half); never 0.</summary>
-    internal long Sample { get; } = sample;
-
     internal int Slot { get; } = slot;
+
+    internal override PolicyNode Node => this;
 
     internal PolicyNode? Previous;
     internal PolicyNode? Next;

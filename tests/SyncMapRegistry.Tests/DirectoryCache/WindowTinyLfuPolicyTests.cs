@@ -12,7 +12,7 @@ public sealed class WindowTinyLfuPolicyTests
         // couple of keys per promotion: left oversized, it keeps a shifted workload's stale keys and starves probation.
         const int cap = 100;
         var policy = new WindowTinyLfuPolicy(cap, TimeSpan.Zero, TimeProvider.System);
-        PolicyNode[] nodes = [.. Enumerable.Range(0, cap).Select(i => policy.NewNode(Grain(i)))];
+        PolicyNode[] nodes = [.. Enumerable.Range(0, cap).Select(i => policy.NewNode(new GrainAddress { GrainId = Grain(i) }, version: 0, SyncMapGrainDirectoryCache.NeverRead))];
         foreach (PolicyNode node in nodes)
         {
             policy.Link(node);

@@ -145,7 +145,7 @@ public sealed class WindowTunerTests
                 return true;
             }
 
-            node = Policy.NewNode(grain);
+            node = Policy.NewNode(new GrainAddress { GrainId = grain }, version: 0, SyncMapGrainDirectoryCache.NeverRead);
             _cached[grain] = node;
             Policy.Link(node);
             while (_cached.Count > cap)
