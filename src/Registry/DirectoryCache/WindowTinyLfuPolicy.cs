@@ -63,10 +63,20 @@ internal sealed class WindowTinyLfuPolicy
     private const int DemotionsPerPromotion = 2;
 
     /// <summary>
-    /// Guards every field below, and every <see cref="PolicyNode"/> field but its immutable ones. Held only for
-    /// O(1) work (see the type's remarks).
+    /// Guards every field below but the slot table's, and every <see cref="PolicyNode"/> field but its immutable
+    /// ones. Held only for O(1) work (see the type's remarks).
     /// </summary>
     private readonly Lock _lock = new();
+
+    /// <summary>
+    /// Guards the slot table's writes (<see cref="_slots"/>' chunks and directory, <see cref="_nextFree"/>,
+    /// <see cref="_freeHead"/>, <see cref="_slotCount"/>, <see cref="_made"/>), so that a new key's node
+    /// (<see cref="NewNode"/>) takes it alone and writers contend for <see cref="_lock"/> once per new key, at its
+    /// link. Taken inside <see cref="_lock"/> when a dropped node frees its slot, never the other way round.
+    /// Readers of the table hold <see cref="_lock"/> only (sample drains): the publication order that makes that safe
+    /// is at <see cref="TakeSlot"/>.
+    /// </summary>
+    private readonly Lock _slotLock = new();
 
     private readonly int _maximum;
     private readonly TimeProvider _timeProvider;
@@ -179,11 +189,13 @@ internal sealed class WindowTinyLfuPolicy
     internal PolicyNode NewNode(GrainAddress address, int version, int accessEpoch)
     {
         int hash = address.GrainId.GetHashCode(); // outside the lock: its holds are what writers contend for
-        lock (_lock)
+        lock (_slotLock)
         {
-            int slot = TakeSlotLocked();
+            int slot = TakeSlot();
             var node = new PolicyNode(address, version, accessEpoch, hash, ((long)++_made << 32) | (uint)(slot + 1), slot);
-            _slots[slot / SlotsPerChunk][slot % SlotsPerChunk] = node;
+
+            // A release store: a drain that reads the slot (under the policy's lock, not this one) sees the whole node.
+            Volatile.Write(ref _slots[slot / SlotsPerChunk][slot % SlotsPerChunk], node);
             return node;
         }
     }
@@ -275,13 +287,16 @@ internal sealed class WindowTinyLfuPolicy
     {
         foreach (long sample in samples)
         {
+            // Without the slot lock (see TakeSlot): a slot under the published count lies in a published chunk, and
+            // reads as null, an older node (its number differs) or a node whose construction is visible.
             int slot = (int)(uint)sample - 1;
-            if (slot < 0 || slot >= _slotCount)
+            if (slot < 0 || slot >= Volatile.Read(ref _slotCount))
             {
                 continue;
             }
 
-            PolicyNode? node = _slots[slot / SlotsPerChunk][slot % SlotsPerChunk];
+            PolicyNode?[] chunk = Volatile.Read(ref Volatile.Read(ref _slots)[slot / SlotsPerChunk]);
+            PolicyNode? node = Volatile.Read(ref chunk[slot % SlotsPerChunk]);
             if (node is null || node.Sample != sample)
             {
                 continue;
@@ -525,6 +540,9 @@ internal sealed class WindowTinyLfuPolicy
     /// <summary>Test seam: the next <see cref="Maintain"/> moves the window by this many keys, as the tuner would.</summary>
     internal int? ResizeForTests { get; set; }
 
+    /// <summary>The policy's lock, for a test that holds it while another thread makes a node.</summary>
+    internal Lock LockForTests => _lock;
+
     /// <summary>Moves the window's maximum by <paramref name="step"/> keys (growing at protected's expense, shrinking to its gain), within bounds.</summary>
     private void ResizeWindowLocked(int step)
     {
@@ -565,13 +583,23 @@ internal sealed class WindowTinyLfuPolicy
         }
 
         int slot = node.Slot;
-        _slots[slot / SlotsPerChunk][slot % SlotsPerChunk] = null;
-        _nextFree[slot / SlotsPerChunk][slot % SlotsPerChunk] = _freeHead;
-        _freeHead = slot;
+        lock (_slotLock)
+        {
+            Volatile.Write(ref _slots[slot / SlotsPerChunk][slot % SlotsPerChunk], null);
+            _nextFree[slot / SlotsPerChunk][slot % SlotsPerChunk] = _freeHead;
+            _freeHead = slot;
+        }
     }
 
-    /// <summary>A free slot: the free list's head, else a new one (a new chunk every <see cref="SlotsPerChunk"/>; no copy of nodes).</summary>
-    private int TakeSlotLocked()
+    /// <summary>
+    /// A free slot: the free list's head, else a new one (a new chunk every <see cref="SlotsPerChunk"/>; no copy of
+    /// nodes). Under <see cref="_slotLock"/>. The publication order, for the drains that read the table under the
+    /// policy's lock only: a new chunk is stored in a directory before that directory is published, and the directory
+    /// before the slot count that covers the chunk; so a reader that reads the count, then the directory, then the
+    /// chunk (each a volatile read) finds the chunk of every slot under the count it read. A directory is never
+    /// written again once another has replaced it (chunks are shared between them, never copied).
+    /// </summary>
+    private int TakeSlot()
     {
         if (_freeHead >= 0)
         {
@@ -580,21 +608,25 @@ internal sealed class WindowTinyLfuPolicy
             return free;
         }
 
-        int slot = _slotCount++;
+        int slot = _slotCount;
         int chunk = slot / SlotsPerChunk;
         if (chunk == _slots.Length)
         {
             // The chunk directories double: references to chunks only, one per 1,024 slots.
-            Array.Resize(ref _slots, Math.Max(4, 2 * _slots.Length));
-            Array.Resize(ref _nextFree, _slots.Length);
-        }
-
-        if (_slots[chunk] is null)
-        {
-            _slots[chunk] = new PolicyNode?[SlotsPerChunk];
+            PolicyNode?[][] slots = new PolicyNode?[Math.Max(4, 2 * _slots.Length)][];
+            Array.Copy(_slots, slots, _slots.Length);
+            slots[chunk] = new PolicyNode?[SlotsPerChunk];
+            Array.Resize(ref _nextFree, slots.Length);
             _nextFree[chunk] = new int[SlotsPerChunk];
+            Volatile.Write(ref _slots, slots);
+        }
+        else if (_slots[chunk] is null)
+        {
+            _nextFree[chunk] = new int[SlotsPerChunk];
+            Volatile.Write(ref _slots[chunk], new PolicyNode?[SlotsPerChunk]);
         }
 
+        Volatile.Write(ref _slotCount, slot + 1);
         return slot;
     }
 
