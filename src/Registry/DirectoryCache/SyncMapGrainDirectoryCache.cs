@@ -270,7 +270,8 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// <inheritdoc/>
     /// <remarks>
     /// An update swaps the entry (compare-and-swap, so an eviction of the entry it read is never undone). A new key
-    /// costs the map's write (its shard's lock) and two O(1) holds of the policy's lock; over the cap, up to
+    /// costs the map's write (its shard's lock), an O(1) hold of the policy's slot table's lock (its node) and one of
+    /// the policy's lock (its link); over the cap, up to
     /// <see cref="EvictionsPerInsert"/> O(1) evictions (see the type's remarks).
     /// </remarks>
     public void AddOrUpdate(GrainAddress value, int version)
