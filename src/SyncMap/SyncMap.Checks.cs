@@ -24,9 +24,6 @@ internal enum StallPoint
 
     /// <summary>A walk's catch-up has taken a chunk under its shard's lock and released the lock; it has visited none of it yet.</summary>
     CatchUpTookChunk,
-
-    /// <summary>A lookup of a pending key has found it live without the lock and is about to count itself in its shard (<c>TryGetPendingLockFree</c>).</summary>
-    CountingLockFreeHit,
 }
 
 // Test seams and invariant checks. The stall hooks exist in debug builds only: their calls are compiled out of a

@@ -101,41 +101,22 @@ public sealed partial class SyncMap<TKey, TValue>
     }
 
     /// <summary>
-    /// Keys in the current shards' read snapshots (deleted entries included) and pending in their dirty maps, and the
-    /// lock-free lookups of pending keys they counted (<see cref="Shard{TKey}.LockFreeMisses"/>), for the statistics.
-    /// O(directory), lock-free: a shard's counts are read while its lock may be held elsewhere, so under concurrent
-    /// writes the sums reflect each shard at some moment during the call.
+    /// Keys in the current shards' read snapshots (deleted entries included) and pending in their dirty maps, for the
+    /// statistics. O(directory), lock-free: a shard's counts are read while its lock may be held elsewhere, so under
+    /// concurrent writes the sums reflect each shard at some moment during the call.
     /// </summary>
-    private (int Read, int Dirty, long LockFreeHits) CurrentSizes()
+    private (int Read, int Dirty) CurrentSizes()
     {
         Shard<TKey>[] shards = Volatile.Read(ref _shards);
         int read = 0;
         int dirty = 0;
-        long lockFree = 0;
         for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
         {
             read += shards[i].Count;
             dirty += Volatile.Read(ref shards[i].Dirty)?.Count ?? 0;
-            lockFree += Math.Max(0, Volatile.Read(ref shards[i].LockFreeMisses));
         }
 
-        return (read, dirty, lockFree);
-    }
-
-    /// <summary>
-    /// Retires a shard that a published directory no longer holds: marks it (under its lock, which the caller holds)
-    /// and moves the count of its lock-free lookups to the map's totals. An exchange, so that a lookup racing it is
-    /// counted once: its increment lands before (and moves with the count) or after (on the mark, and the lookup
-    /// counts itself in the totals).
-    /// </summary>
-    private void RetireLocked(Shard<TKey> shard)
-    {
-        shard.Retired = true;
-        int lockFree = Interlocked.Exchange(ref shard.LockFreeMisses, Shard<TKey>.RetiredCount);
-        if (lockFree > 0)
-        {
-            _counters.LockFreeHits(lockFree);
-        }
+        return (read, dirty);
     }
 
     /// <summary>The number of shards now (distinct shards of the directory). O(directory), lock-free.</summary>
@@ -254,15 +235,11 @@ public sealed partial class SyncMap<TKey, TValue>
     }
 
     /// <summary>Releases what <see cref="EnterAllShards"/> took, retiring every shard first when a new directory replaced them all.</summary>
-    private void ExitAllShards(Shard<TKey>[] shards, bool retire)
+    private static void ExitAllShards(Shard<TKey>[] shards, bool retire)
     {
         for (int i = 0; i < shards.Length; i += shards.Length >> shards[i].Depth)
         {
-            if (retire)
-            {
-                RetireLocked(shards[i]);
-            }
-
+            shards[i].Retired |= retire;
             shards[i].Lock.Exit();
         }
     }
@@ -329,7 +306,7 @@ public sealed partial class SyncMap<TKey, TValue>
         }
 
         Stall(StallPoint.Published);
-        RetireLocked(shard);
+        shard.Retired = true;
     }
 
     /// <summary>
@@ -346,9 +323,6 @@ public sealed partial class SyncMap<TKey, TValue>
         SyncTable<TKey> dirty = shard.Dirty!;
         SyncTable<TKey> merged;
         int expunged;
-
-        // Read before the shard retires (Replace), which moves its lock-free count to the map's totals.
-        int misses = shard.Misses + Volatile.Read(ref shard.LockFreeMisses);
         try
         {
             merged = SyncTable<TKey>.Merge(shard.Slots, shard.Count, dirty, Inline, out expunged);
@@ -367,7 +341,7 @@ public sealed partial class SyncMap<TKey, TValue>
         events.Promotions++;
         events.PromotedEntries += merged.Count;
         events.PromotedExpunged += expunged;
-        events.PromotedMisses += misses;
+        events.PromotedMisses += shard.Misses + Volatile.Read(ref shard.LockFreeMisses);
         if (start != default)
         {
             events.PromoteStart = start;

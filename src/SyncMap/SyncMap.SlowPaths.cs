@@ -59,30 +59,18 @@ public sealed partial class SyncMap<TKey, TValue>
             return false;
         }
 
-        // The statistics' dirty hit and miss, counted in the shard (Shard.LockFreeMisses says how they reach the totals),
-        // with one interlocked write that also counts the promotion's price.
-        Stall(StallPoint.CountingLockFreeHit);
-        int misses = Interlocked.Increment(ref shard.LockFreeMisses);
-        if (misses < 0)
+        // The miss that pays for the promotion goes under the lock, where the promotion can happen. The price is read
+        // without the lock (racy counts, read as whole ints), so it is at worst a few keys off.
+        int misses = Interlocked.Increment(ref shard.LockFreeMisses) + Volatile.Read(ref shard.Misses);
+        if (misses >= PromotionCost(shard.Count + Volatile.Read(ref dirty.Count)))
         {
-            // The shard retired since this lookup loaded it, and its count has gone to the totals: count there.
-            _counters.LockFreeHits(1);
-        }
-        else if (misses + Volatile.Read(ref shard.Misses) >= PromotionCost(shard.Count + Volatile.Read(ref dirty.Count)))
-        {
-            // The miss that pays for the promotion goes under the lock, where the promotion can happen, and is counted
-            // there. The price is read without the lock (racy counts, read as whole ints), so it is at worst a few keys
-            // off. Should the shard have retired between the two writes, the retirement moved this lookup's count to
-            // the totals, and it is taken back there.
-            if (Interlocked.Decrement(ref shard.LockFreeMisses) < 0)
-            {
-                _counters.LockFreeHits(-1);
-            }
-
+            Interlocked.Decrement(ref shard.LockFreeMisses);
             value = default;
             return false;
         }
 
+        _counters.DirtyHit();
+        _counters.Missed();
         if (_telemetry is not null)
         {
             Report(new SlowPathEvents { Misses = 1 });

@@ -66,16 +66,9 @@ internal sealed class Shard<TKey>(Entry<TKey>?[] slots, int count, int depth, in
     /// <summary>
     /// Lookups of pending keys answered from <see cref="Dirty"/> without the lock (<c>TryGetPendingLockFree</c>): misses
     /// like <see cref="Misses"/>, counted with interlocked increments by threads that do not hold <see cref="Lock"/>. A
-    /// promotion is due once the two together reach its price; the lookup whose miss would complete it takes the lock
-    /// instead. Each is also a dirty hit and a miss of the map's statistics, which count them here only: the one
-    /// interlocked write of a lock-free answer is this one, on its shard's line, not on the map's. When the shard
-    /// retires, its count moves to the map's totals and this becomes <see cref="RetiredCount"/> plus whatever lookups
-    /// still reach it (negative), which count themselves in the totals (the map's <c>RetireLocked</c>).
+    /// promotion is due once the two together reach its price; the lookup whose miss completes it takes the lock instead.
     /// </summary>
     internal int LockFreeMisses;
-
-    /// <summary>What <see cref="LockFreeMisses"/> is set to when the shard retires: any increment from it stays negative.</summary>
-    internal const int RetiredCount = int.MinValue;
 
     /// <summary>
     /// The keys added to <see cref="Dirty"/> that <see cref="Slots"/> lacks, as a Bloom filter: <c>null</c> until the

@@ -6,7 +6,7 @@ namespace SyncMapRegistry;
 /// so every write is an interlocked one; readers anywhere read them with <c>Volatile.Read</c> and take no lock,
 /// so an observer can never wait on the map.
 /// </summary>
-internal sealed class SyncMapCounters(PerThreadCounter? readHits, Func<(int Read, int Dirty, long LockFreeHits)> sizes)
+internal sealed class SyncMapCounters(PerThreadCounter? readHits, Func<(int Read, int Dirty)> sizes)
 {
     private long _promotions;
     private long _entriesCopied;
@@ -38,34 +38,22 @@ internal sealed class SyncMapCounters(PerThreadCounter? readHits, Func<(int Read
     internal void LookupMissed() => Interlocked.Increment(ref _lookupMisses);
 
     /// <summary>
-    /// Counts lookups of pending keys answered without the lock (each a dirty hit and a miss), which their shards
-    /// counted (<see cref="Shard{TKey}.LockFreeMisses"/>): a retired shard's count, or a lookup that reached one.
-    /// </summary>
-    internal void LockFreeHits(int lookups)
-    {
-        Interlocked.Add(ref _misses, lookups);
-        Interlocked.Add(ref _dirtyHits, lookups);
-    }
-
-    /// <summary>
     /// The statistics now, without any lock. The sizes are summed over the map's current shards (O(shards)) rather
     /// than counted on every new key: a shared count would be one more interlocked write, on a line that every thread
-    /// adding keys contends for. So are the lock-free lookups of pending keys not yet in the totals (the current
-    /// shards' <see cref="Shard{TKey}.LockFreeMisses"/>), for the same reason; a shard retiring during the call may be
-    /// counted in both or in neither, so the sums are exact once the map is quiet.
+    /// adding keys contends for.
     /// </summary>
     internal SyncMapStatistics Read()
     {
-        (int read, int dirty, long lockFree) = sizes();
+        (int read, int dirty) = sizes();
         return new(
             Volatile.Read(ref _promotions),
             Volatile.Read(ref _entriesCopied),
             Volatile.Read(ref _entriesExpunged),
-            Volatile.Read(ref _misses) + lockFree,
+            Volatile.Read(ref _misses),
             read,
             dirty,
             ReadHits?.Sum() ?? 0,
-            Volatile.Read(ref _dirtyHits) + lockFree,
+            Volatile.Read(ref _dirtyHits),
             Volatile.Read(ref _lookupMisses));
     }
 }
