@@ -10,7 +10,8 @@ namespace SyncMapRegistry;
 /// cached grain costs the map's entry and one object more; a hit reads only the fields declared here, on the object's
 /// first cache line, with no virtual call. An update stores an <see cref="UpdatedAddress"/> that points at the key's
 /// node: an update keeps the node (see <see cref="PolicyNode.Taken"/> for why that matters), and the node's own
-/// address is then stale but never read through the map again.
+/// address is then stale, never read through the map again (only its grain, the key, is), and kept alive with the
+/// node: one superseded <see cref="GrainAddress"/> per updated key until the key leaves the cache.
 /// </remarks>
 internal abstract class CachedAddress(GrainAddress address, int version, long sample, int accessEpoch)
 {

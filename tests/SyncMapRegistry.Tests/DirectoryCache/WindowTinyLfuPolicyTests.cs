@@ -12,7 +12,7 @@ public sealed class WindowTinyLfuPolicyTests
         // couple of keys per promotion: left oversized, it keeps a shifted workload's stale keys and starves probation.
         const int cap = 100;
         var policy = new WindowTinyLfuPolicy(cap, TimeSpan.Zero, TimeProvider.System);
-        PolicyNode[] nodes = [.. Enumerable.Range(0, cap).Select(i => policy.NewNode(new GrainAddress { GrainId = Grain(i) }, version: 0, SyncMapGrainDirectoryCache.NeverRead))];
+        PolicyNode[] nodes = [.. Enumerable.Range(0, cap).Select(i => policy.NewNode(Address(i), version: 0, SyncMapGrainDirectoryCache.NeverRead))];
         foreach (PolicyNode node in nodes)
         {
             policy.Link(node);
@@ -140,7 +140,7 @@ public sealed class WindowTinyLfuPolicyTests
         threads.ForEach(thread => thread.Join());
         Assert.Empty(failures);
 
-        // Every made node is found by its own sample, and only the linked half moves: the unlinked half stays out.
+        // Each node's own sample, applied once all are made: samples move linked nodes and never link one.
         policy.OnSampledHits(samples);
         Assert.Equal(makers * perMaker / 2, policy.Linked);
     }
