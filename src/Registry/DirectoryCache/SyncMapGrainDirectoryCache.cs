@@ -330,7 +330,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
             }
 
             // After the eviction: where the run is inline (tests, the hit-ratio benchmark), it finds the count within the cap.
-            if (((node.Sample >> 32) & (MaintenanceEvery - 1)) == 0 || (count >= _maxEntries / 2 && !_policy.HasSketch))
+            if ((node.Number & (MaintenanceEvery - 1)) == 0 || (count >= _maxEntries / 2 && !_policy.HasSketch))
             {
                 _maintenance.Signal();
             }
@@ -539,7 +539,7 @@ internal sealed partial class SyncMapGrainDirectoryCache : IGrainDirectoryCache,
     /// </summary>
     private void KeepUp(PolicyNode node)
     {
-        if (((node.Sample >> 32) & (InlineUpkeepEvery - 1)) == 0 && _maintaining.TryEnter())
+        if ((node.Number & (InlineUpkeepEvery - 1)) == 0 && _maintaining.TryEnter())
         {
             try
             {

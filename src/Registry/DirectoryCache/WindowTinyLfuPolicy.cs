@@ -192,7 +192,7 @@ internal sealed class WindowTinyLfuPolicy
         lock (_slotLock)
         {
             int slot = TakeSlot();
-            var node = new PolicyNode(address, version, accessEpoch, hash, ((long)++_made << 32) | (uint)(slot + 1), slot);
+            var node = new PolicyNode(address, version, accessEpoch, hash, PolicyNode.SampleOf(++_made, slot));
 
             // A release store: a drain that reads the slot (under the policy's lock, not this one) sees the whole node.
             Volatile.Write(ref _slots[slot / SlotsPerChunk][slot % SlotsPerChunk], node);
@@ -289,7 +289,7 @@ internal sealed class WindowTinyLfuPolicy
         {
             // Without the slot lock (see TakeSlot): a slot under the published count lies in a published chunk, and
             // reads as null, an older node (its number differs) or a node whose construction is visible.
-            int slot = (int)(uint)sample - 1;
+            int slot = PolicyNode.SlotOf(sample);
             if (slot < 0 || slot >= Volatile.Read(ref _slotCount))
             {
                 continue;
@@ -698,11 +698,11 @@ internal sealed class WindowTinyLfuPolicy
 /// <summary>
 /// The policy's record of one cached key, which is also the key's first cached address (<see cref="CachedAddress"/>):
 /// one object per cached grain beside the map's entry. <see cref="Key"/>, <see cref="Hash"/>,
-/// <see cref="CachedAddress.Sample"/> and <see cref="Slot"/> never change; <see cref="Taken"/> is written under the
+/// <see cref="CachedAddress.Sample"/> (and the <see cref="Slot"/> it names) never change; <see cref="Taken"/> is written under the
 /// policy's lock and read without it; every other field of its own is touched only under the policy's lock. The
 /// fields a hit reads are the base type's, laid out before these.
 /// </summary>
-internal sealed class PolicyNode(GrainAddress address, int version, int accessEpoch, int hash, long sample, int slot)
+internal sealed class PolicyNode(GrainAddress address, int version, int accessEpoch, int hash, long sample)
     : CachedAddress(address, version, sample, accessEpoch)
 {
     /// <summary>The key: the grain of the key's first address (an update is for the same grain).</summary>
@@ -710,9 +710,19 @@ internal sealed class PolicyNode(GrainAddress address, int version, int accessEp
 
     internal int Hash { get; } = hash;
 
-    internal int Slot { get; } = slot;
+    /// <summary>The node's slot in the policy's slot table, read from its sample.</summary>
+    internal int Slot => SlotOf(Sample);
+
+    /// <summary>The node's number (the nodes the policy had made when it made this one, itself included; wraps), read from its sample.</summary>
+    internal uint Number => (uint)(Sample >> 32);
 
     internal override PolicyNode Node => this;
+
+    /// <summary>A node's sample: its number (high half) and its slot + 1 (low half), so never 0.</summary>
+    internal static long SampleOf(uint number, int slot) => ((long)number << 32) | (uint)(slot + 1);
+
+    /// <summary>The slot a sample names (-1 for 0, which names none).</summary>
+    internal static int SlotOf(long sample) => (int)(uint)sample - 1;
 
     internal PolicyNode? Previous;
     internal PolicyNode? Next;

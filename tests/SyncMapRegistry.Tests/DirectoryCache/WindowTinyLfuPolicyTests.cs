@@ -119,7 +119,7 @@ public sealed class WindowTinyLfuPolicyTests
                     {
                         // Slots 0 to 63 past the frontier, under a number no node was made with.
                         int slot = frontier + random.Next(64);
-                        batch[i] = ((long)uint.MaxValue << 32) | (uint)(slot + 1);
+                        batch[i] = PolicyNode.SampleOf(uint.MaxValue, slot);
                     }
 
                     policy.OnSampledHits(batch);
