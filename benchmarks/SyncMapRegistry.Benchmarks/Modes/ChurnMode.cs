@@ -27,8 +27,8 @@ internal static class ChurnMode
     /// <summary>Lookups of recently stored keys after each new key.</summary>
     private const int Lookups = 4;
 
-    /// <summary>The odd multiplier that scatters keys (<c>--keys scattered</c>): a bijection of the ints, unrelated to the maps' own mixes.</summary>
-    private const int Scatter = 0x2545F491;
+    /// <summary>The odd multiplier that scatters keys (<c>--keys scattered</c>): a bijection of the ints, unrelated to the maps' own mixes (<c>hits --int-keys scattered</c> uses it too).</summary>
+    internal const int Scatter = 0x2545F491;
 
     internal static int Run(ModeArguments arguments)
     {

@@ -10,7 +10,7 @@ using SyncMapRegistry.Benchmarks.Registry;
 namespace SyncMapRegistry.Benchmarks.Modes;
 
 /// <summary>
-/// <c>hits [--threads 1,2] [--rounds 7] [--reads 4000000] [--keys 1024] [--order sequential|shuffled] [--quick]</c>: the read hit,
+/// <c>hits [--threads 1,2] [--rounds 7] [--reads 4000000] [--keys 1024] [--order sequential|shuffled] [--chase] [--int-keys sequential|scattered] [--cases int,string,registry] [--quick]</c>: the read hit,
 /// timed with a Stopwatch and no BenchmarkDotNet. Each thread reads the same <c>--keys</c> cached keys (a power of
 /// two) in order, or in one fixed random order with <c>--order shuffled</c>, <c>--reads</c> times in all; the time of a
 /// round is the wall time from the start signal until the last thread is done, over the reads of one thread. The
@@ -21,6 +21,17 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 /// <c>GrainId</c> lookup through <see cref="IGrainDirectoryCache"/> (our cache as shipped, the same with
 /// <see cref="SyncMapRegistryOptions.CountLookups"/> off, a ConcurrentDictionary-backed one, a bare SyncMap behind the same interface, and Orleans' LRU cache). <c>--quick</c> skips the warm-up.
 /// </summary>
+/// <remarks>
+/// By default the reads are independent, so the processor overlaps the cache misses of several (it runs ahead into
+/// the next reads while one waits for memory): a measure of throughput, which flatters the read with the fewest
+/// instructions once the keys outgrow the caches. A silo does not read its cache back to back; each lookup comes
+/// between thousands of instructions of messaging, and waits for its own misses alone. <c>--chase</c> measures
+/// that latency: each key's value (the registry's cached version) is the position of the next key to read, so a
+/// read cannot start before the one before it has returned its value.
+/// The int keys are 0..n-1 by default: an int's hash code is the int, so ConcurrentDictionary's buckets then hold
+/// one key each (its best case, and no silo's: grains' hash codes scatter). <c>--int-keys scattered</c> multiplies
+/// them by an odd constant (still distinct), as <c>churn --keys scattered</c> does.
+/// </remarks>
 internal static class HitsMode
 {
 
@@ -30,6 +41,9 @@ internal static class HitsMode
         int KeyCount { get; }
 
         bool Hit(int i);
+
+        /// <summary>Reads the key at <paramref name="position"/> of the read order; its value, the position of the next key (or -1 on a miss).</summary>
+        int Next(int position);
     }
 
     internal static int Run(ModeArguments arguments)
@@ -44,6 +58,9 @@ internal static class HitsMode
         }
 
         bool shuffled = arguments.OneOf("order", "sequential", "shuffled") == "shuffled";
+        bool chase = arguments.Flag("chase");
+        int intMultiplier = arguments.OneOf("int-keys", "sequential", "scattered") == "scattered" ? ChurnMode.Scatter : 1;
+        string[] cases = arguments.Strings("cases", ["int", "string", "registry"]);
         int[] order = [.. Enumerable.Range(0, keyCount)];
         if (shuffled)
         {
@@ -51,45 +68,68 @@ internal static class HitsMode
         }
 
         ModeReport.PrintEnvironment("hits");
-        ModeReport.Line($"# {keyCount:N0} keys read {(shuffled ? "in a fixed random order" : "in order")}, {reads:N0} reads per thread, {rounds} alternating rounds; ns per read of one thread (wall time / reads per thread), median ratio to ConcurrentDictionary");
+        ModeReport.Line($"# {keyCount:N0} keys read {(shuffled ? "in a fixed random order" : "in order")}{(chase ? ", each read waiting for the one before (--chase: latency)" : ", independent reads (throughput)")}, {reads:N0} reads per thread, {rounds} alternating rounds; ns per read of one thread (wall time / reads per thread), median ratio to ConcurrentDictionary");
         ModeReport.Line($"");
         ModeReport.Line($"| Case | Threads | Peer | ns/read (median) | Ratio to ConcurrentDictionary (median) | Ratio range | CPU ns/read (median) | CPU-time ratio (median) | CPU-time ratio range |");
         ModeReport.Line($"|---|---:|---|---:|---:|---|---:|---:|---|");
         foreach (int threads in threadCounts)
         {
-            Measure("int keys, int values", threads, rounds, reads, !arguments.Quick, IntPeers(order));
-            Measure("string keys, object values", threads, rounds, reads, !arguments.Quick, StringPeers(order));
-            Measure("registry GrainId lookup", threads, rounds, reads, !arguments.Quick, RegistryPeers(order));
+            if (cases.Contains("int"))
+            {
+                Measure(intMultiplier == 1 ? "int keys, int values" : "scattered int keys, int values", threads, rounds, reads, chase, !arguments.Quick, IntPeers(order, intMultiplier));
+            }
+
+            if (cases.Contains("string"))
+            {
+                Measure("string keys, object values", threads, rounds, reads, chase, !arguments.Quick, StringPeers(order));
+            }
+
+            if (cases.Contains("registry"))
+            {
+                Measure("registry GrainId lookup", threads, rounds, reads, chase, !arguments.Quick, RegistryPeers(order));
+            }
         }
 
         return 0;
     }
 
-    /// <summary>Keys 0..n-1, where <paramref name="order"/> (a permutation of them) says in which order they are read.</summary>
-    private static Peer[] IntPeers(int[] order)
+    /// <summary>
+    /// Keys i * <paramref name="multiplier"/> for i in 0..n-1, stored in that order (so their entries lie in memory in
+    /// key order, not in read order), where <paramref name="order"/> (a permutation of 0..n-1) says in which order
+    /// they are read; the value of the key at position p of the order is p + 1 (mod n), the position of the next key
+    /// (<see cref="IHitReader.Next"/>).
+    /// </summary>
+    private static Peer[] IntPeers(int[] order, int multiplier)
     {
+        int[] next = NextPositions(order);
+        int[] keys = [.. order.Select(i => unchecked(i * multiplier))];
         var dictionary = new ConcurrentDictionary<int, int>();
         var map = new SyncMap<int, int>();
-        foreach (int key in order)
+        for (int i = 0; i < order.Length; i++)
         {
-            dictionary[key] = key;
-            map.Store(key, key);
+            int key = unchecked(i * multiplier);
+            dictionary[key] = next[i];
+            map.Store(key, next[i]);
         }
 
-        Peer syncMap = Peer.Of("SyncMap", Primed(new IntSyncMapReader(map, order)));
+        Peer syncMap = Peer.Of("SyncMap", Primed(new IntSyncMapReader(map, keys)));
         ModeReport.RequirePromoted("SyncMap<int, int>", map.GetStatistics());
-        return [Peer.Of("ConcurrentDictionary", new IntDictionaryReader(dictionary, order)), syncMap];
+        return [Peer.Of("ConcurrentDictionary", new IntDictionaryReader(dictionary, keys)), syncMap];
     }
 
     private static Peer[] StringPeers(int[] order)
     {
-        string[] keys = [.. order.Select(i => $"grain/{i:D6}")];
+        // Made and stored in key order, read in the read order, as in IntPeers; one box per key, shared by both maps.
+        int[] next = NextPositions(order);
+        string[] byKey = [.. Enumerable.Range(0, order.Length).Select(i => $"grain/{i:D6}")];
+        string[] keys = [.. order.Select(i => byKey[i])];
         var dictionary = new ConcurrentDictionary<string, object>();
         var map = new SyncMap<string, object>();
-        foreach (string key in keys)
+        for (int key = 0; key < byKey.Length; key++)
         {
-            dictionary[key] = key;
-            map.Store(key, key);
+            object value = next[key];
+            dictionary[byKey[key]] = value;
+            map.Store(byKey[key], value);
         }
 
         Peer syncMap = Peer.Of("SyncMap", Primed(new StringSyncMapReader(map, keys)));
@@ -101,12 +141,16 @@ internal static class HitsMode
     {
         GrainAddress[] activations = GrainPopulation.Activate(0, order.Length, 0);
         GrainId[] grains = [.. order.Select(i => activations[i].GrainId)];
+
+        // The cached version of the grain at position p of the read order is p + 1 (mod n), as in IntPeers.
+        int[] versions = NextPositions(order);
+
         CacheReader<TSite> Filled<TSite>(IGrainDirectoryCache cache)
             where TSite : struct
         {
-            foreach (GrainAddress address in activations)
+            for (int i = 0; i < activations.Length; i++)
             {
-                cache.AddOrUpdate(address, 1);
+                cache.AddOrUpdate(activations[i], versions[i]);
             }
 
             CacheReader<TSite> reader = Primed(new CacheReader<TSite>(cache, grains));
@@ -135,6 +179,18 @@ internal static class HitsMode
         ];
     }
 
+    /// <summary>For each key of <paramref name="order"/> (a permutation of 0..n-1), the position in it of the key read after it.</summary>
+    private static int[] NextPositions(int[] order)
+    {
+        int[] next = new int[order.Length];
+        for (int position = 0; position < order.Length; position++)
+        {
+            next[order[position]] = (position + 1) & (order.Length - 1);
+        }
+
+        return next;
+    }
+
     /// <summary>Reads every key twice, as Go's benchmarks prime a map, so that SyncMap starts from a promoted snapshot.</summary>
     private static TReader Primed<TReader>(TReader reader)
         where TReader : IHitReader
@@ -147,7 +203,7 @@ internal static class HitsMode
         return reader;
     }
 
-    private static void Measure(string name, int threads, int rounds, int reads, bool warmUp, Peer[] peers)
+    private static void Measure(string name, int threads, int rounds, int reads, bool chase, bool warmUp, Peer[] peers)
     {
         using var runner = new ParallelRunner(threads);
         foreach (Peer peer in warmUp ? peers : [])
@@ -161,7 +217,7 @@ internal static class HitsMode
             for (int n = 0; n < peers.Length; n++)
             {
                 int index = round % 2 == 0 ? n : peers.Length - 1 - n;
-                times[index].Add(peers[index].Time(runner, reads));
+                times[index].Add(peers[index].Time(runner, reads, chase));
             }
         }
 
@@ -191,19 +247,42 @@ internal static class HitsMode
         return hits;
     }
 
+    /// <summary>
+    /// Reads <paramref name="reads"/> keys, each at the position the one before returned (<see cref="IHitReader.Next"/>),
+    /// and counts the hits: one chain of dependent reads through every key.
+    /// </summary>
+    private static int ChaseLoop<TReader>(TReader reader, int reads)
+        where TReader : IHitReader
+    {
+        int hits = 0;
+        int position = 0;
+        for (int i = 0; i < reads; i++)
+        {
+            position = reader.Next(position);
+            if (position < 0)
+            {
+                return hits;
+            }
+
+            hits++;
+        }
+
+        return hits;
+    }
+
     /// <summary>One peer of a case: its name, its warm-up and one timed round.</summary>
-    private sealed class Peer(string name, Action warmUp, Func<ParallelRunner, int, RoundTime> time)
+    private sealed class Peer(string name, Action warmUp, Func<ParallelRunner, int, bool, RoundTime> time)
     {
         internal string Name { get; } = name;
 
         internal static Peer Of<TReader>(string name, TReader reader)
             where TReader : IHitReader =>
-            new(name, () => WarmUp(reader), (runner, reads) => Time(runner, reader, reads));
+            new(name, () => WarmUp(reader), (runner, reads, chase) => Time(runner, reader, reads, chase));
 
         internal void WarmUp() => warmUp();
 
         /// <summary>One round: ns per read of one thread, by the wall clock and by the threads' CPU time.</summary>
-        internal RoundTime Time(ParallelRunner runner, int reads) => time(runner, reads);
+        internal RoundTime Time(ParallelRunner runner, int reads, bool chase) => time(runner, reads, chase);
 
         /// <summary>
         /// More than 30 calls of the loop (the call count that promotes a method from tier 0), then a pause
@@ -218,13 +297,14 @@ internal static class HitsMode
                 for (int call = 0; call < 40; call++)
                 {
                     ReadLoop(reader, Math.Min(8 * reader.KeyCount, 1 << 20));
+                    ChaseLoop(reader, Math.Min(8 * reader.KeyCount, 1 << 20));
                 }
 
                 Thread.Sleep(150);
             }
         }
 
-        private static RoundTime Time<TReader>(ParallelRunner runner, TReader reader, int reads)
+        private static RoundTime Time<TReader>(ParallelRunner runner, TReader reader, int reads, bool chase)
             where TReader : IHitReader
         {
             int[] hits = new int[runner.Threads];
@@ -235,7 +315,7 @@ internal static class HitsMode
             runner.Run(worker =>
             {
                 long cpuStart = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() : 0;
-                hits[worker] = ReadLoop(reader, reads);
+                hits[worker] = chase ? ChaseLoop(reader, reads) : ReadLoop(reader, reads);
                 cpu[worker] = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() - cpuStart : 0;
             });
             TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
@@ -259,6 +339,8 @@ internal static class HitsMode
         public int KeyCount => keys.Length;
 
         public bool Hit(int i) => map.TryGetValue(keys[i & (keys.Length - 1)], out _);
+
+        public int Next(int position) => map.TryGetValue(keys[position], out int next) ? next : -1;
     }
 
     private readonly struct IntSyncMapReader(SyncMap<int, int> map, int[] keys) : IHitReader
@@ -266,6 +348,8 @@ internal static class HitsMode
         public int KeyCount => keys.Length;
 
         public bool Hit(int i) => map.TryGetValue(keys[i & (keys.Length - 1)], out _);
+
+        public int Next(int position) => map.TryGetValue(keys[position], out int next) ? next : -1;
     }
 
     private readonly struct StringDictionaryReader(ConcurrentDictionary<string, object> map, string[] keys) : IHitReader
@@ -273,6 +357,8 @@ internal static class HitsMode
         public int KeyCount => keys.Length;
 
         public bool Hit(int i) => map.TryGetValue(keys[i & (keys.Length - 1)], out _);
+
+        public int Next(int position) => map.TryGetValue(keys[position], out object? next) ? (int)next : -1;
     }
 
     private readonly struct StringSyncMapReader(SyncMap<string, object> map, string[] keys) : IHitReader
@@ -280,6 +366,8 @@ internal static class HitsMode
         public int KeyCount => keys.Length;
 
         public bool Hit(int i) => map.TryGetValue(keys[i & (keys.Length - 1)], out _);
+
+        public int Next(int position) => map.TryGetValue(keys[position], out object? next) ? (int)next : -1;
     }
 
     /// <summary>
@@ -294,6 +382,8 @@ internal static class HitsMode
         public int KeyCount => grains.Length;
 
         public bool Hit(int i) => cache.LookUp(grains[i & (grains.Length - 1)], out _, out _);
+
+        public int Next(int position) => cache.LookUp(grains[position], out _, out int next) ? next : -1;
     }
 
     private struct Site1;

@@ -4,12 +4,17 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 
 /// <summary>
 /// The options of the Stopwatch modes (<c>hits</c>, <c>pauses</c>, <c>memory</c>, <c>hitratio</c>):
-/// <c>--name value</c> pairs, lists comma-separated, and the flag <c>--quick</c> (tiny sizes, to prove that a
-/// mode runs; its figures mean nothing).
+/// <c>--name value</c> pairs, lists comma-separated, the flag <c>--quick</c> (tiny sizes, to prove that a
+/// mode runs; its figures mean nothing) and the flags of <see cref="KnownFlags"/>.
 /// </summary>
 internal sealed class ModeArguments
 {
+    /// <summary>The flags besides <c>--quick</c>: <c>--chase</c> (<c>hits</c>: dependent reads).</summary>
+    private static readonly string[] KnownFlags = ["chase"];
+
     private readonly Dictionary<string, string> _values = [];
+
+    private readonly HashSet<string> _flags = [];
 
     internal ModeArguments(string[] args)
     {
@@ -18,6 +23,10 @@ internal sealed class ModeArguments
             if (args[i] == "--quick")
             {
                 Quick = true;
+            }
+            else if (args[i].StartsWith("--", StringComparison.Ordinal) && KnownFlags.Contains(args[i][2..]))
+            {
+                _flags.Add(args[i][2..]);
             }
             else if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Length)
             {
@@ -32,6 +41,9 @@ internal sealed class ModeArguments
 
     internal bool Quick { get; }
 
+    /// <summary>Whether the flag <c>--name</c> (one of <see cref="KnownFlags"/>) was given.</summary>
+    internal bool Flag(string name) => _flags.Contains(name);
+
     internal int Int(string name, int normal, int quick) =>
         _values.TryGetValue(name, out string? text) ? int.Parse(text, CultureInfo.InvariantCulture) : Quick ? quick : normal;
 
@@ -45,6 +57,18 @@ internal sealed class ModeArguments
     {
         string value = _values.TryGetValue(name, out string? text) ? text : allowed[0];
         return allowed.Contains(value) ? value : throw new ArgumentException($"--{name} must be one of {string.Join(", ", allowed)}: '{value}'.", nameof(name));
+    }
+
+    /// <summary>The comma-separated values of <c>--name</c>, each one of <paramref name="allowed"/>; all of them when absent.</summary>
+    internal string[] Strings(string name, string[] allowed)
+    {
+        if (!_values.TryGetValue(name, out string? text))
+        {
+            return allowed;
+        }
+
+        string[] values = text.Split(',');
+        return values.All(allowed.Contains) ? values : throw new ArgumentException($"--{name} takes values among {string.Join(", ", allowed)}: '{text}'.", nameof(name));
     }
 
     internal double[] Doubles(string name, double[] normal) =>
