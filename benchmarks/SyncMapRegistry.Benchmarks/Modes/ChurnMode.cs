@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace SyncMapRegistry.Benchmarks.Modes;
 
 /// <summary>
-/// <c>churn [--size 1000000] [--new 200000] [--rounds 7] [--verbose 1] [--quick]</c>: a map that keeps <c>--size</c> entries while
+/// <c>churn [--size 1000000] [--new 200000] [--rounds 7] [--keys sequential|scattered|mixed] [--verbose 1] [--quick]</c>: a map that keeps <c>--size</c> entries while
 /// its keys turn over, as a silo's directory cache does when grains activate and deactivate all day. Each map
 /// (<c>SyncMap&lt;int, int&gt;</c> and <c>ConcurrentDictionary&lt;int, int&gt;</c>) is filled with <c>--size</c> keys (a
 /// SyncMap is then promoted), outside the measurement. A round then takes <c>--new</c> steps on one thread, each
@@ -27,9 +27,6 @@ internal static class ChurnMode
     /// <summary>Lookups of recently stored keys after each new key.</summary>
     private const int Lookups = 4;
 
-    /// <summary>The odd multiplier that scatters keys (<c>--keys scattered</c>): a bijection of the ints, unrelated to the maps' own mixes (<c>hits --int-keys scattered</c> uses it too).</summary>
-    internal const int Scatter = 0x2545F491;
-
     internal static int Run(ModeArguments arguments)
     {
         int size = arguments.Int("size", 1_000_000, 20_000);
@@ -38,20 +35,19 @@ internal static class ChurnMode
         bool verbose = arguments.Int("verbose", 0, 0) != 0;
 
         // Sequential keys (0, 1, 2...) are what ConcurrentDictionary likes best: an int's hash code is the int, so its
-        // buckets and nodes are visited in memory order. Scattered keys (the same numbers times an odd constant, so still
-        // distinct) have hash codes spread as a grain's or a Guid's are, and every peer pays for random accesses.
-        bool scattered = arguments.OneOf("keys", "sequential", "scattered") == "scattered";
-        int multiplier = scattered ? Scatter : 1;
+        // buckets and nodes are visited in memory order. Scattered and mixed keys spread their hash codes, and every peer
+        // pays for random accesses; mixed ones as a grain's do (IntKeys).
+        IntKeyKind keys = IntKeys.Parse(arguments, "keys");
         if (size < Lookups || newKeys < Lookups)
         {
             throw new ArgumentException($"--size and --new must be at least {Lookups}: {size}, {newKeys}.", nameof(arguments));
         }
 
         ModeReport.PrintEnvironment("churn");
-        ModeReport.Line($"# {size:N0} entries, {(scattered ? "scattered" : "sequential")} int keys; per round {newKeys:N0} steps of (delete the oldest key, store a new one, look up the {Lookups} keys stored last), one thread; {rounds} alternating rounds, a full collection before each");
+        ModeReport.Line($"# {size:N0} entries, {IntKeys.Describe(keys)} int keys; per round {newKeys:N0} steps of (delete the oldest key, store a new one, look up the {Lookups} keys stored last), one thread; {rounds} alternating rounds, a full collection before each");
         ModeReport.Line($"");
 
-        Churner[] peers = [new DictionaryChurner(size, multiplier), new SyncMapChurner(size, multiplier)];
+        Churner[] peers = [new DictionaryChurner(size, keys), new SyncMapChurner(size, keys)];
         if (!arguments.Quick)
         {
             for (int warmUp = 0; warmUp < 2; warmUp++)
@@ -138,10 +134,10 @@ internal static class ChurnMode
     /// One map under churn. Live keys are <c>[_oldest, _next)</c>: a step deletes <c>_oldest</c>, stores <c>_next</c>
     /// and looks up <c>_next</c> and the three keys before it.
     /// </summary>
-    private abstract class Churner(int size, int multiplier)
+    private abstract class Churner(int size, IntKeyKind keys)
     {
-        /// <summary>The key numbered <paramref name="n"/>: <paramref name="n"/> itself, or scattered.</summary>
-        protected int KeyOf(int n) => unchecked(n * multiplier);
+        /// <summary>The key numbered <paramref name="n"/> (<see cref="IntKeys"/>).</summary>
+        protected int KeyOf(int n) => IntKeys.Of(n, keys);
 
         private int _oldest;
         private int _next = size;
@@ -170,8 +166,8 @@ internal static class ChurnMode
     {
         private readonly ConcurrentDictionary<int, int> _map = new();
 
-        internal DictionaryChurner(int size, int multiplier)
-            : base(size, multiplier)
+        internal DictionaryChurner(int size, IntKeyKind keys)
+            : base(size, keys)
         {
             for (int key = 0; key < size; key++)
             {
@@ -209,8 +205,8 @@ internal static class ChurnMode
         private readonly SyncMapStatistics _start;
         private long _steps;
 
-        internal SyncMapChurner(int size, int multiplier)
-            : base(size, multiplier)
+        internal SyncMapChurner(int size, IntKeyKind keys)
+            : base(size, keys)
         {
             for (int key = 0; key < size; key++)
             {

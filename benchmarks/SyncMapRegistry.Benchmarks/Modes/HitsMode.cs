@@ -10,7 +10,7 @@ using SyncMapRegistry.Benchmarks.Registry;
 namespace SyncMapRegistry.Benchmarks.Modes;
 
 /// <summary>
-/// <c>hits [--threads 1,2] [--rounds 7] [--reads 4000000] [--keys 1024] [--order sequential|shuffled] [--chase] [--int-keys sequential|scattered] [--cases int,string,registry] [--quick]</c>: the read hit,
+/// <c>hits [--threads 1,2] [--rounds 7] [--reads 4000000] [--keys 1024] [--order sequential|shuffled] [--chase] [--int-keys sequential|scattered|mixed] [--cases int,string,registry] [--quick]</c>: the read hit,
 /// timed with a Stopwatch and no BenchmarkDotNet. Each thread reads the same <c>--keys</c> cached keys (a power of
 /// two) in order, or in one fixed random order with <c>--order shuffled</c>, <c>--reads</c> times in all; the time of a
 /// round is the wall time from the start signal until the last thread is done, over the reads of one thread. The
@@ -30,7 +30,8 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 /// read cannot start before the one before it has returned its value.
 /// The int keys are 0..n-1 by default: an int's hash code is the int, so ConcurrentDictionary's buckets then hold
 /// one key each (its best case, and no silo's: grains' hash codes scatter). <c>--int-keys scattered</c> multiplies
-/// them by an odd constant (still distinct), as <c>churn --keys scattered</c> does.
+/// them by an odd constant and <c>--int-keys mixed</c> passes them through a bijective mix, as <c>churn --keys</c>
+/// does (<see cref="IntKeys"/>).
 /// </remarks>
 internal static class HitsMode
 {
@@ -59,7 +60,7 @@ internal static class HitsMode
 
         bool shuffled = arguments.OneOf("order", "sequential", "shuffled") == "shuffled";
         bool chase = arguments.Flag("chase");
-        int intMultiplier = arguments.OneOf("int-keys", "sequential", "scattered") == "scattered" ? ChurnMode.Scatter : 1;
+        IntKeyKind intKeys = IntKeys.Parse(arguments, "int-keys");
         string[] cases = arguments.Strings("cases", ["int", "string", "registry"]);
         int[] order = [.. Enumerable.Range(0, keyCount)];
         if (shuffled)
@@ -76,7 +77,7 @@ internal static class HitsMode
         {
             if (cases.Contains("int"))
             {
-                Measure(intMultiplier == 1 ? "int keys, int values" : "scattered int keys, int values", threads, rounds, reads, chase, !arguments.Quick, IntPeers(order, intMultiplier));
+                Measure(intKeys == IntKeyKind.Sequential ? "int keys, int values" : $"{IntKeys.Describe(intKeys)} int keys, int values", threads, rounds, reads, chase, !arguments.Quick, IntPeers(order, intKeys));
             }
 
             if (cases.Contains("string"))
@@ -94,20 +95,20 @@ internal static class HitsMode
     }
 
     /// <summary>
-    /// Keys i * <paramref name="multiplier"/> for i in 0..n-1, stored in that order (so their entries lie in memory in
+    /// Keys numbered 0..n-1 (<see cref="IntKeys"/>), stored in that order (so their entries lie in memory in
     /// key order, not in read order), where <paramref name="order"/> (a permutation of 0..n-1) says in which order
     /// they are read; the value of the key at position p of the order is p + 1 (mod n), the position of the next key
     /// (<see cref="IHitReader.Next"/>).
     /// </summary>
-    private static Peer[] IntPeers(int[] order, int multiplier)
+    private static Peer[] IntPeers(int[] order, IntKeyKind kind)
     {
         int[] next = NextPositions(order);
-        int[] keys = [.. order.Select(i => unchecked(i * multiplier))];
+        int[] keys = [.. order.Select(i => IntKeys.Of(i, kind))];
         var dictionary = new ConcurrentDictionary<int, int>();
         var map = new SyncMap<int, int>();
         for (int i = 0; i < order.Length; i++)
         {
-            int key = unchecked(i * multiplier);
+            int key = IntKeys.Of(i, kind);
             dictionary[key] = next[i];
             map.Store(key, next[i]);
         }
