@@ -102,6 +102,7 @@ internal static class ChurnMode
 
     private static RoundResult Measure(Churner peer, int newKeys)
     {
+        peer.Prepare(newKeys);
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         int gen0 = GC.CollectionCount(0);
@@ -112,7 +113,7 @@ internal static class ChurnMode
         long total = GC.GetTotalAllocatedBytes(precise: true);
         long cpu = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() : 0;
         long start = Stopwatch.GetTimestamp();
-        peer.Round(newKeys);
+        peer.Run(newKeys);
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         long cpuNs = ThreadCpuTime.IsSupported ? ThreadCpuTime.Nanoseconds() - cpu : 0;
         long allocated = GC.GetAllocatedBytesForCurrentThread() - bytes;
@@ -131,22 +132,55 @@ internal static class ChurnMode
     private readonly record struct RoundResult(double WallNs, double CpuNs, double Bytes, double BytesByAll, int Gen0, int Gen1, int Gen2, double PauseMs);
 
     /// <summary>
-    /// One map under churn. Live keys are <c>[_oldest, _next)</c>: a step deletes <c>_oldest</c>, stores <c>_next</c>
-    /// and looks up <c>_next</c> and the three keys before it.
+    /// One map under churn. Live keys are those numbered <c>[_oldest, _next)</c>: a step deletes the oldest, stores the
+    /// next and looks it up with the three keys before it. A round's keys are computed before it is timed
+    /// (<see cref="Prepare"/>), so that the timed loop reads them from two arrays in order, whatever their kind costs
+    /// to compute (<see cref="IntKeys"/>).
     /// </summary>
     private abstract class Churner(int size, IntKeyKind keys)
     {
-        /// <summary>The key numbered <paramref name="n"/> (<see cref="IntKeys"/>).</summary>
-        protected int KeyOf(int n) => IntKeys.Of(n, keys);
-
         private int _oldest;
         private int _next = size;
 
+        /// <summary>The keys the round deletes, in order.</summary>
+        private int[] _deleted = [];
+
+        /// <summary>The keys the round stores, in order, after the <see cref="Lookups"/> - 1 keys stored last before it.</summary>
+        private int[] _stored = [];
+
         internal abstract string Name { get; }
 
+        /// <summary>A warm-up round: <see cref="Prepare"/>, then <see cref="Run"/>.</summary>
         internal void Round(int newKeys)
         {
-            int hits = Steps(_oldest, _next, newKeys);
+            Prepare(newKeys);
+            Run(newKeys);
+        }
+
+        /// <summary>Computes the keys of the next round of <paramref name="newKeys"/> steps.</summary>
+        internal void Prepare(int newKeys)
+        {
+            if (_deleted.Length < newKeys)
+            {
+                _deleted = new int[newKeys];
+                _stored = new int[newKeys + Lookups - 1];
+            }
+
+            for (int i = 0; i < newKeys; i++)
+            {
+                _deleted[i] = KeyOf(_oldest + i);
+            }
+
+            for (int j = 0; j < newKeys + Lookups - 1; j++)
+            {
+                _stored[j] = KeyOf(_next - (Lookups - 1) + j);
+            }
+        }
+
+        /// <summary>The round <see cref="Prepare"/> computed the keys of: the timed part.</summary>
+        internal void Run(int newKeys)
+        {
+            int hits = Steps(_deleted, _stored, _next, newKeys);
             if (hits != newKeys * Lookups)
             {
                 throw new InvalidOperationException($"{Name}: {newKeys * Lookups - hits} of {newKeys * Lookups} lookups of recent keys missed.");
@@ -156,8 +190,14 @@ internal static class ChurnMode
             _next += newKeys;
         }
 
-        /// <summary>The round's loop; returns the lookups that hit.</summary>
-        protected abstract int Steps(int oldest, int next, int newKeys);
+        /// <summary>The key numbered <paramref name="n"/> (<see cref="IntKeys"/>).</summary>
+        protected int KeyOf(int n) => IntKeys.Of(n, keys);
+
+        /// <summary>
+        /// The round's loop: step i deletes <paramref name="deleted"/>[i], stores <paramref name="stored"/>[i + 3] (its
+        /// value <paramref name="next"/> + i) and looks up <paramref name="stored"/>[i..i + 3]; returns the lookups that hit.
+        /// </summary>
+        protected abstract int Steps(int[] deleted, int[] stored, int next, int newKeys);
 
         internal virtual string? Describe() => null;
     }
@@ -177,18 +217,17 @@ internal static class ChurnMode
 
         internal override string Name => "ConcurrentDictionary";
 
-        protected override int Steps(int oldest, int next, int newKeys)
+        protected override int Steps(int[] deleted, int[] stored, int next, int newKeys)
         {
             ConcurrentDictionary<int, int> map = _map;
             int hits = 0;
             for (int i = 0; i < newKeys; i++)
             {
-                map.TryRemove(KeyOf(oldest + i), out _);
-                int key = next + i;
-                map[KeyOf(key)] = key;
+                map.TryRemove(deleted[i], out _);
+                map[stored[i + Lookups - 1]] = next + i;
                 for (int back = 0; back < Lookups; back++)
                 {
-                    if (map.TryGetValue(KeyOf(key - back), out _))
+                    if (map.TryGetValue(stored[i + Lookups - 1 - back], out _))
                     {
                         hits++;
                     }
@@ -220,18 +259,17 @@ internal static class ChurnMode
 
         internal override string Name => "SyncMap";
 
-        protected override int Steps(int oldest, int next, int newKeys)
+        protected override int Steps(int[] deleted, int[] stored, int next, int newKeys)
         {
             SyncMap<int, int> map = _map;
             int hits = 0;
             for (int i = 0; i < newKeys; i++)
             {
-                map.Delete(KeyOf(oldest + i));
-                int key = next + i;
-                map.Store(KeyOf(key), key);
+                map.Delete(deleted[i]);
+                map.Store(stored[i + Lookups - 1], next + i);
                 for (int back = 0; back < Lookups; back++)
                 {
-                    if (map.TryGetValue(KeyOf(key - back), out _))
+                    if (map.TryGetValue(stored[i + Lookups - 1 - back], out _))
                     {
                         hits++;
                     }

@@ -4,13 +4,13 @@ namespace SyncMapRegistry.Benchmarks.Modes;
 
 /// <summary>
 /// The options of the Stopwatch modes (<c>hits</c>, <c>pauses</c>, <c>memory</c>, <c>hitratio</c>):
-/// <c>--name value</c> pairs, lists comma-separated, the flag <c>--quick</c> (tiny sizes, to prove that a
-/// mode runs; its figures mean nothing) and the flags of <see cref="KnownFlags"/>.
+/// <c>--name value</c> pairs, lists comma-separated, and the flags of <see cref="KnownFlags"/>, among them
+/// <c>--quick</c> (tiny sizes, to prove that a mode runs; its figures mean nothing).
 /// </summary>
 internal sealed class ModeArguments
 {
-    /// <summary>The flags besides <c>--quick</c>: <c>--chase</c> (<c>hits</c>: dependent reads).</summary>
-    private static readonly string[] KnownFlags = ["chase"];
+    /// <summary>The flags (options without a value): <c>--quick</c>, <c>--chase</c> (<c>hits</c>: dependent reads).</summary>
+    private static readonly string[] KnownFlags = ["quick", "chase"];
 
     private readonly Dictionary<string, string> _values = [];
 
@@ -20,11 +20,7 @@ internal sealed class ModeArguments
     {
         for (int i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--quick")
-            {
-                Quick = true;
-            }
-            else if (args[i].StartsWith("--", StringComparison.Ordinal) && KnownFlags.Contains(args[i][2..]))
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && KnownFlags.Contains(args[i][2..]))
             {
                 _flags.Add(args[i][2..]);
             }
@@ -39,7 +35,7 @@ internal sealed class ModeArguments
         }
     }
 
-    internal bool Quick { get; }
+    internal bool Quick => Flag("quick");
 
     /// <summary>Whether the flag <c>--name</c> (one of <see cref="KnownFlags"/>) was given.</summary>
     internal bool Flag(string name) => _flags.Contains(name);
